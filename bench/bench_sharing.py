@@ -1,0 +1,228 @@
+"""Benchmark of the masked sharing API: a 1,000,000-row population table (ZHICHENG_BENCH_ROWS) read page by page
+(1,000 rows, keyset, deep pages included) by a consumer department through a real uvicorn server, with grant
+check, masking and audit on; against Datasette serving the same SQLite table with its `_size=1000` and `_next`.
+
+Datasette lives in a virtual environment of its own (created on first run under ~/.cache/zhicheng-bench), so
+the project's environment is untouched. Datasette runs with its cheapest settings (no counts, no facet
+suggestions), so the comparison is conservative. Run: `zhicheng bench sharing` or `python bench/bench_sharing.py`;
+the last line is the BENCH line.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import venv
+from datetime import date, timedelta
+from pathlib import Path
+
+import httpx
+
+ITEMS = [
+    {"name": "sfzh", "label": "公民身份号码", "type": "string", "length": 18, "required": True,
+     "check": "citizen_id", "personal": True, "sensitivity": "important"},
+    {"name": "xm", "label": "姓名", "type": "string", "length": 20, "required": True, "personal": True},
+    {"name": "xb", "label": "性别", "type": "string", "length": 1},
+    {"name": "csrq", "label": "出生日期", "type": "date"},
+    {"name": "dqdm", "label": "行政区划代码", "type": "string", "length": 6, "check": "region_code"},
+    {"name": "sjhm", "label": "手机号码", "type": "string", "length": 11, "check": "mobile", "personal": True},
+    {"name": "zz", "label": "住址", "type": "string", "length": 100, "personal": True},
+]
+REGIONS = ["430102", "430103", "430104", "430105", "430111", "430112", "430121", "430181"]
+ROADS = ["五一大道", "芙蓉中路", "韶山北路", "麓山南路", "人民东路", "湘江中路", "劳动西路", "车站北路"]
+STREETS = ["岳麓街道", "橘子洲街道", "望月湖街道", "东塘街道", "侯家塘街道", "月湖街道"]
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华"
+PAGE = 1000
+DATASETTE_ENV = Path.home() / ".cache" / "zhicheng-bench" / "datasette-venv"
+
+
+def write_people(path: Path, rows: int) -> None:
+    """`rows` people with valid GB 11643 numbers, as UTF-8 CSV with the items' names as header."""
+    from zhicheng.core.ids.citizen_id import check_char
+
+    rnd = random.Random(11_2026)
+    start = date(1940, 1, 1)
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow([i["name"] for i in ITEMS])
+        for n in range(rows):
+            region = REGIONS[n % len(REGIONS)]
+            born = start + timedelta(days=rnd.randrange(0, 365 * 80))
+            order = rnd.randrange(0, 1000)
+            first17 = f"{region}{born:%Y%m%d}{order:03d}"
+            writer.writerow([first17 + check_char(first17), rnd.choice(SURNAMES) + rnd.choice(GIVEN),
+                             "男" if order % 2 else "女", born.isoformat(), region,
+                             f"1{rnd.choice('3589')}{rnd.randrange(0, 10**9):09d}",
+                             f"湖南省长沙市岳麓区{rnd.choice(STREETS)}{rnd.choice(ROADS)}{rnd.randrange(1, 999)}号"])
+
+
+def build_instance(data: Path, csv_path: Path) -> tuple[str, int, str, str]:
+    """A fresh SQLite instance: 公安局 imports the table, 住建局 holds a live API grant; (db, resource, token, table)."""
+    from zhicheng.accounts import service as accounts
+    from zhicheng.catalog import service as catalog
+    from zhicheng.catalog.datasets import service as datasets
+    from zhicheng.core import clock
+    from zhicheng.core.actor import SYSTEM
+    from zhicheng.core.db import make_engine, make_sessionmaker, migrate
+    from zhicheng.core.settings import Settings
+    from zhicheng.exchange.models import Grant, ShareRequest
+
+    settings = Settings(data=data)
+    settings.ensure_data_dir()
+    engine = make_engine(settings.db_url)
+    migrate(engine)
+    with make_sessionmaker(engine)() as db:
+        police = accounts.create_department(db, actor=SYSTEM, name="长沙市公安局", kind="bureau", region_code="430100")
+        housing = accounts.create_department(db, actor=SYSTEM, name="长沙市住房和城乡建设局", kind="bureau",
+                                             region_code="430100")
+        res = catalog.create_resource(db, actor=SYSTEM, data={
+            "name": "常住人口基本信息", "catalog_class": "base", "subclass": "population",
+            "summary": "基准测试用的常住人口数据", "format": "database", "share_type": "conditional",
+            "share_condition": "用于住房保障资格审核", "share_method": "api", "open_type": "none",
+            "update_cycle": "daily", "department_id": police.id, "items": ITEMS})
+        report = datasets.import_file(db, actor=SYSTEM, resource_id=res.id, path=csv_path, filename="people.csv")
+        if not report.ok:
+            raise SystemExit(f"import failed: {report.message_en} {report.errors[:3]}")
+        user = accounts.create_user(db, actor=SYSTEM, username="zjj_bench", password="Zhicheng2026",
+                                    display_name="住建局基准用户", department_id=housing.id, roles=["dept_user"])
+        today = clock.now().date()
+        names = [i["name"] for i in ITEMS]
+        req = ShareRequest(resource_id=res.id, resource_name=res.name, share_type="conditional",
+                           provider_department_id=police.id, consumer_department_id=housing.id,
+                           requester_id=user.id, purpose="住房保障资格审核", basis="《公共租赁住房管理办法》",
+                           items=names, period_start=today, period_end=today + timedelta(days=30),
+                           delivery="api", state="granted", due_date=today)
+        db.add(req)
+        db.flush()
+        db.add(Grant(request_id=req.id, resource_id=res.id, consumer_department_id=housing.id,
+                     provider_department_id=police.id, items=names, plain_items=[], purpose=req.purpose,
+                     starts_on=today - timedelta(days=1), expires_at=clock.now() + timedelta(days=30),
+                     delivery="api"))
+        db.commit()
+        token = accounts.issue_token(db, user=user, settings=settings)
+        table = datasets.get_version(db, actor=SYSTEM, resource_id=res.id).table_name
+    engine.dispose()
+    return str(data / "zhicheng.db"), res.id, token, table
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_up(url: str, proc: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"server exited with {proc.returncode}")
+        try:
+            if httpx.get(url, timeout=2).status_code < 500:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"server did not answer at {url}")
+
+
+def peak_mb(pid: int) -> float:
+    """The peak resident memory of a running process (VmHWM), in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def walk(client: httpx.Client, first_url: str, next_of) -> tuple[int, float, int]:
+    """Read every page from `first_url` following `next_of(response)`; (rows, seconds, pages)."""
+    rows, pages, url = 0, 0, first_url
+    started = time.perf_counter()
+    while url:
+        r = client.get(url)
+        r.raise_for_status()
+        body = r.json()
+        got, url = next_of(body)
+        rows += got
+        pages += 1
+    return rows, time.perf_counter() - started, pages
+
+
+def bench_ours(data: Path, resource_id: int, token: str) -> tuple[int, float, float]:
+    port = free_port()
+    env = {**os.environ, "ZHICHENG_DATA": str(data), "ZHICHENG_LANGUAGE": "zh-CN"}
+    env.pop("ZHICHENG_DATABASE_URL", None)
+    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "zhicheng.web.app:create_app",
+                             "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
+                             "--no-access-log"], env=env)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_up(base + "/api/v1/health", proc)
+        path = f"/api/v1/exchange/resources/{resource_id}/rows"
+        with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=60) as client:
+            sample = client.get(path, params={"size": 1}).json()["items"][0]
+            print(f"  a masked row: {sample}", flush=True)
+            rows, seconds, pages = walk(client, f"{path}?size={PAGE}", lambda b: (
+                b["count"], f"{path}?size={PAGE}&after={b['next']}" if b["next"] else None))
+        return rows, seconds, peak_mb(proc.pid)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def datasette_binary() -> Path:
+    """Datasette in a virtual environment of its own (installed with pip on first use)."""
+    binary = DATASETTE_ENV / "bin" / "datasette"
+    if not binary.exists():
+        print(f"  installing datasette into {DATASETTE_ENV} …", flush=True)
+        venv.create(DATASETTE_ENV, with_pip=True)
+        subprocess.run([str(DATASETTE_ENV / "bin" / "pip"), "install", "-q", "datasette"], check=True)
+    return binary
+
+
+def bench_datasette(db_path: str, table: str) -> tuple[int, float]:
+    port = free_port()
+    proc = subprocess.Popen([str(datasette_binary()), "serve", db_path, "--host", "127.0.0.1", "--port", str(port),
+                             "--setting", "suggest_facets", "off", "--setting", "max_returned_rows", str(PAGE)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_up(base + "/-/versions.json", proc)
+        name = Path(db_path).stem
+        first = f"/{name}/{table}.json?_size={PAGE}&_shape=objects&_nocount=1"
+        with httpx.Client(base_url=base, timeout=60) as client:
+            return walk(client, first, lambda b: (
+                len(b["rows"]), f"{first}&_next={b['next']}" if b.get("next") else None))[:2]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def main() -> None:
+    rows = int(os.environ.get("ZHICHENG_BENCH_ROWS", "1000000"))
+    with tempfile.TemporaryDirectory(prefix="zhicheng-bench-sharing-") as tmp:
+        folder = Path(tmp)
+        csv_path = folder / "people.csv"
+        started = time.perf_counter()
+        write_people(csv_path, rows)
+        db_path, resource_id, token, table = build_instance(folder / "data", csv_path)
+        print(f"prepared {rows} rows ({table}) in {time.perf_counter() - started:.1f}s", flush=True)
+        ours_rows, ours_s, ours_mb = bench_ours(folder / "data", resource_id, token)
+        ref_rows, ref_s = bench_datasette(db_path, table)
+    assert ours_rows == ref_rows == rows, (ours_rows, ref_rows, rows)
+    ours_rate, ref_rate = rows / ours_s, rows / ref_s
+    print(f"zhicheng masked API (grant, masking, audit): {ours_s:.2f}s {ours_rate:,.0f} rows/s "
+          f"({rows // PAGE + (rows % PAGE > 0)} pages of {PAGE}), server peak RSS {ours_mb:.1f} MB")
+    print(f"Datasette _size={PAGE} _next:               {ref_s:.2f}s {ref_rate:,.0f} rows/s")
+    print(f"BENCH sharing rows_per_s={ours_rate:.0f} datasette_rows_per_s={ref_rate:.0f} "
+          f"ratio={ours_rate / ref_rate:.2f} peak_mb={ours_mb:.0f}")
+
+
+if __name__ == "__main__":
+    main()

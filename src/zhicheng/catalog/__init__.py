@@ -1,0 +1,1 @@
+"""Catalog: the government data resource catalog (GB/T 21063), datasets and their versions, imports, search."""

@@ -1,0 +1,93 @@
+"""Datasets API: upload a file to import (a job), follow the job, list versions, read rows as JSON or CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse, StreamingResponse
+from sqlalchemy.orm import Session
+
+from zhicheng.accounts.deps import csrf_protect, require_user
+from zhicheng.catalog.datasets import service
+from zhicheng.catalog.datasets.schemas import JobOut, RowsOut, VersionOut
+from zhicheng.catalog.datasets.uploads import limit_upload, save_upload
+from zhicheng.core.actor import Actor
+from zhicheng.web.deps import get_db
+from zhicheng.web.i18n import request_language
+
+router = APIRouter(prefix="/api/v1", tags=["datasets 数据集"])
+
+
+@router.post("/catalog/resources/{resource_id}/imports", status_code=202, response_model=JobOut,
+             dependencies=[Depends(limit_upload), Depends(csrf_protect)])
+def create_import(request: Request, resource_id: int, file: UploadFile = File(...),
+                  sheet: str | None = Form(None), db: Session = Depends(get_db),
+                  actor: Actor = Depends(require_user)) -> JSONResponse:
+    """上传文件并开始导入（返回导入任务）/ upload a file and start importing it (returns the job)."""
+    settings = request.app.state.settings
+    service.authorize_import(db, actor=actor, resource_id=resource_id)
+    path, filename = save_upload(file, settings)
+    job = service.start_import_job(db, actor=actor, resource_id=resource_id, path=path, filename=filename,
+                                   factory=request.app.state.sessionmaker, sheet=sheet or None,
+                                   max_upload_mb=settings.max_upload_mb)
+    body = JobOut.of(job, request_language(request))
+    return JSONResponse(jsonable_encoder(body), status_code=202,
+                        headers={"Location": f"/api/v1/imports/{job.id}"})
+
+
+@router.get("/imports/{job_id}", response_model=JobOut)
+def read_import(request: Request, job_id: str, db: Session = Depends(get_db),
+                actor: Actor = Depends(require_user)) -> JobOut:
+    """导入任务的进度和错误报告 / an import job's progress and error report."""
+    return JobOut.of(service.get_job(db, actor=actor, job_id=job_id), request_language(request))
+
+
+@router.get("/catalog/resources/{resource_id}/versions", response_model=list[VersionOut])
+def versions(resource_id: int, db: Session = Depends(get_db),
+             actor: Actor = Depends(require_user)) -> list[VersionOut]:
+    """资源数据的各个版本（新版在前）/ the versions of a resource's data, newest first."""
+    return [VersionOut.model_validate(v) for v in service.list_versions(db, actor=actor, resource_id=resource_id)]
+
+
+def _csv_lines(header: list[str], rows: Iterator[tuple]) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    buffer.write("\ufeff")  # so that Excel opens the Chinese text as UTF-8
+    writer.writerow(header)
+    for n, row in enumerate(rows, start=1):
+        writer.writerow(["" if v is None else v for v in row])
+        if n % 1000 == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+@router.get("/catalog/resources/{resource_id}/versions/{version}/rows", response_model=RowsOut)
+def rows(request: Request, resource_id: int, version: int, limit: int = Query(50, ge=1, le=service.MAX_LIMIT),
+         offset: int = Query(0, ge=0), format: str = Query("json", pattern="^(json|csv)$"),
+         db: Session = Depends(get_db), actor: Actor = Depends(require_user)):
+    """某一版本的数据行（JSON 分页，或 format=csv 下载全部）/ rows of a version (JSON page, or all as CSV)."""
+    if format == "csv":
+        dv, masks = service.open_export(db, actor=actor, resource_id=resource_id, version=version)
+        header = [c["name"] for c in dv.columns]
+        filename = f"{dv.table_name}.csv"
+        return StreamingResponse(_csv_lines(header, service.iter_rows(request.app.state.sessionmaker, dv, masks)),
+                                 media_type="text/csv; charset=utf-8",
+                                 headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    columns, data = service.read_rows(db, actor=actor, resource_id=resource_id, version=version, limit=limit,
+                                      offset=offset)
+    dv = service.get_version(db, actor=actor, resource_id=resource_id, version=version)
+    return RowsOut(resource_id=resource_id, version=dv.version, row_count=dv.row_count, limit=limit,
+                   offset=offset, columns=columns, rows=jsonable_encoder([list(r) for r in data]))
+
+
+def on_startup(app) -> None:
+    """Close import jobs that a previous process left unfinished."""
+    from zhicheng.catalog.datasets import jobs
+
+    jobs.recover_interrupted(app.state.sessionmaker)

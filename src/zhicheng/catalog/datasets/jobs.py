@@ -1,0 +1,137 @@
+"""Background import jobs: a thread per job with its own session; live progress kept in memory while it runs.
+
+Progress is not written to the database row by row: on SQLite the import holds the write lock for its
+whole transaction, so the job row is written when the job starts and when it ends, and pollers read the
+live counters from this process.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from zhicheng.catalog.datasets.models import ImportJob
+from zhicheng.core import clock
+from zhicheng.core.actor import Actor
+from zhicheng.core.errors import AppError
+
+log = logging.getLogger(__name__)
+_live: dict[str, dict[str, Any]] = {}
+_threads: dict[str, threading.Thread] = {}
+_lock = threading.Lock()
+
+
+def start(db: Session, *, actor: Actor, resource_id: int, path: Path, filename: str,
+          factory: sessionmaker[Session], sheet: str | None = None) -> ImportJob:
+    """Record a queued job and start its thread; the caller has authorised the import."""
+    job = ImportJob(id=uuid.uuid4().hex, resource_id=resource_id, state="queued", filename=filename[:255],
+                    size_bytes=path.stat().st_size, rows_read=0, error_count=0, errors=[],
+                    created_by=actor.user_id, created_by_name=actor.display_name or actor.username,
+                    created_at=clock.now())
+    db.add(job)
+    db.commit()
+    with _lock:
+        _live[job.id] = {"state": "queued", "rows_read": 0, "rows_total_estimate": None}
+    thread = threading.Thread(target=_run, name=f"import-{job.id[:8]}", daemon=True,
+                              args=(factory, job.id, actor, resource_id, path, filename, sheet))
+    _threads[job.id] = thread
+    thread.start()
+    return job
+
+
+def _progress(job_id: str):
+    def update(rows: int, done: int, total: int) -> None:
+        estimate = int(rows * total / done) if done else None
+        with _lock:
+            _live[job_id] = {"state": "running", "rows_read": rows,
+                             "rows_total_estimate": max(estimate, rows) if estimate else None}
+
+    return update
+
+
+def _run(factory: sessionmaker[Session], job_id: str, actor: Actor, resource_id: int, path: Path,
+         filename: str, sheet: str | None) -> None:
+    from zhicheng.catalog.datasets import service
+
+    with _lock:
+        _live[job_id] = {"state": "running", "rows_read": 0, "rows_total_estimate": None}
+    try:
+        with factory() as db:
+            _set(db, job_id, state="running")
+            try:
+                report = service.import_file(db, actor=actor, resource_id=resource_id, path=path,
+                                             filename=filename, sheet=sheet, progress=_progress(job_id),
+                                             job_id=job_id, via=actor.via)
+            except AppError as exc:
+                db.rollback()
+                _set(db, job_id, state="failed", message_zh=exc.zh, message_en=exc.en, finished_at=clock.now())
+                return
+            except Exception:
+                db.rollback()
+                log.exception("import job %s failed", job_id)
+                _set(db, job_id, state="failed", message_zh="导入时发生内部错误，已记录",
+                     message_en="internal error during the import; it has been logged", finished_at=clock.now())
+                return
+            _set(db, job_id, state="succeeded" if report.ok else "failed", rows_read=report.rows_read,
+                 rows_total_estimate=report.rows_read, error_count=report.error_count, errors=report.errors,
+                 version=report.version, message_zh=report.message_zh, message_en=report.message_en,
+                 finished_at=clock.now())
+    finally:
+        Path(path).unlink(missing_ok=True)
+        with _lock:
+            _live.pop(job_id, None)
+
+
+def _set(db: Session, job_id: str, **values: Any) -> None:
+    job = db.get(ImportJob, job_id)
+    if job is None:
+        return
+    for key, value in values.items():
+        setattr(job, key, value)
+    db.commit()
+
+
+def apply_live_progress(job: ImportJob) -> ImportJob:
+    """Overlay the in-memory counters of a running job on its row (unchanged when it is not running here)."""
+    with _lock:
+        live = dict(_live.get(job.id) or {})
+    if live and job.state in ("queued", "running"):
+        job.state = live["state"]
+        job.rows_read = live["rows_read"]
+        job.rows_total_estimate = live["rows_total_estimate"]
+    return job
+
+
+def wait(job_id: str, timeout: float | None = None) -> bool:
+    """Wait for a job's thread to end (tests, the CLI); True when it has ended."""
+    thread = _threads.get(job_id)
+    if thread is None:
+        return True
+    thread.join(timeout)
+    if not thread.is_alive():
+        _threads.pop(job_id, None)
+        return True
+    return False
+
+
+def recover_interrupted(factory: sessionmaker[Session]) -> int:
+    """At start-up: jobs left queued/running by a stopped process stored nothing (imports are all or nothing),
+    so mark them failed with a message asking for a new import. Returns how many were marked."""
+    from sqlalchemy import select
+
+    with factory() as db:
+        stale = db.scalars(select(ImportJob).where(ImportJob.state.in_(("queued", "running")))).all()
+        for job in stale:
+            if job.id in _live:
+                continue
+            job.state = "failed"
+            job.message_zh = "服务重启时导入被中断，未写入任何数据，请重新导入"
+            job.message_en = "the import was interrupted by a restart; nothing was stored, please import again"
+            job.finished_at = clock.now()
+        db.commit()
+        return len(stale)

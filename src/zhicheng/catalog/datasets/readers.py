@@ -1,0 +1,323 @@
+"""Streaming readers of CSV, XLSX, JSON and GeoJSON files: each yields (line_number, row) in flat memory."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import zipfile
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+import ijson
+from charset_normalizer import from_bytes
+
+from zhicheng.core.errors import Invalid
+
+FORMATS = ("csv", "xlsx", "json", "geojson")
+CHUNK = 2_000
+Chunk = tuple[Sequence[int], list]  # (line numbers, rows)
+SAMPLE_BYTES = 64 * 1024
+DELIMITERS = ",;\t"
+GEOMETRY_KEY = "geometry"  # the column a GeoJSON feature's geometry arrives in
+_GB = {"gb2312", "gbk", "gb18030", "hz", "cp936"}
+
+csv.field_size_limit(64 * 1024 * 1024)
+
+
+class FileError(Invalid):
+    """The file as a whole cannot be read (not the format it claims, wrong encoding, broken structure)."""
+
+    def __init__(self, zh: str, en: str, *, line: int | None = None) -> None:
+        where_zh = f"第 {line} 行：" if line else ""
+        where_en = f"line {line}: " if line else ""
+        super().__init__(where_zh + zh, where_en + en, code="bad_file", field="file")
+        self.line = line
+
+
+@dataclass
+class Source:
+    """An opened file: its format and encoding, the header of tabular files, and progress in bytes."""
+
+    path: Path
+    format: str
+    encoding: str | None = None
+    header: list[str] | None = None  # tabular formats (csv, xlsx); None when rows are dicts
+    delimiter: str | None = None
+    size: int = 0
+    _position: Any = field(default=None, repr=False)
+    _rows: Iterator[tuple[int, Any]] | None = field(default=None, repr=False)
+    _chunks: Callable[[int], Iterator[Chunk]] | None = field(default=None, repr=False)
+
+    @property
+    def bytes_read(self) -> int:
+        """How far into the file the reader is (for progress bars); exact for CSV and JSON."""
+        return self._position() if self._position else 0
+
+    def rows(self) -> Iterator[tuple[int, Any]]:
+        """(line_number, list of cells) for tabular formats, (record_number, dict) for JSON and GeoJSON."""
+        if self._rows is None:
+            assert self._chunks is not None
+            return (pair for lines, rows in self._chunks(CHUNK) for pair in zip(lines, rows, strict=True))
+        return self._rows
+
+    def chunks(self, size: int = 2_000) -> Iterator[Chunk]:
+        """The rows in chunks of up to `size`: (their line numbers, the rows)."""
+        if self._chunks is not None:
+            return self._chunks(size)
+        return _chunked(self.rows(), size)
+
+
+def _chunked(pairs: Iterator[tuple[int, Any]], size: int) -> Iterator[Chunk]:
+    while chunk := list(islice(pairs, size)):
+        yield [line for line, _row in chunk], [row for _line, row in chunk]
+
+
+def detect_format(filename: str) -> str:
+    """The format named by a file's extension; anything else is refused."""
+    suffix = Path(filename).suffix.lower().lstrip(".")
+    if suffix in ("txt", "tsv"):
+        suffix = "csv"
+    if suffix not in FORMATS:
+        raise Invalid(f"不支持的文件格式 .{suffix}：请上传 CSV、XLSX、JSON 或 GeoJSON 文件",
+                      f"unsupported file type .{suffix}: upload a CSV, XLSX, JSON or GeoJSON file",
+                      field="file", code="bad_file")
+    return suffix
+
+
+def open_source(path: Path, filename: str | None = None, *, sheet: str | None = None) -> Source:
+    """Open `path` for streaming; the format comes from `filename` (or the path's own name)."""
+    path = Path(path)
+    fmt = detect_format(filename or path.name)
+    size = path.stat().st_size
+    if size == 0:
+        raise FileError("文件为空", "the file is empty")
+    if fmt == "csv":
+        return _open_csv(path, size)
+    if fmt == "xlsx":
+        return _open_xlsx(path, size, sheet)
+    return _open_json(path, size, geo=fmt == "geojson")
+
+
+# -- CSV -----------------------------------------------------------------------------------------------------
+
+def detect_encoding(sample: bytes) -> str:
+    """UTF-8 (with or without BOM) or GB18030 (a superset of GBK/GB2312), judged from the file's first bytes."""
+    if sample.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if b"\x00" in sample:
+        raise FileError("这不是文本文件（含有二进制内容），请上传 CSV 文本", "this is not a text file (binary content)")
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    best = from_bytes(sample).best()
+    if best is not None and best.encoding.replace("_", "").lower() in _GB | {"big5"} | {"gb18030"}:
+        return "gb18030"
+    try:  # charset-normalizer may name another legacy code page for short Chinese samples
+        codecs.getincrementaldecoder("gb18030")().decode(sample, final=False)
+        return "gb18030"
+    except UnicodeDecodeError:
+        pass
+    name = best.encoding if best is not None else "?"
+    raise FileError(f"无法识别文件编码（疑似 {name}），请另存为 UTF-8 或 GBK 编码的 CSV",
+                    f"cannot tell the file's encoding (looks like {name}); save it as UTF-8 or GBK CSV")
+
+
+def _sniff_delimiter(first_line: str) -> str:
+    counts = {d: first_line.count(d) for d in DELIMITERS}
+    best = max(counts, key=counts.__getitem__)
+    return best if counts[best] else ","
+
+
+def _open_csv(path: Path, size: int) -> Source:
+    raw = path.open("rb")
+    try:
+        sample = raw.read(SAMPLE_BYTES)
+        encoding = detect_encoding(sample)
+        raw.seek(0)
+        text = io.TextIOWrapper(raw, encoding=encoding, newline="", errors="strict")
+        try:
+            first = text.readline()
+        except UnicodeDecodeError as exc:
+            raise FileError(f"文件编码错误（按 {encoding} 无法解码）", f"bad encoding (not valid {encoding})",
+                            line=1) from exc
+        delimiter = _sniff_delimiter(first)
+        header = next(csv.reader([first], delimiter=delimiter), [])
+        header = [h.strip() for h in header]
+        if not any(header):
+            raise FileError("第一行应为列名（表头）", "the first line must hold the column names", line=1)
+    except BaseException:
+        raw.close()
+        raise
+    src = Source(path=path, format="csv", encoding=encoding, header=header, delimiter=delimiter, size=size,
+                 _position=raw.tell)
+    src._chunks = lambda size: _csv_chunks(raw, text, delimiter, encoding, size)
+    return src
+
+
+def _csv_chunks(raw, text, delimiter: str, encoding: str, size: int) -> Iterator[Chunk]:
+    """Chunks of records read by the C csv reader; line numbers are worked out per chunk, not per row."""
+    reader = csv.reader(text, delimiter=delimiter, strict=False)
+    last = 1  # the physical line the previous record ended on (the header is line 1)
+    try:
+        while rows := list(islice(reader, size)):
+            end = reader.line_num + 1  # the reader counts from after the header line
+            if end - last == len(rows) and all(rows):  # one line per record, no blank lines: the usual case
+                yield range(last + 1, end + 1), rows
+            else:
+                yield _lines_of(rows, last)
+            last = end
+    except UnicodeDecodeError as exc:
+        raise FileError(f"文件编码错误（按 {encoding} 无法解码），请检查文件是否混用了编码",
+                        f"bad encoding (not valid {encoding}); the file may mix encodings",
+                        line=_first_undecodable_line(raw.name, encoding)) from exc
+    except csv.Error as exc:
+        raise FileError(f"CSV 格式错误：{exc}", f"malformed CSV: {exc}", line=reader.line_num + 1) from exc
+    finally:
+        text.close()
+        raw.close()
+
+
+def _lines_of(rows: list[list[str]], last: int) -> Chunk:
+    """Line numbers of records that may span lines (quoted newlines) or be blank; blank ones are dropped."""
+    lines, kept = [], []
+    for row in rows:
+        start = last + 1
+        last = start + sum(cell.count("\n") for cell in row)
+        if row:
+            lines.append(start)
+            kept.append(row)
+    return lines, kept
+
+
+def _first_undecodable_line(name: str, encoding: str) -> int | None:
+    """The line holding the first byte sequence `encoding` cannot decode (the text layer reads ahead)."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    with open(name, "rb") as fh:
+        for number, line in enumerate(fh, start=1):
+            try:
+                decoder.decode(line)
+            except UnicodeDecodeError:
+                return number
+    return None
+
+
+# -- XLSX ----------------------------------------------------------------------------------------------------
+
+def _open_xlsx(path: Path, size: int, sheet: str | None) -> Source:
+    from openpyxl import load_workbook
+
+    if not zipfile.is_zipfile(path):
+        raise FileError("这不是有效的 XLSX 文件（Excel 2007 及以上）", "this is not a valid XLSX (Excel 2007+) file")
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds for a broken workbook
+        raise FileError(f"无法读取 XLSX 文件：{exc}", f"cannot read the XLSX file: {exc}") from exc
+    if sheet is not None and sheet not in book.sheetnames:
+        book.close()
+        raise Invalid(f"工作表 {sheet} 不存在；可选：{'、'.join(book.sheetnames)}",
+                      f"no sheet named {sheet}; sheets: {', '.join(book.sheetnames)}", field="sheet")
+    ws = book[sheet] if sheet else book.worksheets[0]
+    it = ws.iter_rows(values_only=True)
+    header: list[str] | None = None
+    line = 0
+    for values in it:
+        line += 1
+        if any(v not in (None, "") for v in values):
+            header = [("" if v is None else str(v)).strip() for v in values]
+            while header and not header[-1]:
+                header.pop()
+            break
+    if not header:
+        book.close()
+        raise FileError("工作表为空：第一行应为列名（表头）", "the sheet is empty: the first row must hold the column names")
+    src = Source(path=path, format="xlsx", header=header, size=size)
+    state = {"line": line}
+    src._position = lambda: min(size, size * state["line"] // max(ws.max_row or 1, 1))
+    src._rows = _xlsx_rows(book, it, line, state)
+    return src
+
+
+def _xlsx_rows(book, it, line: int, state: dict) -> Iterator[tuple[int, tuple]]:
+    try:
+        for values in it:
+            line += 1
+            state["line"] = line
+            if any(v not in (None, "") for v in values):
+                yield line, values
+    finally:
+        book.close()
+
+
+# -- JSON and GeoJSON ----------------------------------------------------------------------------------------
+
+def _json_prefix(path: Path, geo: bool) -> str:
+    """Where the records are: a top-level array, {"rows": [...]}, or a FeatureCollection's features."""
+    with path.open("rb") as fh:
+        head = fh.read(SAMPLE_BYTES).lstrip(codecs.BOM_UTF8).lstrip()
+        if head[:1] == b"[" and not geo:
+            return "item"
+        if head[:1] != b"{":
+            raise FileError("不是有效的 JSON：应为对象数组或含 rows 数组的对象",
+                            "not valid JSON: expected an array of objects or an object with a rows array")
+        fh.seek(0)
+        try:
+            for prefix, event, value in ijson.parse(fh):
+                if prefix == "" and event == "map_key" and value in ("rows", "features"):
+                    return f"{value}.item"
+        except ijson.JSONError as exc:
+            raise FileError(f"JSON 格式错误：{exc}", f"malformed JSON: {exc}") from exc
+    if geo:
+        raise FileError("GeoJSON 应为含 features 的 FeatureCollection", "GeoJSON must be a FeatureCollection with features")
+    raise FileError("JSON 对象中没有 rows 数组", "the JSON object has no rows array")
+
+
+def _open_json(path: Path, size: int, geo: bool) -> Source:
+    prefix = _json_prefix(path, geo)
+    raw = path.open("rb")
+    src = Source(path=path, format="geojson" if geo or prefix == "features.item" else "json", encoding="utf-8",
+                 size=size, _position=raw.tell)
+    src._rows = _json_rows(raw, prefix, src.format == "geojson")
+    return src
+
+
+def _json_rows(raw, prefix: str, geo: bool) -> Iterator[tuple[int, dict]]:
+    n = 0
+    try:
+        items = ijson.items(raw, prefix, use_float=False)
+        while True:
+            try:
+                item = next(items)
+            except StopIteration:
+                return
+            except ijson.JSONError as exc:
+                raise FileError(f"JSON 格式错误（在第 {n} 条记录之后）：{exc}",
+                                f"malformed JSON (after record {n}): {exc}") from exc
+            except UnicodeDecodeError as exc:
+                raise FileError("JSON 文件必须是 UTF-8 编码", "a JSON file must be UTF-8 encoded") from exc
+            n += 1
+            if geo:
+                yield n, _feature_row(n, item)
+            elif isinstance(item, dict):
+                yield n, item
+            else:
+                raise FileError(f"第 {n} 条记录不是对象", f"record {n} is not an object")
+    finally:
+        raw.close()
+
+
+def _feature_row(n: int, feature: Any) -> dict:
+    if not isinstance(feature, dict) or feature.get("type") != "Feature":
+        raise FileError(f"第 {n} 个要素不是 GeoJSON Feature", f"feature {n} is not a GeoJSON Feature")
+    props = feature.get("properties") or {}
+    if not isinstance(props, dict):
+        raise FileError(f"第 {n} 个要素的 properties 不是对象", f"feature {n}: properties is not an object")
+    row = dict(props)
+    row[GEOMETRY_KEY] = feature.get("geometry")
+    return row
+

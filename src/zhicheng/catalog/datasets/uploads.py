@@ -1,0 +1,45 @@
+"""Uploaded files: refused early when over the size limit, else copied into the data folder for the import job."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+from fastapi import Request, UploadFile
+
+from zhicheng.catalog.datasets.readers import detect_format
+from zhicheng.catalog.datasets.service import check_size
+from zhicheng.core.errors import Invalid
+from zhicheng.core.settings import Settings
+
+
+def limit_upload(request: Request) -> None:
+    """Dependency: a request whose declared body exceeds the limit gets 413 before anything is read."""
+    settings: Settings = request.app.state.settings
+    length = request.headers.get("content-length")
+    if length and length.isdigit():
+        # the multipart envelope adds a little; allow it a megabyte
+        check_size(max(0, int(length) - 1024 * 1024), settings.max_upload_mb)
+
+
+def save_upload(upload: UploadFile | None, settings: Settings) -> tuple[Path, str]:
+    """Copy the upload to data/uploads (checking the size as it goes); return (path, original filename)."""
+    if upload is None or not upload.filename:
+        raise Invalid("请选择要上传的文件", "choose a file to upload", field="file")
+    filename = Path(upload.filename.replace("\\", "/")).name
+    suffix = "." + detect_format(filename)
+    folder = settings.ensure_data_dir() / "uploads"
+    target = folder / f"{uuid.uuid4().hex}{suffix}"
+    limit = settings.max_upload_mb * 1024 * 1024
+    copied = 0
+    try:
+        with target.open("wb") as out:
+            while chunk := upload.file.read(1024 * 1024):
+                copied += len(chunk)
+                if copied > limit:
+                    check_size(copied, settings.max_upload_mb)
+                out.write(chunk)
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
+    return target, filename

@@ -1,0 +1,121 @@
+"""The command line: `zhicheng init / demo / serve / import / id / user / audit / bench`."""
+
+from __future__ import annotations
+
+import importlib
+import runpy
+import sys
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from zhicheng.core.errors import AppError
+from zhicheng.core.settings import Settings, get_settings
+
+app = typer.Typer(help="智城 zhicheng — 城市大脑数据平台 / city data platform", no_args_is_help=True,
+                  pretty_exceptions_enable=False, add_completion=False)
+console = Console()
+err_console = Console(stderr=True, soft_wrap=True)
+
+# each domain's cli module exposes register(app)
+DOMAIN_CLIS = ["zhicheng.core.ids.cli", "zhicheng.accounts.cli", "zhicheng.policy.cli",
+               "zhicheng.catalog.cli", "zhicheng.catalog.datasets.cli", "zhicheng.exchange.cli",
+               "zhicheng.demo.cli",
+               "zhicheng.exchange.subs_api"]
+BENCH_DIR = Path(__file__).resolve().parents[2] / "bench"
+
+
+def open_instance(settings: Settings | None = None):
+    """Settings, engine and sessionmaker of a migrated instance (creating the data folder if needed)."""
+    from zhicheng.core.db import make_engine, make_sessionmaker, migrate
+
+    settings = settings or get_settings()
+    settings.ensure_data_dir()
+    engine = make_engine(settings.db_url)
+    migrate(engine)
+    return settings, engine, make_sessionmaker(engine)
+
+
+def run_server(settings: Settings, host: str | None, port: int | None) -> None:
+    import uvicorn
+
+    from zhicheng.web.app import create_app
+
+    uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port,
+                log_level="info", proxy_headers=True)
+
+
+@app.command()
+def init(
+    admin: str = typer.Option("admin", help="第一个平台管理员的用户名 / first admin's username"),
+    password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True,
+                                 envvar="ZHICHENG_ADMIN_PASSWORD", help="管理员密码 / admin password"),
+) -> None:
+    """创建一个空实例和第一个管理员 / create an empty instance with a first admin."""
+    from zhicheng.accounts import service as accounts
+
+    settings, _engine, factory = open_instance()
+    with factory() as db:
+        accounts.bootstrap_admin(db, username=admin, password=password, city_name=settings.city_name,
+                                 city_code=settings.city_code)
+    console.print(f"[green]已初始化 / initialised[/] {settings.data.resolve()}  admin: {admin}")
+
+
+@app.command()
+def serve(
+    host: str | None = typer.Option(None, help="监听地址 / host"),
+    port: int | None = typer.Option(None, help="端口 / port (ZHICHENG_PORT)"),
+) -> None:
+    """运行已配置的实例 / run a configured instance."""
+    settings, _engine, _factory = open_instance()
+    run_server(settings, host, port)
+
+
+@app.command()
+def bench(name: str = typer.Argument(..., help="基准名称 / benchmark name, e.g. import")) -> None:
+    """运行一个基准测试 / run one benchmark from bench/ (ends with a BENCH line)."""
+    script = BENCH_DIR / f"bench_{name}.py"
+    if not script.exists():
+        known = sorted(p.stem.removeprefix("bench_") for p in BENCH_DIR.glob("bench_*.py"))
+        raise AppError(f"没有名为 {name} 的基准；可用：{', '.join(known)}",
+                       f"no benchmark named {name}; known: {', '.join(known)}", field="name")
+    runpy.run_path(str(script), run_name="__main__")
+
+
+def _register_domains() -> None:
+    for name in DOMAIN_CLIS:
+        try:
+            mod = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if not (exc.name and name.startswith(exc.name)):
+                raise
+            continue
+        mod.register(app)
+
+
+_register_domains()
+
+
+def main() -> None:
+    """Entry point: a user error is one line on stderr and exit code 1, never a traceback."""
+    try:
+        code = app(standalone_mode=False)
+    except AppError as exc:
+        lang = get_settings().language
+        err_console.print(f"[red]错误 / error:[/] {exc.message(lang)}", highlight=False)
+        sys.exit(1)
+    except (typer.Abort, KeyboardInterrupt):
+        err_console.print("已取消 / aborted")
+        sys.exit(1)
+    except SystemExit:
+        raise
+    except Exception as exc:  # click usage errors come through here in non-standalone mode
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        err_console.print(f"[red]错误 / error:[/] {type(exc).__name__}: {exc}", highlight=False)
+        sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)

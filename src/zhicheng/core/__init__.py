@@ -1,0 +1,1 @@
+"""Core: settings, database, errors, identifiers, event bus, pagination, clock. Imports nothing of ours."""

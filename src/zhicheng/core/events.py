@@ -1,0 +1,41 @@
+"""The in-process event bus: domains publish facts, others subscribe, nobody reads another's tables."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
+
+log = logging.getLogger(__name__)
+Handler = Callable[[str, dict[str, Any]], None]
+
+
+class EventBus:
+    """Synchronous publish/subscribe by event name ("catalog.resource.published", ...); '*' hears all."""
+
+    def __init__(self) -> None:
+        self._handlers: dict[str, list[Handler]] = defaultdict(list)
+
+    def subscribe(self, name: str, handler: Handler | None = None):
+        """Register `handler` for `name`; usable as a decorator."""
+
+        def add(fn: Handler) -> Handler:
+            self._handlers[name].append(fn)
+            return fn
+
+        return add(handler) if handler else add
+
+    def publish(self, name: str, payload: dict[str, Any]) -> None:
+        """Deliver to every subscriber; a failing subscriber is logged and does not stop the others."""
+        for fn in [*self._handlers.get(name, ()), *self._handlers.get("*", ())]:
+            try:
+                fn(name, payload)
+            except Exception:  # noqa: BLE001 - one bad subscriber must not break the publisher
+                log.exception("event handler %r failed for %s", fn, name)
+
+    def clear(self) -> None:
+        self._handlers.clear()
+
+
+bus = EventBus()

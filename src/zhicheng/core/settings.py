@@ -1,0 +1,88 @@
+"""Settings from the environment (ZHICHENG_*) and an optional TOML file."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+
+class Settings(BaseSettings):
+    """Everything an instance can be configured with; see docs/configuration.md."""
+
+    model_config = SettingsConfigDict(env_prefix="ZHICHENG_", extra="ignore")
+
+    data: Path = Field(default=Path("var"), description="data folder: database, uploads, history, keys")
+    database_url: str | None = Field(default=None, description="SQLAlchemy URL; default SQLite in the data folder")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    secret_key: str | None = Field(default=None, description="signs sessions and tokens; generated once if unset")
+    language: str = Field(default="zh-CN", description="default language of pages and messages (zh-CN or en)")
+    city_name: str = "长沙市"
+    city_code: str = "430100"
+    token_ttl_minutes: int = 480
+    session_ttl_minutes: int = 720
+    login_max_failures: int = 5
+    login_lockout_minutes: int = 15
+    max_upload_mb: int = 512
+    audit_retention_days: int = 183
+    secure_cookies: bool = False
+    webhook_allowed_hosts: list[str] = Field(default_factory=list, description="hosts webhooks may target")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        toml_path = os.environ.get("ZHICHENG_CONFIG")
+        if toml_path:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_path))
+        return tuple(sources)
+
+    @property
+    def db_url(self) -> str:
+        """The database URL in force: the configured one, else SQLite in the data folder."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data / 'zhicheng.db').resolve()}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.db_url.startswith("sqlite")
+
+    def ensure_data_dir(self) -> Path:
+        """Create the data folder (and its sub-folders) if missing; return it."""
+        for sub in ("", "uploads", "history", "exports"):
+            (self.data / sub).mkdir(parents=True, exist_ok=True)
+        return self.data
+
+    def signing_key(self) -> str:
+        """The secret key: configured, else read from (or created in) data/secret.key."""
+        if self.secret_key:
+            return self.secret_key
+        self.ensure_data_dir()
+        path = self.data / "secret.key"
+        if not path.exists():
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings (tests build their own Settings instead)."""
+    return Settings()

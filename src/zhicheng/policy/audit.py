@@ -1,0 +1,251 @@
+"""The audit log: append SM3-chained entries, verify the chain in bounded memory, purge past retention."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+from typing import Any
+
+from cryptography.hazmat.primitives import hashes
+from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from zhicheng.core import clock
+from zhicheng.core.actor import Actor
+from zhicheng.core.errors import Conflict, Invalid
+from zhicheng.core.settings import Settings
+from zhicheng.policy.models import GENESIS_HASH, AuditEntry, AuditHead
+
+MIN_RETENTION_DAYS = 183  # 《网络安全法》第二十一条: network logs are kept no less than six months
+STREAM_BATCH = 1000
+HEAD_ID = 1
+
+
+def sm3(data: bytes) -> str:
+    """The SM3 digest (GB/T 32905) of `data`, as 64 hex digits."""
+    h = hashes.Hash(hashes.SM3())
+    h.update(data)
+    return h.finalize().hex()
+
+
+def _iso(at: datetime) -> str:
+    return clock.aware(at).astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def normalise_detail(detail: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The detail as it will read back from the database: plain JSON (dates and the like become strings)."""
+    if detail is None:
+        return None
+    if not isinstance(detail, dict):
+        detail = {"value": detail}
+    # NaN and Infinity are not JSON: PostgreSQL would refuse them, so they are kept as their names
+    return json.loads(json.dumps(detail, default=str, ensure_ascii=False), parse_constant=str)
+
+
+def canonical(entry: Any) -> bytes:
+    """The bytes the hash covers: every field but id and the hashes, as sorted compact UTF-8 JSON."""
+    doc = {
+        "seq": int(entry.seq),
+        "at": _iso(entry.at),
+        "actor_kind": entry.actor_kind,
+        "actor_user_id": entry.actor_user_id,
+        "actor_username": entry.actor_username,
+        "actor_department_id": entry.actor_department_id,
+        "actor_department_code": entry.actor_department_code,
+        "action": entry.action,
+        "target_kind": entry.target_kind,
+        "target_id": entry.target_id,
+        "outcome": entry.outcome,
+        "detail": entry.detail,
+        "ip": entry.ip,
+    }
+    return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def entry_hash(prev_hash: str, entry: Any) -> str:
+    """hash = SM3(prev_hash || canonical JSON of the entry)."""
+    return sm3(prev_hash.encode("ascii") + canonical(entry))
+
+
+_HEAD = AuditHead.__table__
+_ENTRY = AuditEntry.__table__
+# built once: the append path runs for every audited request
+_BUMP_HEAD = (update(_HEAD).where(_HEAD.c.id == HEAD_ID).values(seq=_HEAD.c.seq + bindparam("bump"))
+              .returning(_HEAD.c.seq, _HEAD.c.hash))
+_SET_HEAD_HASH = update(_HEAD).where(_HEAD.c.id == HEAD_ID).values(hash=bindparam("new_hash"))
+_SEED_HEAD = insert(_HEAD).values(id=HEAD_ID, seq=0, hash=GENESIS_HASH, anchor_seq=0, anchor_hash=GENESIS_HASH)
+_INSERT_ENTRY = insert(_ENTRY).returning(_ENTRY.c.id)
+
+
+def _lock_head(db: Session, *, bump: int = 1) -> tuple[int, str]:
+    """Take the chain's lock (row lock on PostgreSQL, the write lock on SQLite); return the new seq and the last hash.
+
+    The UPDATE comes first so that SQLite takes its write lock before reading, and PostgreSQL makes every other
+    appender wait on the row until this transaction ends: the chain never forks.
+    """
+    conn = db.connection()
+    row = conn.execute(_BUMP_HEAD, {"bump": bump}).first()
+    if row is None:  # an instance whose migration did not seed the head (created with create_all)
+        conn.execute(_SEED_HEAD)
+        row = conn.execute(_BUMP_HEAD, {"bump": bump}).first()
+    return int(row[0]), row[1]
+
+
+def record(db: Session, *, actor: Actor, action: str, target_kind: str, target_id: Any = None,
+           outcome: str = "ok", detail: dict[str, Any] | None = None, ip: str | None = None) -> SimpleNamespace:
+    """Append one SM3-chained entry in the caller's transaction (the caller commits); returns what was written."""
+    seq, prev = _lock_head(db)
+    values: dict[str, Any] = {
+        "seq": seq,
+        "at": clock.now(),  # taken under the lock, so time order follows chain order
+        "actor_kind": actor.kind,
+        "actor_user_id": actor.user_id,
+        "actor_username": actor.username,
+        "actor_department_id": actor.department_id,
+        "actor_department_code": actor.department_code,
+        "action": action[:64],
+        "target_kind": target_kind[:64],
+        "target_id": None if target_id is None else str(target_id)[:128],
+        "outcome": outcome[:16],
+        "detail": normalise_detail(detail),
+        "ip": None if ip is None else str(ip)[:64],
+        "prev_hash": prev,
+    }
+    written = SimpleNamespace(**values)
+    written.hash = values["hash"] = entry_hash(prev, written)
+    conn = db.connection()
+    written.id = conn.execute(_INSERT_ENTRY, values).scalar_one()
+    conn.execute(_SET_HEAD_HASH, {"new_hash": written.hash})
+    return written
+
+
+@dataclass
+class VerifyResult:
+    """The verdict on the chain: intact, or the first bad entry (seq, time) and what is wrong with it."""
+
+    ok: bool
+    entries: int
+    last_seq: int
+    anchor_seq: int = 0
+    bad_seq: int | None = None
+    bad_at: datetime | None = None
+    problem: str | None = None  # altered | inserted | removed
+    head_hash: str | None = None  # the chain's last hash when intact: note it elsewhere to anchor the log
+    message_zh: str = ""
+    message_en: str = ""
+
+    def message(self, lang: str = "zh-CN") -> str:
+        return self.message_en if lang.startswith("en") else self.message_zh
+
+    def as_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["bad_at"] = _iso(self.bad_at) if self.bad_at else None
+        return d
+
+
+def _bad(count: int, anchor: int, last: int, seq: int, at: datetime | None, problem: str, zh: str,
+         en: str) -> VerifyResult:
+    return VerifyResult(ok=False, entries=count, last_seq=last, anchor_seq=anchor, bad_seq=seq,
+                        bad_at=clock.aware(at) if at else None, problem=problem, message_zh=zh, message_en=en)
+
+
+def _head(db: Session) -> tuple[int, str, int, str]:
+    """(seq, hash, anchor_seq, anchor_hash) of the chain head, read fresh from the database."""
+    row = db.execute(select(AuditHead.seq, AuditHead.hash, AuditHead.anchor_seq, AuditHead.anchor_hash)
+                     .where(AuditHead.id == HEAD_ID)).first()
+    return (int(row[0]), row[1], int(row[2]), row[3]) if row else (0, GENESIS_HASH, 0, GENESIS_HASH)
+
+
+def verify(db: Session, *, through_seq: int | None = None) -> VerifyResult:
+    """Walk the chain from the purge anchor in seq order, streaming; name the first altered, inserted or removed entry."""
+    head_seq, head_hash, anchor_seq, prev = _head(db)
+    stop = head_seq if through_seq is None else min(through_seq, head_seq)
+    expected, count, last_at = anchor_seq + 1, 0, None
+    # plain rows, not ORM objects: memory stays bounded however long the chain is
+    query = (select(*AuditEntry.__table__.c).where(AuditEntry.seq <= stop).order_by(AuditEntry.seq)
+             .execution_options(yield_per=STREAM_BATCH))
+    for entry in db.execute(query):
+        seq = int(entry.seq)
+        if seq < expected:
+            return _bad(count, anchor_seq, expected - 1, seq, entry.at, "inserted",
+                        f"第 {seq} 条是插入的记录：早于清理锚点",
+                        f"entry {seq} was inserted: it lies before the purge anchor")
+        if seq > expected:
+            missing = f"{expected}" if seq == expected + 1 else f"{expected}–{seq - 1}"
+            return _bad(count, anchor_seq, expected - 1, expected, last_at, "removed",
+                        f"第 {missing} 条已被删除（第 {seq} 条之前缺失）",
+                        f"entry {missing} was removed (missing before entry {seq})")
+        if entry_hash(entry.prev_hash, entry) != entry.hash:
+            return _bad(count, anchor_seq, expected - 1, seq, entry.at, "altered",
+                        f"第 {seq} 条的内容被篡改：哈希与内容不符",
+                        f"entry {seq} was altered: its hash does not match its content")
+        if entry.prev_hash != prev:
+            return _bad(count, anchor_seq, expected - 1, seq, entry.at, "inserted",
+                        f"第 {seq} 条与上一条不相连：记录被插入或替换",
+                        f"entry {seq} does not link to the one before: inserted or replaced")
+        prev, expected, count, last_at = entry.hash, seq + 1, count + 1, entry.at
+    last = expected - 1
+    if last < stop:
+        missing = f"{stop}" if last + 1 == stop else f"{last + 1}–{stop}"
+        return _bad(count, anchor_seq, last, last + 1, last_at, "removed",
+                    f"第 {missing} 条已被删除（链尾缺失）",
+                    f"entry {missing} was removed (the end of the chain is missing)")
+    if stop == head_seq and last > anchor_seq and prev != head_hash:
+        return _bad(count, anchor_seq, last, last, last_at, "altered",
+                    f"第 {last} 条的哈希与链头记录不符", f"entry {last} does not match the hash kept in the chain head")
+    if through_seq is None:
+        # entries beyond the head: appended since we read it (fine) or forged (the head would not know them)
+        beyond = db.execute(select(AuditEntry.seq, AuditEntry.at).where(AuditEntry.seq > head_seq)
+                            .order_by(AuditEntry.seq.desc()).limit(1)).first()
+        if beyond is not None and int(beyond.seq) > _head(db)[0]:
+            first = db.execute(select(AuditEntry.seq, AuditEntry.at).where(AuditEntry.seq > _head(db)[0])
+                               .order_by(AuditEntry.seq).limit(1)).first()
+            return _bad(count, anchor_seq, last, int(first.seq), first.at, "inserted",
+                        f"第 {first.seq} 条是插入的记录：超出链头",
+                        f"entry {first.seq} was inserted: it lies beyond the chain head")
+    return VerifyResult(ok=True, entries=count, last_seq=last, anchor_seq=anchor_seq, head_hash=prev,
+                        message_zh=f"完整，共 {count} 条", message_en=f"intact, {count} entries")
+
+
+def retention_days(settings: Settings) -> int:
+    """The retention in force; below the legal minimum of 183 days is a configuration error."""
+    days = settings.audit_retention_days
+    if days < MIN_RETENTION_DAYS:
+        raise Invalid(f"审计日志保留天数不能少于 {MIN_RETENTION_DAYS} 天（当前 {days}）",
+                      f"audit retention must be at least {MIN_RETENTION_DAYS} days (configured: {days})",
+                      field="audit_retention_days")
+    return days
+
+
+@dataclass
+class PurgeResult:
+    purged: int
+    anchor_seq: int
+    cutoff: datetime
+
+
+def purge(db: Session, *, settings: Settings, actor: Actor) -> PurgeResult:
+    """Delete entries older than the retention period, keeping the chain verifiable through an anchor; commits."""
+    cutoff = clock.now() - timedelta(days=retention_days(settings))
+    _lock_head(db, bump=0)
+    through = db.scalar(select(func.max(AuditEntry.seq)).where(AuditEntry.at < cutoff))
+    anchor_seq = _head(db)[2]
+    if through is None or through <= anchor_seq:
+        db.rollback()
+        return PurgeResult(purged=0, anchor_seq=anchor_seq, cutoff=cutoff)
+    check = verify(db, through_seq=through)
+    if not check.ok:  # never destroy the evidence of tampering
+        db.rollback()
+        raise Conflict(f"审计链在清理范围内已损坏，拒绝清理：{check.message_zh}",
+                       f"the audit chain is broken within the purge range; refusing to purge: {check.message_en}",
+                       code="audit_chain_broken")
+    anchor_hash = db.scalar(select(AuditEntry.hash).where(AuditEntry.seq == through))
+    count = db.execute(delete(AuditEntry).where(AuditEntry.seq <= through)).rowcount
+    db.execute(update(AuditHead).where(AuditHead.id == HEAD_ID)
+               .values(anchor_seq=through, anchor_hash=anchor_hash, purged_at=clock.now()))
+    record(db, actor=actor, action="audit.purge", target_kind="audit.log",
+           detail={"purged": count, "through_seq": through, "cutoff": _iso(cutoff)})
+    db.commit()
+    return PurgeResult(purged=count, anchor_seq=through, cutoff=cutoff)

@@ -1,0 +1,1 @@
+"""Web: the app factory, page layout, static assets, error pages and languages (zh-CN default, en)."""

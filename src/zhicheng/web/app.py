@@ -1,0 +1,93 @@
+"""The application factory: one FastAPI app with every domain's API router and pages."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from zhicheng import __version__
+from zhicheng.core.db import make_engine, make_sessionmaker
+from zhicheng.core.settings import Settings, get_settings
+from zhicheng.web import errors
+from zhicheng.web.templating import static_dir
+
+log = logging.getLogger("zhicheng")
+
+# (module, attribute) pairs: each domain's API router and page router. Order matters only for pages.
+ROUTERS = [
+    "zhicheng.accounts.api",
+    "zhicheng.policy.api",
+    "zhicheng.core.ids.api",
+    "zhicheng.catalog.api",
+    "zhicheng.catalog.datasets.api",
+    "zhicheng.exchange.api",
+    "zhicheng.exchange.subs_api",
+    "zhicheng.exchange.delivery_api",
+    "zhicheng.accounts.pages",
+    "zhicheng.policy.pages",
+    "zhicheng.catalog.pages",
+    "zhicheng.catalog.datasets.pages",
+    "zhicheng.exchange.pages",
+    "zhicheng.exchange.subs_pages",
+    "zhicheng.exchange.delivery_pages",
+    "zhicheng.web.pages",
+]
+MIDDLEWARE = ["zhicheng.accounts.middleware"]
+
+
+def _optional(module: str):
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if not (exc.name and module.startswith(exc.name)):
+            raise
+        return None
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app for `settings` (the environment's by default). Migrations are applied by the CLI."""
+    settings = settings or get_settings()
+    settings.ensure_data_dir()
+    engine = make_engine(settings.db_url)
+    startups = []
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        for hook in startups:
+            hook(app)
+        yield
+
+    app = FastAPI(
+        lifespan=lifespan,
+        title="智城 zhicheng",
+        version=__version__,
+        description="城市大脑数据平台 API / city data platform API",
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = make_sessionmaker(engine)
+    errors.install(app)
+    for name in ROUTERS:
+        mod = _optional(name)
+        if mod is not None and hasattr(mod, "router"):
+            app.include_router(mod.router)
+        if mod is not None and hasattr(mod, "on_startup"):
+            startups.append(mod.on_startup)
+    for name in MIDDLEWARE:
+        mod = _optional(name)
+        if mod is not None:
+            mod.install(app)
+    app.mount("/static", StaticFiles(directory=str(static_dir())), name="static")
+
+    @app.get("/api/v1/health", tags=["system"])
+    def health() -> dict:
+        return {"status": "ok", "version": __version__}
+
+    return app

@@ -1,0 +1,106 @@
+"""The web shell without a browser: home, language switch, about, error pages and static assets."""
+
+from __future__ import annotations
+
+import pytest
+
+HTML = {"accept": "text/html"}
+
+
+def test_anonymous_home_welcomes_with_a_login_button(client):
+    r = client.get("/", headers=HTML)
+    assert r.status_code == 200
+    assert '<html lang="zh-CN">' in r.text
+    assert 'href="/login"' in r.text and "工作人员登录" in r.text
+    assert '<meta name="csrf-token" content="' in r.text
+    assert 'class="skip-link" href="#main"' in r.text
+    # anonymous visitors see no staff navigation
+    assert 'href="/catalog/review"' not in r.text and 'href="/audit"' not in r.text
+
+
+def test_language_switch_sets_the_cookie_and_goes_back(client):
+    r = client.get("/lang/en", params={"next": "/about?x=1&lang=zh-CN"}, follow_redirects=False)
+    assert r.status_code == 303
+    assert r.headers["location"] == "/about?x=1"
+    assert "zhicheng_lang=en" in r.headers["set-cookie"]
+    page = client.get("/about", headers=HTML)
+    assert '<html lang="en">' in page.text and "Demo data: sources and licences" in page.text
+    back = client.get("/lang/zh-CN", params={"next": "/"}, follow_redirects=False)
+    assert back.headers["location"] == "/"
+    assert "演示数据的来源与许可" in client.get("/about", headers=HTML).text
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x", "javascript:alert(1)", "/\\evil"])
+def test_language_switch_never_redirects_off_site(client, target):
+    r = client.get("/lang/en", params={"next": target}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/"
+
+
+def test_unknown_language_is_a_clear_error(client):
+    r = client.get("/lang/fr")
+    assert r.status_code == 422
+    body = r.json()
+    assert body["field"] == "code" and "不支持的语言" in body["detail"]
+    page = client.get("/lang/fr", headers=HTML)
+    assert page.status_code == 422 and "不支持的语言" in page.text and 'href="/"' in page.text
+
+
+def test_error_page_speaks_the_users_language_with_a_way_back(client):
+    zh = client.get("/no/such/page", headers=HTML)
+    assert zh.status_code == 404 and "页面或资源不存在" in zh.text and "返回首页" in zh.text
+    en = client.get("/no/such/page?lang=en", headers=HTML)
+    assert en.status_code == 404 and '<html lang="en">' in en.text and "Back to the home page" in en.text
+    api = client.get("/api/v1/no-such-thing")
+    assert api.headers["content-type"].startswith("application/problem+json")
+
+
+def test_about_lists_the_demo_data_and_their_licences(client):
+    r = client.get("/about", headers=HTML)
+    assert r.status_code == 200
+    assert "changsha_districts.geojson" in r.text and "CC BY 4.0" in r.text and "LICENSE.WTFPL" in r.text
+
+
+def test_about_reads_the_sources_table(tmp_path):
+    from zhicheng.web.summary import about_sources
+
+    (tmp_path / "SOURCES.md").write_text("# x\n\n| file | what | source | licence |\n| --- | --- | --- | --- |\n"
+                                         "| `a.csv` | *rows* | somewhere | MIT |\n\nafter | not | a row |\n",
+                                         encoding="utf-8")
+    assert about_sources(tmp_path) == [{"file": "a.csv", "description": "rows", "source": "somewhere",
+                                        "licence": "MIT"}]
+    (tmp_path / "SOURCES.md").unlink()
+    (tmp_path / "b.csv").write_text("x\n", encoding="utf-8")
+    assert about_sources(tmp_path)[0]["file"] == "b.csv"
+    assert about_sources(tmp_path / "missing") == []
+
+
+def test_static_assets_are_served_with_their_licences(client):
+    for path in ("/static/zhicheng.css", "/static/zhicheng.js", "/static/vendor/htmx.org/htmx.min.js",
+                 "/static/vendor/htmx.org/LICENSE", "/static/vendor/modern-normalize/modern-normalize.css",
+                 "/static/vendor/modern-normalize/LICENSE"):
+        assert client.get(path).status_code == 200, path
+    assert "X-CSRF-Token" in client.get("/static/zhicheng.js").text
+
+
+def test_navigation_shows_only_what_the_roles_allow():
+    from zhicheng.core.actor import ANONYMOUS, Actor
+    from zhicheng.web.navigation import visible_nav
+
+    def labels(actor, path="/"):
+        return [e["label"] for e in visible_nav(actor, path)]
+
+    assert labels(ANONYMOUS) == ["首页", "关于"]
+    user = Actor(kind="user", user_id=1, username="u", roles=frozenset({"dept_user"}))
+    assert labels(user) == ["首页", "数据目录", "我的申请", "授权", "关于"]
+    assert "待审批" not in labels(user)
+    officer = Actor(kind="user", user_id=2, username="o", roles=frozenset({"data_officer"}))
+    assert "登记资源" in labels(officer) and "审核" not in labels(officer)
+    admin = Actor(kind="user", user_id=3, username="a", roles=frozenset({"admin"}))
+    assert {"审核", "部门与用户", "登记资源", "共享指标", "脱敏规则"} <= set(labels(admin)) and "审计" not in labels(admin)
+    leader = Actor(kind="user", user_id=5, username="l", roles=frozenset({"leader"}))
+    assert "共享指标" in labels(leader) and "脱敏规则" not in labels(leader)
+    auditor = Actor(kind="user", user_id=4, username="x", roles=frozenset({"auditor"}))
+    assert "审计" in labels(auditor) and "审核" not in labels(auditor)
+    current = [e["label"] for e in visible_nav(admin, "/catalog/new") if e["current"]]
+    assert current == ["登记资源"]  # the most specific entry only
+    assert [e["label"] for e in visible_nav(admin, "/catalog/12") if e["current"]] == ["数据目录"]
