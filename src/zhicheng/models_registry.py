@@ -12,6 +12,10 @@ MODEL_MODULES = [
     "zhicheng.exchange.models",
     "zhicheng.exchange.subs_models",
     "zhicheng.exchange.delivery_models",
+    "zhicheng.opendata.models",
+    "zhicheng.quality.models",
+    "zhicheng.basedb.models",
+    "zhicheng.lineage.models",
 ]
 
 for _name in MODEL_MODULES:

@@ -25,6 +25,7 @@ class NavItem:
 
 MAIN_NAV: tuple[NavItem, ...] = (
     NavItem("首页", "/", public=True),
+    NavItem("开放数据", "/open", public=True),
     NavItem("数据目录", "/catalog"),
     NavItem("登记资源", "/catalog/new", roles=(Role.ADMIN, Role.DATA_OFFICER)),
     NavItem("审核", "/catalog/review", roles=(Role.ADMIN,)),
@@ -33,6 +34,9 @@ MAIN_NAV: tuple[NavItem, ...] = (
     NavItem("授权", "/exchange/grants"),
     NavItem("共享指标", "/exchange/kpis", roles=(Role.ADMIN, Role.LEADER)),
     NavItem("脱敏规则", "/exchange/masking-rules", roles=(Role.ADMIN,)),
+    NavItem("数据质量", "/quality", roles=(Role.ADMIN, Role.DATA_OFFICER)),
+    NavItem("基础库", "/basedb", roles=(Role.ADMIN, Role.LEADER)),
+    NavItem("数据血缘", "/lineage", roles=(Role.ADMIN, Role.DATA_OFFICER)),
     NavItem("部门与用户", "/admin/departments", roles=(Role.ADMIN,), match="/admin"),
     NavItem("审计", "/audit", roles=(Role.AUDITOR,)),
     NavItem("关于", "/about", public=True),
