@@ -89,9 +89,9 @@ def test_navigation_shows_only_what_the_roles_allow():
     def labels(actor, path="/"):
         return [e["label"] for e in visible_nav(actor, path)]
 
-    assert labels(ANONYMOUS) == ["首页", "关于"]
+    assert labels(ANONYMOUS) == ["首页", "开放数据", "关于"]
     user = Actor(kind="user", user_id=1, username="u", roles=frozenset({"dept_user"}))
-    assert labels(user) == ["首页", "数据目录", "我的申请", "授权", "关于"]
+    assert labels(user) == ["首页", "开放数据", "数据目录", "我的申请", "授权", "关于"]
     assert "待审批" not in labels(user)
     officer = Actor(kind="user", user_id=2, username="o", roles=frozenset({"data_officer"}))
     assert "登记资源" in labels(officer) and "审核" not in labels(officer)
@@ -99,6 +99,8 @@ def test_navigation_shows_only_what_the_roles_allow():
     assert {"审核", "部门与用户", "登记资源", "共享指标", "脱敏规则"} <= set(labels(admin)) and "审计" not in labels(admin)
     leader = Actor(kind="user", user_id=5, username="l", roles=frozenset({"leader"}))
     assert "共享指标" in labels(leader) and "脱敏规则" not in labels(leader)
+    assert {"数据质量", "数据血缘"} <= set(labels(officer)) and "基础库" not in labels(officer)
+    assert {"数据质量", "基础库", "数据血缘"} <= set(labels(admin))
     auditor = Actor(kind="user", user_id=4, username="x", roles=frozenset({"auditor"}))
     assert "审计" in labels(auditor) and "审核" not in labels(auditor)
     current = [e["label"] for e in visible_nav(admin, "/catalog/new") if e["current"]]
