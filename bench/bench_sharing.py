@@ -2,8 +2,10 @@
 (1,000 rows, keyset, deep pages included) by a consumer department through a real uvicorn server, with grant
 check, masking and audit on; against Datasette serving the same SQLite table with its `_size=1000` and `_next`.
 
-Datasette lives in a virtual environment of its own (created on first run under ~/.cache/zhicheng-bench), so
-the project's environment is untouched. Datasette runs with its cheapest settings (no counts, no facet
+Both servers run at once and are read in turn, two pages at a time, each side timed on its own pages only: the
+load other processes put on the machine during the run falls on both sides alike. The client (httpx, `r.json()`)
+is the same for both. Datasette lives in a virtual environment of its own (created on first run under
+~/.cache/zhicheng-bench), so the project's environment is untouched. Datasette runs with its cheapest settings (no counts, no facet
 suggestions), so the comparison is conservative. Run: `zhicheng bench sharing` or `python bench/bench_sharing.py`;
 the last line is the BENCH line.
 """
@@ -19,19 +21,36 @@ import sys
 import tempfile
 import time
 import venv
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 
 import httpx
 
 ITEMS = [
-    {"name": "sfzh", "label": "公民身份号码", "type": "string", "length": 18, "required": True,
-     "check": "citizen_id", "personal": True, "sensitivity": "important"},
+    {
+        "name": "sfzh",
+        "label": "公民身份号码",
+        "type": "string",
+        "length": 18,
+        "required": True,
+        "check": "citizen_id",
+        "personal": True,
+        "sensitivity": "important",
+    },
     {"name": "xm", "label": "姓名", "type": "string", "length": 20, "required": True, "personal": True},
     {"name": "xb", "label": "性别", "type": "string", "length": 1},
     {"name": "csrq", "label": "出生日期", "type": "date"},
     {"name": "dqdm", "label": "行政区划代码", "type": "string", "length": 6, "check": "region_code"},
-    {"name": "sjhm", "label": "手机号码", "type": "string", "length": 11, "check": "mobile", "personal": True},
+    {
+        "name": "sjhm",
+        "label": "手机号码",
+        "type": "string",
+        "length": 11,
+        "check": "mobile",
+        "personal": True,
+    },
     {"name": "zz", "label": "住址", "type": "string", "length": 100, "personal": True},
 ]
 REGIONS = ["430102", "430103", "430104", "430105", "430111", "430112", "430121", "430181"]
@@ -40,6 +59,7 @@ STREETS = ["岳麓街道", "橘子洲街道", "望月湖街道", "东塘街道",
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华"
 PAGE = 1000
+CHUNK = 2  # pages read from one side before the other side's turn
 DATASETTE_ENV = Path.home() / ".cache" / "zhicheng-bench" / "datasette-venv"
 
 
@@ -57,10 +77,17 @@ def write_people(path: Path, rows: int) -> None:
             born = start + timedelta(days=rnd.randrange(0, 365 * 80))
             order = rnd.randrange(0, 1000)
             first17 = f"{region}{born:%Y%m%d}{order:03d}"
-            writer.writerow([first17 + check_char(first17), rnd.choice(SURNAMES) + rnd.choice(GIVEN),
-                             "男" if order % 2 else "女", born.isoformat(), region,
-                             f"1{rnd.choice('3589')}{rnd.randrange(0, 10**9):09d}",
-                             f"湖南省长沙市岳麓区{rnd.choice(STREETS)}{rnd.choice(ROADS)}{rnd.randrange(1, 999)}号"])
+            writer.writerow(
+                [
+                    first17 + check_char(first17),
+                    rnd.choice(SURNAMES) + rnd.choice(GIVEN),
+                    "男" if order % 2 else "女",
+                    born.isoformat(),
+                    region,
+                    f"1{rnd.choice('3589')}{rnd.randrange(0, 10**9):09d}",
+                    f"湖南省长沙市岳麓区{rnd.choice(STREETS)}{rnd.choice(ROADS)}{rnd.randrange(1, 999)}号",
+                ]
+            )
 
 
 def build_instance(data: Path, csv_path: Path) -> tuple[str, int, str, str]:
@@ -79,32 +106,78 @@ def build_instance(data: Path, csv_path: Path) -> tuple[str, int, str, str]:
     engine = make_engine(settings.db_url)
     migrate(engine)
     with make_sessionmaker(engine)() as db:
-        police = accounts.create_department(db, actor=SYSTEM, name="长沙市公安局", kind="bureau", region_code="430100")
-        housing = accounts.create_department(db, actor=SYSTEM, name="长沙市住房和城乡建设局", kind="bureau",
-                                             region_code="430100")
-        res = catalog.create_resource(db, actor=SYSTEM, data={
-            "name": "常住人口基本信息", "catalog_class": "base", "subclass": "population",
-            "summary": "基准测试用的常住人口数据", "format": "database", "share_type": "conditional",
-            "share_condition": "用于住房保障资格审核", "share_method": "api", "open_type": "none",
-            "update_cycle": "daily", "department_id": police.id, "items": ITEMS})
-        report = datasets.import_file(db, actor=SYSTEM, resource_id=res.id, path=csv_path, filename="people.csv")
+        police = accounts.create_department(
+            db, actor=SYSTEM, name="长沙市公安局", kind="bureau", region_code="430100"
+        )
+        housing = accounts.create_department(
+            db, actor=SYSTEM, name="长沙市住房和城乡建设局", kind="bureau", region_code="430100"
+        )
+        res = catalog.create_resource(
+            db,
+            actor=SYSTEM,
+            data={
+                "name": "常住人口基本信息",
+                "catalog_class": "base",
+                "subclass": "population",
+                "summary": "基准测试用的常住人口数据",
+                "format": "database",
+                "share_type": "conditional",
+                "share_condition": "用于住房保障资格审核",
+                "share_method": "api",
+                "open_type": "none",
+                "update_cycle": "daily",
+                "department_id": police.id,
+                "items": ITEMS,
+            },
+        )
+        report = datasets.import_file(
+            db, actor=SYSTEM, resource_id=res.id, path=csv_path, filename="people.csv"
+        )
         if not report.ok:
             raise SystemExit(f"import failed: {report.message_en} {report.errors[:3]}")
-        user = accounts.create_user(db, actor=SYSTEM, username="zjj_bench", password="Zhicheng2026",
-                                    display_name="住建局基准用户", department_id=housing.id, roles=["dept_user"])
+        user = accounts.create_user(
+            db,
+            actor=SYSTEM,
+            username="zjj_bench",
+            password="Zhicheng2026",
+            display_name="住建局基准用户",
+            department_id=housing.id,
+            roles=["dept_user"],
+        )
         today = clock.now().date()
         names = [i["name"] for i in ITEMS]
-        req = ShareRequest(resource_id=res.id, resource_name=res.name, share_type="conditional",
-                           provider_department_id=police.id, consumer_department_id=housing.id,
-                           requester_id=user.id, purpose="住房保障资格审核", basis="《公共租赁住房管理办法》",
-                           items=names, period_start=today, period_end=today + timedelta(days=30),
-                           delivery="api", state="granted", due_date=today)
+        req = ShareRequest(
+            resource_id=res.id,
+            resource_name=res.name,
+            share_type="conditional",
+            provider_department_id=police.id,
+            consumer_department_id=housing.id,
+            requester_id=user.id,
+            purpose="住房保障资格审核",
+            basis="《公共租赁住房管理办法》",
+            items=names,
+            period_start=today,
+            period_end=today + timedelta(days=30),
+            delivery="api",
+            state="granted",
+            due_date=today,
+        )
         db.add(req)
         db.flush()
-        db.add(Grant(request_id=req.id, resource_id=res.id, consumer_department_id=housing.id,
-                     provider_department_id=police.id, items=names, plain_items=[], purpose=req.purpose,
-                     starts_on=today - timedelta(days=1), expires_at=clock.now() + timedelta(days=30),
-                     delivery="api"))
+        db.add(
+            Grant(
+                request_id=req.id,
+                resource_id=res.id,
+                consumer_department_id=housing.id,
+                provider_department_id=police.id,
+                items=names,
+                plain_items=[],
+                purpose=req.purpose,
+                starts_on=today - timedelta(days=1),
+                expires_at=clock.now() + timedelta(days=30),
+                delivery="api",
+            )
+        )
         db.commit()
         token = accounts.issue_token(db, user=user, settings=settings)
         table = datasets.get_version(db, actor=SYSTEM, resource_id=res.id).table_name
@@ -140,37 +213,61 @@ def peak_mb(pid: int) -> float:
     return 0.0
 
 
-def walk(client: httpx.Client, first_url: str, next_of) -> tuple[int, float, int]:
-    """Read every page from `first_url` following `next_of(response)`; (rows, seconds, pages)."""
-    rows, pages, url = 0, 0, first_url
-    started = time.perf_counter()
+def pages(client: httpx.Client, first_url: str, next_of) -> Iterator[int]:
+    """Read every page from `first_url` following `next_of(response)`, yielding the rows of each page."""
+    url = first_url
     while url:
         r = client.get(url)
         r.raise_for_status()
-        body = r.json()
-        got, url = next_of(body)
-        rows += got
-        pages += 1
-    return rows, time.perf_counter() - started, pages
+        got, url = next_of(r.json())
+        yield got
 
 
-def bench_ours(data: Path, resource_id: int, token: str) -> tuple[int, float, float]:
+def interleaved(walkers: dict[str, Iterator[int]], chunk: int = CHUNK) -> dict[str, tuple[int, float]]:
+    """Walk every side `chunk` pages at a time, in turn, timing each side's own pages: a change of the machine's
+    load during the run (other processes) then falls on both sides alike. {side: (rows, seconds)}."""
+    done = {name: (0, 0.0) for name in walkers}
+    live = dict(walkers)
+    while live:
+        for name, it in list(live.items()):
+            rows, seconds = done[name]
+            started = time.perf_counter()
+            for _ in range(chunk):
+                try:
+                    rows += next(it)
+                except StopIteration:
+                    del live[name]
+                    break
+            done[name] = (rows, seconds + time.perf_counter() - started)
+    return done
+
+
+@contextmanager
+def our_server(data: Path) -> Iterator[tuple[str, subprocess.Popen]]:
     port = free_port()
     env = {**os.environ, "ZHICHENG_DATA": str(data), "ZHICHENG_LANGUAGE": "zh-CN"}
     env.pop("ZHICHENG_DATABASE_URL", None)
-    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "zhicheng.web.app:create_app",
-                             "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
-                             "--no-access-log"], env=env)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "zhicheng.web.app:create_app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        env=env,
+    )
     try:
         base = f"http://127.0.0.1:{port}"
         wait_up(base + "/api/v1/health", proc)
-        path = f"/api/v1/exchange/resources/{resource_id}/rows"
-        with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=60) as client:
-            sample = client.get(path, params={"size": 1}).json()["items"][0]
-            print(f"  a masked row: {sample}", flush=True)
-            rows, seconds, pages = walk(client, f"{path}?size={PAGE}", lambda b: (
-                b["count"], f"{path}?size={PAGE}&after={b['next']}" if b["next"] else None))
-        return rows, seconds, peak_mb(proc.pid)
+        yield base, proc
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -186,22 +283,63 @@ def datasette_binary() -> Path:
     return binary
 
 
-def bench_datasette(db_path: str, table: str) -> tuple[int, float]:
+@contextmanager
+def datasette_server(db_path: str) -> Iterator[str]:
     port = free_port()
-    proc = subprocess.Popen([str(datasette_binary()), "serve", db_path, "--host", "127.0.0.1", "--port", str(port),
-                             "--setting", "suggest_facets", "off", "--setting", "max_returned_rows", str(PAGE)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            str(datasette_binary()),
+            "serve",
+            db_path,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--setting",
+            "suggest_facets",
+            "off",
+            "--setting",
+            "max_returned_rows",
+            str(PAGE),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         base = f"http://127.0.0.1:{port}"
         wait_up(base + "/-/versions.json", proc)
-        name = Path(db_path).stem
-        first = f"/{name}/{table}.json?_size={PAGE}&_shape=objects&_nocount=1"
-        with httpx.Client(base_url=base, timeout=60) as client:
-            return walk(client, first, lambda b: (
-                len(b["rows"]), f"{first}&_next={b['next']}" if b.get("next") else None))[:2]
+        yield base
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def bench(data: Path, db_path: str, resource_id: int, token: str, table: str) -> dict[str, tuple[int, float]]:
+    """Both servers up at once, read in turn: {"ours": (rows, s), "datasette": (rows, s), "peak_mb": ...}."""
+    with (
+        our_server(data) as (base, proc),
+        datasette_server(db_path) as ref_base,
+        httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=60) as ours,
+        httpx.Client(base_url=ref_base, timeout=60) as ref,
+    ):
+        path = f"/api/v1/exchange/resources/{resource_id}/rows"
+        print(f"  a masked row: {ours.get(path, params={'size': 1}).json()['items'][0]}", flush=True)
+        first = f"/{Path(db_path).stem}/{table}.json?_size={PAGE}&_shape=objects&_nocount=1"
+        done = interleaved(
+            {
+                "ours": pages(
+                    ours,
+                    f"{path}?size={PAGE}",
+                    lambda b: (b["count"], f"{path}?size={PAGE}&after={b['next']}" if b["next"] else None),
+                ),
+                "datasette": pages(
+                    ref,
+                    first,
+                    lambda b: (len(b["rows"]), f"{first}&_next={b['next']}" if b.get("next") else None),
+                ),
+            }
+        )
+        return {**done, "peak_mb": peak_mb(proc.pid)}
 
 
 def main() -> None:
@@ -213,15 +351,19 @@ def main() -> None:
         write_people(csv_path, rows)
         db_path, resource_id, token, table = build_instance(folder / "data", csv_path)
         print(f"prepared {rows} rows ({table}) in {time.perf_counter() - started:.1f}s", flush=True)
-        ours_rows, ours_s, ours_mb = bench_ours(folder / "data", resource_id, token)
-        ref_rows, ref_s = bench_datasette(db_path, table)
+        done = bench(folder / "data", db_path, resource_id, token, table)
+    (ours_rows, ours_s), (ref_rows, ref_s), ours_mb = done["ours"], done["datasette"], done["peak_mb"]
     assert ours_rows == ref_rows == rows, (ours_rows, ref_rows, rows)
     ours_rate, ref_rate = rows / ours_s, rows / ref_s
-    print(f"zhicheng masked API (grant, masking, audit): {ours_s:.2f}s {ours_rate:,.0f} rows/s "
-          f"({rows // PAGE + (rows % PAGE > 0)} pages of {PAGE}), server peak RSS {ours_mb:.1f} MB")
+    print(
+        f"zhicheng masked API (grant, masking, audit): {ours_s:.2f}s {ours_rate:,.0f} rows/s "
+        f"({rows // PAGE + (rows % PAGE > 0)} pages of {PAGE}), server peak RSS {ours_mb:.1f} MB"
+    )
     print(f"Datasette _size={PAGE} _next:               {ref_s:.2f}s {ref_rate:,.0f} rows/s")
-    print(f"BENCH sharing rows_per_s={ours_rate:.0f} datasette_rows_per_s={ref_rate:.0f} "
-          f"ratio={ours_rate / ref_rate:.2f} peak_mb={ours_mb:.0f}")
+    print(
+        f"BENCH sharing rows_per_s={ours_rate:.0f} datasette_rows_per_s={ref_rate:.0f} "
+        f"ratio={ours_rate / ref_rate:.2f} peak_mb={ours_mb:.0f}"
+    )
 
 
 if __name__ == "__main__":

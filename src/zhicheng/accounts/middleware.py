@@ -6,6 +6,8 @@ import secrets
 
 from fastapi import FastAPI, Request
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware.base import BaseHTTPMiddleware
+from starlette.types import Receive, Scope, Send
 
 from zhicheng.accounts import security
 from zhicheng.accounts.tokens import Resolved, resolve_api_key, resolve_token
@@ -15,6 +17,7 @@ from zhicheng.core.errors import Unauthorized
 SESSION_COOKIE = "zhicheng_session"
 CSRF_COOKIE = "zhicheng_csrf"  # nonce of a visitor not logged in; their CSRF token is its HMAC
 API_KEY_HEADER = "x-api-key"
+PORTAL_KEY_MARK = "zco_"
 
 _ERRORS = {
     "invalid_token": ("令牌无效或已被撤销", "the token or API key is invalid or has been revoked"),
@@ -32,6 +35,9 @@ def _resolve(request: Request, factory) -> tuple[Resolved, bool]:
     """(what the credential is, whether it was presented explicitly in a header)."""
     key = request.headers.get(API_KEY_HEADER)
     bearer = bearer_token(request)
+    # open-data portal keys (zco_...) are not staff credentials: zhicheng.opendata.access checks them
+    key = None if key and key.strip().startswith(PORTAL_KEY_MARK) else key
+    bearer = None if bearer and bearer.startswith(PORTAL_KEY_MARK) else bearer
     cookie = request.cookies.get(SESSION_COOKIE)
     if not (key or bearer or cookie):
         return Resolved(ANONYMOUS), False
@@ -50,10 +56,36 @@ def _secret(app: FastAPI) -> str:
     return secret
 
 
+class ActorMiddleware(BaseHTTPMiddleware):
+    """The actor middleware; an API call carrying a bearer token or an API key takes a lean path: it has no
+    cookie to set or forget, so its response is passed through untouched instead of being re-streamed."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith("/api/"):
+            request = Request(scope, receive)
+            if request.headers.get(API_KEY_HEADER) or bearer_token(request):
+                resolved, _ = await run_in_threadpool(_resolve, request, request.app.state.sessionmaker)
+                if resolved.error:
+                    await _refusal(request, resolved.error)(scope, receive, send)
+                    return
+                request.state.actor = resolved.actor
+                request.state.csrf_token = resolved.csrf_token or ""
+                await self.app(scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
+
+
+def _refusal(request: Request, error: str):
+    from zhicheng.web.errors import respond
+
+    zh, en = _ERRORS[error]
+    return respond(request, Unauthorized(zh, en, code=error, headers={
+        "WWW-Authenticate": f'Bearer error="invalid_token", error_description="{en}"'}))
+
+
 def install(app: FastAPI) -> None:
     """Attach the middleware that sets `request.state.actor` and `request.state.csrf_token`."""
 
-    @app.middleware("http")
     async def resolve_actor(request: Request, call_next):
         path = request.url.path
         if path.startswith("/static/"):
@@ -61,11 +93,7 @@ def install(app: FastAPI) -> None:
             return await call_next(request)
         resolved, explicit = await run_in_threadpool(_resolve, request, request.app.state.sessionmaker)
         if resolved.error and explicit:
-            from zhicheng.web.errors import respond
-
-            zh, en = _ERRORS[resolved.error]
-            return respond(request, Unauthorized(zh, en, code=resolved.error, headers={
-                "WWW-Authenticate": f'Bearer error="invalid_token", error_description="{en}"'}))
+            return _refusal(request, resolved.error)
         actor = resolved.actor or ANONYMOUS
         request.state.actor = actor
         new_nonce = None
@@ -85,3 +113,5 @@ def install(app: FastAPI) -> None:
                 c.startswith(SESSION_COOKIE + "=") for c in response.headers.getlist("set-cookie")):
             response.delete_cookie(SESSION_COOKIE, path="/")
         return response
+
+    app.add_middleware(ActorMiddleware, dispatch=resolve_actor)

@@ -13,6 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from zhicheng.catalog.datasets.fastread import keyset_after
 from zhicheng.catalog.datasets.rowstore import ROW_COLUMN
 from zhicheng.catalog.items import ItemSpec, ItemType
 from zhicheng.core.errors import Invalid
@@ -47,7 +48,7 @@ def convert(spec: ItemSpec, text: Any, where: str) -> Any:
     try:
         if kind is ItemType.INTEGER:
             value = int(text)
-            if not -2**63 <= value < 2**63:
+            if not -(2**63) <= value < 2**63:
                 raise ValueError(text)
             return value
         if kind is ItemType.DECIMAL:
@@ -65,13 +66,21 @@ def convert(spec: ItemSpec, text: Any, where: str) -> Any:
                 raise ValueError(text)
             return low in ("true", "1")
     except (ValueError, InvalidOperation) as exc:
-        raise Invalid(f"{where} 的值 {text[:40]} 不是{_TYPE_ZH.get(kind, '合法值')}",
-                      f"the value {text[:40]} of {where} is not a valid {kind.value}", field=where) from exc
+        raise Invalid(
+            f"{where} 的值 {text[:40]} 不是{_TYPE_ZH.get(kind, '合法值')}",
+            f"the value {text[:40]} of {where} is not a valid {kind.value}",
+            field=where,
+        ) from exc
     return text
 
 
-_TYPE_ZH = {ItemType.INTEGER: "整数", ItemType.DECIMAL: "数值", ItemType.DATE: "日期 (YYYY-MM-DD)",
-            ItemType.DATETIME: "日期时间 (ISO 8601)", ItemType.BOOLEAN: "逻辑值 (true/false)"}
+_TYPE_ZH = {
+    ItemType.INTEGER: "整数",
+    ItemType.DECIMAL: "数值",
+    ItemType.DATE: "日期 (YYYY-MM-DD)",
+    ItemType.DATETIME: "日期时间 (ISO 8601)",
+    ItemType.BOOLEAN: "逻辑值 (true/false)",
+}
 
 
 def _text(value: Any, where: str) -> str:
@@ -85,26 +94,37 @@ def _text(value: Any, where: str) -> str:
 
 def _column(name: str, specs: dict[str, ItemSpec], granted: list[str], where: str) -> ItemSpec:
     if name not in specs or name not in granted:
-        raise Invalid(f"{where}：字段 {name[:64]} 不在授权范围内", f"{where}: the field {name[:64]} is not granted",
-                      field=where)
+        raise Invalid(
+            f"{where}：字段 {name[:64]} 不在授权范围内",
+            f"{where}: the field {name[:64]} is not granted",
+            field=where,
+        )
     return specs[name]
 
 
 def _refuse_masked(name: str, masked: set[str], where: str, what_zh: str, what_en: str) -> None:
     if name in masked:
-        raise Invalid(f"字段 {name} 已脱敏，不能用于{what_zh}", f"the field {name} is masked and cannot be used "
-                      f"to {what_en}", field=where, code="masked_field")
+        raise Invalid(
+            f"字段 {name} 已脱敏，不能用于{what_zh}",
+            f"the field {name} is masked and cannot be used to {what_en}",
+            field=where,
+            code="masked_field",
+        )
 
 
 def _int(text: str, where: str, low: int, high: int) -> int:
     if not text.strip().isdigit() or not low <= int(text) <= high:
-        raise Invalid(f"{where} 须为 {low} 至 {high} 的整数", f"{where} must be an integer from {low} to {high}",
-                      field=where)
+        raise Invalid(
+            f"{where} 须为 {low} 至 {high} 的整数",
+            f"{where} must be an integer from {low} to {high}",
+            field=where,
+        )
     return int(text)
 
 
-def parse(items: Iterable[tuple[str, str]], *, specs: dict[str, ItemSpec], granted: list[str],
-          masked: set[str]) -> RowQuery:
+def parse(
+    items: Iterable[tuple[str, str]], *, specs: dict[str, ItemSpec], granted: list[str], masked: set[str]
+) -> RowQuery:
     """The request's query string as a RowQuery; every column checked against the grant, masked ones refused
     for filtering and sorting; values converted to the column's type (they are bound, never spliced)."""
     query = RowQuery(fields=list(granted))
@@ -112,12 +132,15 @@ def parse(items: Iterable[tuple[str, str]], *, specs: dict[str, ItemSpec], grant
     after: str | None = None
     for key, value in items:
         if key.startswith("filter[") and key.endswith("]"):
-            inner = key[len("filter["):-1]
+            inner = key[len("filter[") : -1]
             name, _, op = inner.partition("][")
             op = op or "eq"
             if op not in OPERATORS:
-                raise Invalid(f"不支持的运算符 {op[:20]}（可用：{', '.join(OPERATORS)}）",
-                              f"unsupported operator {op[:20]} (use {', '.join(OPERATORS)})", field=key[:80])
+                raise Invalid(
+                    f"不支持的运算符 {op[:20]}（可用：{', '.join(OPERATORS)}）",
+                    f"unsupported operator {op[:20]} (use {', '.join(OPERATORS)})",
+                    field=key[:80],
+                )
             spec = _column(name, specs, granted, key[:80])
             _refuse_masked(name, masked, key[:80], "筛选", "filter by")
             query.filters.append((name, op, _filter_value(spec, op, value, key[:80])))
@@ -168,9 +191,16 @@ def _filter_value(spec: ItemSpec, op: str, value: str, where: str) -> Any:
 
 # -- the keyset cursor: the sort values and _row of the last row of a page -----------------------------------
 
+
 def _encode(values: list[Any]) -> str:
-    raw = json.dumps([None if v is None else (v if isinstance(v, int) and not isinstance(v, bool) else str(v))
-                      for v in values], ensure_ascii=False, separators=(",", ":"))
+    raw = json.dumps(
+        [
+            None if v is None else (v if isinstance(v, int) and not isinstance(v, bool) else str(v))
+            for v in values
+        ],
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
@@ -180,8 +210,11 @@ def cursor_for(row: Any, query: RowQuery, positions: dict[str, int]) -> str:
 
 
 def _decode_cursor(text: str, query: RowQuery, specs: dict[str, ItemSpec]) -> list[Any]:
-    bad = Invalid("after 游标无效（请使用上一页返回的 next）", "invalid after cursor (use the next of the previous page)",
-                  field="after")
+    bad = Invalid(
+        "after 游标无效（请使用上一页返回的 next）",
+        "invalid after cursor (use the next of the previous page)",
+        field="after",
+    )
     if len(text) > 4 * MAX_VALUE:
         raise bad
     try:
@@ -193,10 +226,13 @@ def _decode_cursor(text: str, query: RowQuery, specs: dict[str, ItemSpec]) -> li
     row = values[-1]
     if not isinstance(row, int) or isinstance(row, bool) or not 0 <= row < 2**31:
         raise bad
-    return [convert(specs[name], v, "after") for (name, _), v in zip(query.sort, values, strict=False)] + [row]
+    return [convert(specs[name], v, "after") for (name, _), v in zip(query.sort, values, strict=False)] + [
+        row
+    ]
 
 
 # -- SQL -----------------------------------------------------------------------------------------------------
+
 
 def condition(col: sa.ColumnElement, op: str, value: Any) -> sa.ColumnElement:
     """One filter as a bound SQL condition."""
@@ -224,8 +260,10 @@ def row_filter_conditions(table: sa.Table, row_filter: dict | None, specs: dict[
                 out.append(sa.false())
                 continue
             if op == "in":
-                value = [convert(specs[name], v, "row_filter") for v in (value if isinstance(value, list)
-                                                                          else [value])]
+                value = [
+                    convert(specs[name], v, "row_filter")
+                    for v in (value if isinstance(value, list) else [value])
+                ]
             elif op != "prefix":
                 value = convert(specs[name], value, "row_filter")
             out.append(condition(table.c[name], op, str(value) if op == "prefix" else value))
@@ -234,29 +272,30 @@ def row_filter_conditions(table: sa.Table, row_filter: dict | None, specs: dict[
 
 def _after(table: sa.Table, query: RowQuery) -> sa.ColumnElement:
     # ascending keys put NULLs first, descending keys NULLs last: "after v" is then well defined for NULL too
-    keys = [(table.c[name], desc) for name, desc in query.sort] + [(table.c[ROW_COLUMN], False)]
-    ors = []
-    for i, (col, desc) in enumerate(keys):
-        v = query.after[i]
-        equal = [c.is_(None) if query.after[j] is None else c == query.after[j] for j, (c, _) in enumerate(keys[:i])]
-        if v is None:
-            beyond = sa.false() if desc else col.is_not(None)
-        else:
-            beyond = sa.or_(col < v, col.is_(None)) if desc else col > v
-        ors.append(sa.and_(*equal, beyond))
-    return sa.or_(*ors)
+    return keyset_after(table, query.sort, query.after)
+
+
+def where_of(table: sa.Table, query: RowQuery, extra: list) -> list:
+    """The conditions of a query (the grant's `extra` ones, then the filters asked for), the cursor aside."""
+    return list(extra) + [condition(table.c[n], op, v) for n, op, v in query.filters]
+
+
+def encode_cursor(key: list[Any]) -> str:
+    """The `after=` cursor of a page's next key (the sort values then _row of its last row)."""
+    return _encode(key)
 
 
 def build_select(table: sa.Table, query: RowQuery, extra: list) -> sa.Select:
     """SELECT fields, sort keys and _row, filtered, after the cursor, in keyset order, one page (+1 to see more)."""
     sort_cols = [table.c[name] for name, _ in query.sort]
     stmt = sa.select(*[table.c[n] for n in query.fields], *sort_cols, table.c[ROW_COLUMN])
-    conds = list(extra) + [condition(table.c[n], op, v) for n, op, v in query.filters]
+    conds = where_of(table, query, extra)
     if query.after is not None:
         conds.append(_after(table, query))
     if conds:
         stmt = stmt.where(*conds)
-    order = [(c.desc().nulls_last() if desc else c.asc().nulls_first()) for c, (_, desc) in zip(sort_cols,
-                                                                                               query.sort,
-                                                                                               strict=True)]
+    order = [
+        (c.desc().nulls_last() if desc else c.asc().nulls_first())
+        for c, (_, desc) in zip(sort_cols, query.sort, strict=True)
+    ]
     return stmt.order_by(*order, table.c[ROW_COLUMN].asc()).limit(query.size + 1)

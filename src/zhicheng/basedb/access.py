@@ -1,0 +1,41 @@
+"""Access to base database data: policy with audited refusals, and the masking of values by their owner."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from zhicheng.basedb.templates import Template
+from zhicheng.core.actor import Actor
+from zhicheng.core.errors import Forbidden
+from zhicheng.policy import masking
+from zhicheng.policy.audit import record
+from zhicheng.policy.service import Target, authorize, decide
+
+
+def authorize_or_audit(db: Session, actor: Actor, action: str, target: Target) -> None:
+    """Ask policy; a refusal is audited (and committed) before Forbidden propagates."""
+    try:
+        authorize(actor, action, target)
+    except Forbidden:
+        db.rollback()
+        record(
+            db,
+            actor=actor,
+            action=f"{target.kind}.{action}",
+            target_kind=target.kind,
+            target_id=target.id,
+            outcome="denied",
+        )
+        db.commit()
+        raise
+
+
+def value_masker(actor: Actor, resource_id: int, department_id: int, template: Template):
+    """field name -> mask function (identity where policy allows plain) for values of one resource."""
+    target = Target("catalog.dataset", id=resource_id, department_id=department_id)
+    out = {}
+    for f in template.fields:
+        plain = not f.personal or decide(actor, "read_field", target, field=f.name).effect == "allow"
+        kind = masking.kind_for(check=f.check, label=f.label, name=f.name)
+        out[f.name] = (lambda v: v) if plain else (lambda v, k=kind: masking.mask(v, k))
+    return out

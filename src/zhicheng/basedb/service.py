@@ -1,0 +1,419 @@
+"""Base database logic without HTTP: define an assembly, run it, read its records and their provenance.
+
+An assembly's output is a catalog resource (created, submitted and published through the catalog's service,
+with share and open attributes) and each run imports a new dataset version of it through the datasets
+service. Every read is authorised by policy and audited; personal fields come back masked unless allowed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from zhicheng.basedb import assembly as engine
+from zhicheng.basedb import conflicts as conflict_tasks
+from zhicheng.basedb.access import authorize_or_audit as _authorize
+from zhicheng.basedb.definition import check_cycles, validate_definition
+from zhicheng.basedb.inbox import list_tasks, read_task, resolve_task, task_target, task_view  # noqa: F401
+from zhicheng.basedb.matching import DEFAULT_THRESHOLD
+from zhicheng.basedb.models import Assembly, AssemblyRun
+from zhicheng.basedb.provenance import provenance  # noqa: F401
+from zhicheng.basedb.templates import TEMPLATES, Template, get_template
+from zhicheng.catalog import service as catalog
+from zhicheng.catalog.datasets import service as datasets
+from zhicheng.core import clock
+from zhicheng.core.actor import Actor
+from zhicheng.core.db import get_or_404
+from zhicheng.core.errors import AppError, Invalid, NotFound
+from zhicheng.core.errors import Conflict as ConflictError
+from zhicheng.core.events import bus
+from zhicheng.policy.audit import record
+from zhicheng.policy.rules import (
+    ACTION_NAMES,
+    KIND_NAMES,
+    add_rule,
+    admin,
+    member_of_target_department,
+)
+from zhicheng.policy.service import Target, decide
+
+KIND = "basedb.assembly"
+add_rule(KIND, "read", "admin", admin)
+add_rule(KIND, "read", "leader", lambda actor, target, ctx: actor.has("leader"))
+add_rule(KIND, "read", "member of the owning department", member_of_target_department)
+for _action in ("create", "update", "run"):
+    add_rule(KIND, _action, "admin", admin)
+KIND_NAMES[KIND] = ("基础库", "base database")
+ACTION_NAMES.setdefault("run", ("运行", "run"))
+
+
+def _target(asm: Assembly) -> Target:
+    return Target(KIND, id=asm.id, department_id=asm.department_id)
+
+
+def get_assembly(db: Session, assembly_id: int) -> Assembly:
+    """The assembly `assembly_id` (no policy check), or NotFound."""
+    return get_or_404(db, Assembly, assembly_id, "基础库", "base database")
+
+
+def templates() -> list[dict[str, Any]]:
+    """Every base database template with its standard fields."""
+    return [t.as_dict() for t in TEMPLATES.values()]
+
+
+# ---------------------------------------------------------------- defining
+
+
+def _name(data: dict[str, Any]) -> str:
+    name = str(data.get("name") or "").strip()
+    if not 2 <= len(name) <= 200:
+        raise Invalid("基础库名称须为 2 至 200 字", "name must be 2 to 200 characters", field="name")
+    return name
+
+
+def _threshold(value: Any) -> float:
+    if value in (None, ""):
+        return DEFAULT_THRESHOLD
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = -1.0
+    if not 0.5 <= number <= 1.0:
+        raise Invalid("匹配阈值须在 0.5 至 1 之间", "threshold must be between 0.5 and 1", field="threshold")
+    return number
+
+
+def _resource_data(template: Template, name: str, data: dict[str, Any], department_id: int) -> dict[str, Any]:
+    share_type = data.get("share_type") or "conditional"
+    return {
+        "name": name,
+        "catalog_class": template.catalog_class,
+        "subclass": template.subclass,
+        "summary": data.get("summary")
+        or f"按“一数一源”由各部门权威数据汇聚而成的{template.name}，每个值可追溯来源。",
+        "format": "database",
+        "file_formats": ["csv"],
+        "share_type": share_type,
+        "share_condition": data.get("share_condition")
+        or ("用于政务服务和城市治理，经数据资源局审批后共享" if share_type == "conditional" else None),
+        "share_basis": data.get("share_basis"),
+        "share_method": "api",
+        "open_type": data.get("open_type") or "none",
+        "open_condition": data.get("open_condition"),
+        "update_cycle": data.get("update_cycle") or "irregular",
+        "tags": ["基础库", template.name],
+        "items": [f.item() for f in template.fields],
+        "department_id": department_id,
+    }
+
+
+def define_assembly(db: Session, *, actor: Actor, data: dict[str, Any]) -> Assembly:
+    """Define a base database: check the definition (field at fault), register its catalog resource, save."""
+    data = dict(data or {})
+    department_id = catalog.provider_department(db, actor, data)
+    _authorize(db, actor, "create", Target(KIND, department_id=department_id))
+    name = _name(data)
+    template = get_template(data.get("template") or "")
+    threshold = _threshold(data.get("threshold"))
+    definition = validate_definition(db, template, data.get("fields"))
+    if db.scalar(select(Assembly.id).where(Assembly.name == name)) is not None:
+        raise ConflictError(
+            f"已有名为“{name}”的基础库", f"a base database named '{name}' exists", field="name"
+        )
+    res = catalog.create_resource(db, actor=actor, data=_resource_data(template, name, data, department_id))
+    if data.get("publish", True):
+        res = catalog.submit(db, actor=actor, resource_id=res.id, comment="基础库成果资源")
+        if decide(
+            actor, "review", Target("catalog.resource", id=res.id, department_id=res.department_id)
+        ).allowed:
+            res = catalog.review(db, actor=actor, resource_id=res.id, decision="publish")
+    now = clock.now()
+    asm = Assembly(
+        name=name,
+        template=template.code,
+        department_id=department_id,
+        resource_id=res.id,
+        threshold=threshold,
+        definition=definition,
+        created_by=actor.user_id,
+        created_at=now,
+        updated_at=now,
+    )
+    db.add(asm)
+    db.flush()
+    record(
+        db,
+        actor=actor,
+        action=f"{KIND}.create",
+        target_kind=KIND,
+        target_id=asm.id,
+        detail={"name": name, "template": template.code, "resource_id": res.id},
+    )
+    db.commit()
+    bus.publish(
+        "basedb.assembly.defined",
+        {"id": asm.id, "name": name, "resource_id": res.id, "sources": _source_ids(asm)},
+    )
+    return asm
+
+
+def update_assembly(db: Session, *, actor: Actor, assembly_id: int, data: dict[str, Any]) -> Assembly:
+    """Change the sources (and threshold) of an assembly; circular references are refused."""
+    asm = get_assembly(db, assembly_id)
+    _authorize(db, actor, "update", _target(asm))
+    template = get_template(asm.template)
+    if "threshold" in data:
+        asm.threshold = _threshold(data.get("threshold"))
+    if data.get("fields") is not None:
+        definition = validate_definition(db, template, data.get("fields"), own_resource_id=asm.resource_id)
+        check_cycles(db, assembly_id=asm.id, resource_id=asm.resource_id, definition=definition)
+        asm.definition = definition
+    asm.updated_at = clock.now()
+    record(
+        db,
+        actor=actor,
+        action=f"{KIND}.update",
+        target_kind=KIND,
+        target_id=asm.id,
+        detail={"sources": _source_ids(asm), "threshold": asm.threshold},
+    )
+    db.commit()
+    return asm
+
+
+def _source_ids(asm: Assembly) -> list[int]:
+    out: list[int] = []
+    for entry in asm.definition:
+        for src in entry["sources"]:
+            if src["resource_id"] not in out:
+                out.append(src["resource_id"])
+    return out
+
+
+# ---------------------------------------------------------------- running
+
+
+def run_assembly(db: Session, *, actor: Actor, assembly_id: int) -> AssemblyRun:
+    """Assemble the records from the sources' newest versions and import them as a new version."""
+    asm = get_assembly(db, assembly_id)
+    _authorize(db, actor, "run", _target(asm))
+    template = get_template(asm.template)
+    try:
+        sources = engine.open_sources(db, actor=actor, template=template, definition=asm.definition)
+    except NotFound as exc:
+        raise Invalid(
+            f"来源资源还没有数据：{exc.zh}", f"a source has no data yet: {exc.en}", field="fields"
+        ) from exc
+    run = AssemblyRun(
+        assembly_id=asm.id,
+        state="running",
+        sources=[s.ref() for s in sources],
+        stats={},
+        started_by=actor.user_id,
+        started_at=clock.now(),
+    )
+    db.add(run)
+    db.commit()
+    try:
+        with engine.workdir() as tmp:
+            outcome = engine.assemble(
+                db,
+                actor=actor,
+                template=template,
+                definition=asm.definition,
+                sources=sources,
+                run_id=run.id,
+                threshold=asm.threshold,
+                workdir=Path(tmp),
+            )
+            report = datasets.import_file(
+                db,
+                actor=actor,
+                resource_id=asm.resource_id,
+                path=outcome.path,
+                filename=f"basedb-{asm.id}-run-{run.id}.csv",
+                via="basedb",
+            )
+    except BaseException:
+        db.rollback()
+        _fail(db, run, "运行出错，未生成新版本")
+        raise
+    if not report.ok:
+        first = report.errors[0] if report.errors else {}
+        _fail(db, run, f"{report.message_zh} {first.get('zh', '')}".strip())
+        raise Invalid(
+            f"基础库写入失败：{report.message_zh}；{first.get('zh', '')}",
+            f"the assembled records were refused: {report.message_en}; {first.get('en', '')}",
+            field="fields",
+        )
+    run = db.get(AssemblyRun, run.id)
+    run.state, run.version, run.stats = "succeeded", report.version, outcome.stats
+    run.record_count, run.conflict_count = outcome.records, outcome.stats["conflicts"]
+    run.finished_at = clock.now()
+    tasks = conflict_tasks.open_tasks(db, run_id=run.id, assembly_id=asm.id, sources=run.sources)
+    record(
+        db,
+        actor=actor,
+        action=f"{KIND}.run",
+        target_kind=KIND,
+        target_id=asm.id,
+        detail={
+            "run": run.id,
+            "version": run.version,
+            "records": run.record_count,
+            "conflicts": run.conflict_count,
+            "tasks": [t.id for t in tasks],
+        },
+    )
+    db.commit()
+    bus.publish(
+        "basedb.assembly.completed",
+        {
+            "assembly_id": asm.id,
+            "name": asm.name,
+            "run_id": run.id,
+            "resource_id": asm.resource_id,
+            "version": run.version,
+            "records": run.record_count,
+            "conflicts": run.conflict_count,
+            "sources": [{"resource_id": s["resource_id"], "version": s["version"]} for s in run.sources],
+        },
+    )
+    return run
+
+
+def _fail(db: Session, run: AssemblyRun, message: str) -> None:
+    found = db.get(AssemblyRun, run.id)
+    if found is not None:
+        found.state, found.message, found.finished_at = "failed", message[:2000], clock.now()
+        db.commit()
+
+
+# ---------------------------------------------------------------- reading
+
+
+def _last_runs(db: Session, ids: list[int]) -> dict[int, AssemblyRun]:
+    if not ids:
+        return {}
+    latest = (
+        select(AssemblyRun.assembly_id, func.max(AssemblyRun.id).label("id"))
+        .where(AssemblyRun.assembly_id.in_(ids), AssemblyRun.state == "succeeded")
+        .group_by(AssemblyRun.assembly_id)
+        .subquery()
+    )
+    runs = db.scalars(select(AssemblyRun).join(latest, AssemblyRun.id == latest.c.id))
+    return {r.assembly_id: r for r in runs}
+
+
+def run_view(run: AssemblyRun | None) -> dict[str, Any] | None:
+    if run is None:
+        return None
+    return {
+        "id": run.id,
+        "state": run.state,
+        "version": run.version,
+        "records": run.record_count,
+        "conflicts": run.conflict_count,
+        "stats": run.stats,
+        "sources": run.sources,
+        "message": run.message,
+        "started_at": clock.aware(run.started_at).isoformat(),
+        "finished_at": clock.aware(run.finished_at).isoformat() if run.finished_at else None,
+    }
+
+
+def assembly_view(asm: Assembly, last: AssemblyRun | None) -> dict[str, Any]:
+    template = TEMPLATES[asm.template]
+    return {
+        "id": asm.id,
+        "name": asm.name,
+        "template": asm.template,
+        "template_name": template.name,
+        "key": template.key.name,
+        "department_id": asm.department_id,
+        "resource_id": asm.resource_id,
+        "threshold": asm.threshold,
+        "definition": asm.definition,
+        "last_run": run_view(last),
+    }
+
+
+def list_assemblies(db: Session, *, actor: Actor) -> list[dict[str, Any]]:
+    """The base databases `actor` may read, each with its last successful run and match statistics."""
+    found = [
+        a
+        for a in db.scalars(select(Assembly).order_by(Assembly.id))
+        if decide(actor, "read", _target(a)).allowed
+    ]
+    last = _last_runs(db, [a.id for a in found])
+    record(db, actor=actor, action=f"{KIND}.list", target_kind=KIND, detail={"count": len(found)})
+    db.commit()
+    return [assembly_view(a, last.get(a.id)) for a in found]
+
+
+def read_assembly(db: Session, *, actor: Actor, assembly_id: int) -> dict[str, Any]:
+    """One base database with its definition and last run (audited)."""
+    asm = get_assembly(db, assembly_id)
+    _authorize(db, actor, "read", _target(asm))
+    record(db, actor=actor, action=f"{KIND}.read", target_kind=KIND, target_id=asm.id)
+    db.commit()
+    return assembly_view(asm, _last_runs(db, [asm.id]).get(asm.id))
+
+
+def list_runs(db: Session, *, actor: Actor, assembly_id: int) -> list[dict[str, Any]]:
+    """Every run of an assembly, newest first."""
+    asm = get_assembly(db, assembly_id)
+    _authorize(db, actor, "read", _target(asm))
+    runs = list(
+        db.scalars(
+            select(AssemblyRun).where(AssemblyRun.assembly_id == asm.id).order_by(AssemblyRun.id.desc())
+        )
+    )
+    record(
+        db,
+        actor=actor,
+        action=f"{KIND}.runs",
+        target_kind=KIND,
+        target_id=asm.id,
+        detail={"count": len(runs)},
+    )
+    db.commit()
+    return [run_view(r) for r in runs]
+
+
+def read_records(
+    db: Session, *, actor: Actor, assembly_id: int, limit: int = 20, offset: int = 0
+) -> tuple[list[str], list[tuple]]:
+    """Assembled records of the newest version (masked and audited by the datasets service)."""
+    asm = get_assembly(db, assembly_id)
+    _authorize(db, actor, "read", _target(asm))
+    return datasets.read_rows(db, actor=actor, resource_id=asm.resource_id, limit=limit, offset=offset)
+
+
+def seed_demo(
+    db: Session,
+    *,
+    actor: Actor,
+    source_departments: tuple[int, int],
+    owner_department_id: int,
+    rows: int = 200,
+    seed: int = 7,
+) -> Assembly:
+    """A demo 人口基础库: two generated sources (labelled as generated), defined and run once."""
+    from zhicheng.basedb import sample
+
+    try:
+        return sample.seed_population(
+            db,
+            actor=actor,
+            source_departments=source_departments,
+            owner_department_id=owner_department_id,
+            rows=rows,
+            seed=seed,
+        )
+    except AppError:
+        db.rollback()
+        raise

@@ -1,0 +1,1 @@
+"""Data lineage (数据血缘): a graph of resources, imports, assemblies and derived datasets."""

@@ -1,0 +1,591 @@
+"""The open catalog as CKAN sees it: package = published open resource, CKAN resource = one download of its
+newest data version, organization = department, group = theme (分类项). Logic only, no HTTP.
+
+Only live published revisions whose open attribute is 无条件开放 or 有条件开放 are ever visible; 不予开放
+resources, drafts and withdrawn ones answer exactly like ids that do not exist.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from zhicheng.catalog import codes
+from zhicheng.catalog import service as catalog
+from zhicheng.catalog.models import Resource
+from zhicheng.core import clock
+from zhicheng.core.actor import Actor
+from zhicheng.core.errors import Invalid, NotFound
+from zhicheng.core.events import bus
+
+OPEN_TYPES = ("unconditional", "conditional")
+MAX_ROWS = 1000  # CKAN's default ckan.search.rows_max
+DEFAULT_ROWS = 10
+MAX_START = 1_000_000
+MAX_FQ = 1000
+FORMATS = {
+    "csv": (1, "CSV", "text/csv"),
+    "xlsx": (2, "XLSX", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    "json": (3, "JSON", "application/json"),
+    "geojson": (4, "GeoJSON", "application/geo+json"),
+}
+FORMAT_BY_NUMBER = {n: key for key, (n, _, _) in FORMATS.items()}
+LICENSE = {
+    "id": "cc-by-4.0",
+    "title": "知识共享署名 4.0 / Creative Commons Attribution 4.0",
+    "url": "https://creativecommons.org/licenses/by/4.0/",
+}
+# stable UUID-shaped identifiers that carry our integer keys (CKAN clients and harvesters expect UUIDs)
+PACKAGE_ID = "7a686300-0000-4000-8000-{:012x}"
+ORG_ID = "7a686302-0000-4000-8000-{:012x}"
+RESOURCE_ID = "7a686301-{version:04x}-4{fmt:03x}-8000-{rid:012x}"
+_PACKAGE_RE = re.compile(r"^7a686300-0000-4000-8000-([0-9a-f]{12})$")
+_ORG_RE = re.compile(r"^7a686302-0000-4000-8000-([0-9a-f]{12})$")
+_RESOURCE_RE = re.compile(r"^7a686301-([0-9a-f]{4})-4([0-9a-f]{3})-8000-([0-9a-f]{12})$")
+_SLUG_RE = re.compile(r"^(\d{9})-(\d{6})$")
+_CODE_RE = re.compile(r"^\d{9}/\d{6}$")
+MAX_KEY = 2**31 - 1
+# CKAN facet / fq names -> the catalog search's facet names
+FACET_FIELDS = {
+    "organization": "department",
+    "owner_org": "department",
+    "department": "department",
+    "open_type": "open_type",
+    "update_cycle": "update_cycle",
+    "format": "format",
+    "catalog_class": "catalog_class",
+}
+SORTS = {
+    "": "score",
+    "score desc": "score",
+    "metadata_modified desc": "modified",
+    "score desc, metadata_modified desc": "score",
+    "relevance": "score",
+    "relevance asc": "score",
+}
+
+
+def reader() -> Actor:
+    """The actor the open catalog is read as: the public portal (published revisions only, fields masked)."""
+    try:
+        from zhicheng.opendata.access import portal_actor
+    except ImportError:  # part of the portal not installed: an authenticated actor with no department or role
+        return Actor(kind="apikey", username="open:public", display_name="open:public", via="open")
+    return portal_actor()
+
+
+def not_found(what_zh: str, what_en: str, ident: Any) -> NotFound:
+    shown = str(ident)[:80]
+    return NotFound(f"{what_zh} {shown} 不存在", f"{what_en} {shown} not found", field="id")
+
+
+# -- identifiers ---------------------------------------------------------------------------------------------
+
+
+def slug(code: str) -> str:
+    """The CKAN name of a resource code: 101015001/000001 -> 101015001-000001 (lower-case, URL-safe)."""
+    return code.replace("/", "-")
+
+
+def package_id(resource_id: int) -> str:
+    return PACKAGE_ID.format(resource_id)
+
+
+def org_id(department_id: int) -> str:
+    return ORG_ID.format(department_id)
+
+
+def resource_uuid(resource_id: int, version: int, fmt: str) -> str:
+    return RESOURCE_ID.format(version=version, fmt=FORMATS[fmt][0], rid=resource_id)
+
+
+def parse_resource_uuid(ident: str) -> tuple[int, int, str] | None:
+    """(resource id, version, format) of one of our CKAN resource ids, else None."""
+    m = _RESOURCE_RE.match(ident.strip().lower())
+    if not m:
+        return None
+    version, fmt, rid = int(m[1], 16), FORMAT_BY_NUMBER.get(int(m[2], 16)), int(m[3], 16)
+    if fmt is None or not 0 < rid <= MAX_KEY or version < 1:
+        return None
+    return rid, version, fmt
+
+
+def _ident_text(ident: Any, field_name: str = "id") -> str:
+    if ident is None or isinstance(ident, dict | list | bool):
+        raise Invalid(
+            f"缺少或无效的参数 {field_name}", f"missing or invalid parameter {field_name}", field=field_name
+        )
+    text = str(ident).strip()
+    if not text:
+        raise Invalid(f"缺少参数 {field_name}", f"missing parameter {field_name}", field=field_name)
+    return text[:200]
+
+
+# -- visibility ---------------------------------------------------------------------------------------------
+
+
+def open_document(db: Session, res: Resource) -> dict[str, Any] | None:
+    """The live published revision of `res` when it is open (无条件/有条件开放), else None."""
+    if not catalog.is_live(res):
+        return None
+    doc = catalog.live_snapshot(db, res)
+    if doc is None or doc.get("open_type") not in OPEN_TYPES:
+        return None
+    return doc
+
+
+def _lookup(db: Session, ident: Any, field_name: str) -> tuple[Resource | None, str]:
+    text = _ident_text(ident, field_name)
+    rid: int | None = None
+    code: str | None = None
+    if m := _PACKAGE_RE.match(text.lower()):
+        rid = int(m[1], 16)
+    elif _SLUG_RE.match(text):
+        code = text.replace("-", "/")
+    elif _CODE_RE.match(text):
+        code = text
+    elif text.isdigit() and len(text) <= 10:
+        rid = int(text)
+    res = None
+    try:
+        if code is not None:
+            res = catalog.get_by_code(db, code)
+        elif rid is not None and 0 < rid <= MAX_KEY:
+            res = catalog.get_resource(db, rid)
+    except NotFound:
+        res = None
+    return res, text
+
+
+def find_package(db: Session, ident: Any, *, field_name: str = "id") -> tuple[Resource, dict[str, Any]]:
+    """A visible package by any of its names: our UUID, slug, resource code or integer id; else NotFound."""
+    res, text = _lookup(db, ident, field_name)
+    doc = open_document(db, res) if res is not None else None
+    if doc is None:
+        raise not_found("数据集", "dataset", text)
+    return res, doc
+
+
+def find_open_resource(db: Session, ident: Any, *, field_name: str = "id") -> tuple[Resource, str]:
+    """Like find_package, but only (resource, open type of its live revision): no snapshot is loaded when the
+    working copy is the live revision (state published)."""
+    res, text = _lookup(db, ident, field_name)
+    open_type = None
+    if res is not None and catalog.is_live(res):
+        if res.state == "published":
+            open_type = res.open_type
+        else:
+            doc = open_document(db, res)
+            open_type = doc["open_type"] if doc else None
+    if open_type not in OPEN_TYPES:
+        raise not_found("数据集", "dataset", text)
+    return res, open_type
+
+
+# -- versions (CKAN resources) --------------------------------------------------------------------------------
+
+
+def versions(db: Session, res: Resource) -> list[Any]:
+    """The data versions of an open resource, newest first (empty when nothing was imported)."""
+    from zhicheng.catalog.datasets import service as datasets
+
+    return datasets.list_versions(db, actor=reader(), resource_id=res.id)
+
+
+def download_url(base_url: str, resource_id: int, fmt: str) -> str:
+    return f"{base_url}/open/datasets/{resource_id}/download.{fmt}"
+
+
+def formats_of(doc: dict[str, Any]) -> list[str]:
+    return ["csv", "xlsx", "json", "geojson"] if doc.get("spatial") else ["csv", "xlsx", "json"]
+
+
+def resource_dicts(doc: dict[str, Any], version: Any, base_url: str) -> list[dict[str, Any]]:
+    """The CKAN resources of one data version: one per download format."""
+    if version is None:
+        return []
+    out = []
+    created = clock.aware(version.imported_at).isoformat()
+    for position, fmt in enumerate(formats_of(doc)):
+        _, label, mimetype = FORMATS[fmt]
+        out.append(
+            {
+                "id": resource_uuid(doc["id"], version.version, fmt),
+                "package_id": package_id(doc["id"]),
+                "name": f"{doc['name']}（第 {version.version} 版，{label}）",
+                "description": doc.get("summary") or "",
+                "format": label,
+                "mimetype": mimetype,
+                "url": download_url(base_url, doc["id"], fmt),
+                "url_type": None,
+                "state": "active",
+                "position": position,
+                "created": created,
+                "last_modified": created,
+                "datastore_active": True,
+                "version": version.version,
+                "rows": version.row_count,
+                "hash": version.sha256 if fmt == version.format else "",
+                "size": version.size_bytes if fmt == version.format else None,
+            }
+        )
+    return out
+
+
+# -- packages -----------------------------------------------------------------------------------------------
+
+
+def organization_dict(db: Session, department_id: int, *, package_count: int | None = None) -> dict[str, Any]:
+    from zhicheng.accounts import service as accounts
+
+    dept = accounts.get_department(db, department_id)
+    out = {
+        "id": org_id(dept.id),
+        "name": dept.code.lower(),
+        "title": dept.name,
+        "display_name": dept.name,
+        "title_en": dept.name_en,
+        "description": dept.name_en or "",
+        "type": "organization",
+        "state": "active" if dept.active else "deleted",
+        "is_organization": True,
+        "approval_status": "approved",
+        "image_url": "",
+        "created": clock.aware(dept.created_at).isoformat(),
+        "department_id": dept.id,
+    }
+    if package_count is not None:
+        out["package_count"] = package_count
+    return out
+
+
+def group_key(doc: dict[str, Any]) -> str | None:
+    sub = doc.get("subclass")
+    return sub if sub in codes.THEME_SUBJECTS or sub in codes.BASE_SUBCLASSES else None
+
+
+def group_dict(key: str, *, package_count: int | None = None) -> dict[str, Any]:
+    zh, en = {**codes.BASE_SUBCLASSES, **codes.THEME_SUBJECTS}[key]
+    out = {
+        "id": key,
+        "name": key,
+        "title": zh,
+        "display_name": zh,
+        "title_en": en,
+        "description": en,
+        "type": "group",
+        "state": "active",
+        "is_organization": False,
+        "image_url": "",
+        "approval_status": "approved",
+    }
+    if package_count is not None:
+        out["package_count"] = package_count
+    return out
+
+
+def items_public(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """The data items as the public sees them: every personal or graded item is marked masked."""
+    return [
+        {
+            "name": i["name"],
+            "label": i["label"],
+            "type": i["type"],
+            "description": i.get("description"),
+            "masked": bool(i.get("personal")) or (i.get("sensitivity") or "general") != "general",
+        }
+        for i in doc.get("items") or []
+    ]
+
+
+def package_dict(db: Session, doc: dict[str, Any], base_url: str, *, latest: Any = ...) -> dict[str, Any]:
+    """A CKAN package for an open resource's live document."""
+    if latest is ...:
+        res = catalog.get_resource(db, doc["id"])
+        found = versions(db, res)
+        latest = found[0] if found else None
+    dept = doc["department"]
+    group = group_key(doc)
+    resources = resource_dicts(doc, latest, base_url)
+    tags = [
+        {"name": t, "display_name": t, "id": t, "state": "active", "vocabulary_id": None}
+        for t in doc.get("tags") or []
+    ]
+    published = doc.get("publish_date")
+    extras = {
+        "code": doc["code"],
+        "open_type": doc["open_type"],
+        "open_type_label": codes.label("open_type", doc["open_type"]),
+        "open_condition": doc.get("open_condition") or "",
+        "update_cycle": doc["update_cycle"],
+        "update_cycle_label": codes.label("update_cycle", doc["update_cycle"]),
+        "catalog_class": doc["catalog_class"],
+        "publish_date": published or "",
+        "revision": doc["revision"],
+    }
+    return {
+        "id": package_id(doc["id"]),
+        "name": slug(doc["code"]),
+        "title": doc["name"],
+        "notes": doc.get("summary"),
+        "type": "dataset",
+        "state": "active",
+        "private": False,
+        "url": f"{base_url}/open/datasets/{doc['id']}",
+        "author": dept["name"],
+        "author_email": None,
+        "maintainer": dept["name"],
+        "maintainer_email": None,
+        "license_id": LICENSE["id"],
+        "license_title": LICENSE["title"],
+        "license_url": LICENSE["url"],
+        "isopen": True,
+        "version": str(latest.version) if latest else None,
+        "metadata_created": doc.get("created_at"),
+        "metadata_modified": doc.get("updated_at"),
+        "owner_org": org_id(dept["id"]),
+        "organization": {
+            "id": org_id(dept["id"]),
+            "name": dept["code"].lower(),
+            "title": dept["name"],
+            "type": "organization",
+            "state": "active",
+            "is_organization": True,
+            "description": dept.get("name_en") or "",
+            "image_url": "",
+            "approval_status": "approved",
+        },
+        "groups": [group_dict(group)] if group else [],
+        "tags": tags,
+        "num_tags": len(tags),
+        "resources": resources,
+        "num_resources": len(resources),
+        "extras": [{"key": k, "value": str(v)} for k, v in extras.items()],
+        "relationships_as_object": [],
+        "relationships_as_subject": [],
+        # ours, beside CKAN's keys
+        "resource_id": doc["id"],
+        "code": doc["code"],
+        "open_type": doc["open_type"],
+        "open_condition": doc.get("open_condition"),
+        "update_cycle": doc["update_cycle"],
+        "catalog_class": doc["catalog_class"],
+        "format_class": doc.get("format"),
+        "spatial": bool(doc.get("spatial")),
+        "publish_date": published,
+        "items": items_public(doc),
+    }
+
+
+# -- search -------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class SearchOut:
+    count: int
+    docs: list[dict[str, Any]]
+    facets: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+
+_FQ_TOKEN = re.compile(r'\s*([+]?)([A-Za-z_]+):("(?:[^"\\]|\\.)*"|[^\s"]+)\s*')
+
+
+def parse_fq(fq: Any) -> dict[str, list[str]]:
+    """CKAN's `fq` (Solr filter syntax), the subset we index: `field:value` or `field:"value"` terms, AND-ed."""
+    if fq is None or fq == "":
+        return {}
+    if not isinstance(fq, str):
+        raise Invalid("fq 须为字符串", "fq must be a string", field="fq")
+    if len(fq) > MAX_FQ:
+        raise Invalid(
+            f"fq 过长（上限 {MAX_FQ} 字符）", f"fq is too long (at most {MAX_FQ} characters)", field="fq"
+        )
+    out: dict[str, list[str]] = {}
+    pos = 0
+    text = fq.strip()
+    while pos < len(text):
+        m = _FQ_TOKEN.match(text, pos)
+        if not m or m.end() == pos:
+            raise Invalid(
+                'fq 语法无效：仅支持 字段:值 或 字段:"值"',
+                'invalid fq: only field:value or field:"value" terms are supported',
+                field="fq",
+            )
+        name, value = m[2], m[3]
+        if name not in FACET_FIELDS:
+            raise Invalid(
+                f"fq 不支持字段 {name[:40]}（可用：{', '.join(FACET_FIELDS)}）",
+                f"fq cannot filter on {name[:40]} (use {', '.join(FACET_FIELDS)})",
+                field="fq",
+            )
+        if value.startswith('"'):
+            value = re.sub(r"\\(.)", r"\1", value[1:-1])
+        out.setdefault(name, []).append(value)
+        pos = m.end()
+    return out
+
+
+def _department_filter(db: Session, name: str, values: list[str]) -> list[int]:
+    """Department ids named by organization (code or our UUID) or owner_org values; unknown names match none."""
+    from zhicheng.accounts import service as accounts
+
+    ids = []
+    for value in values:
+        m = _ORG_RE.match(value.lower())
+        if m:
+            ids.append(int(m[1], 16))
+            continue
+        try:
+            ids.append(accounts.get_department_by_code(db, value.upper()).id)
+        except NotFound:
+            ids.append(-1)
+    return ids
+
+
+def search(
+    db: Session,
+    *,
+    q: str | None,
+    fq: Any = None,
+    rows: int = DEFAULT_ROWS,
+    start: int = 0,
+    sort: str | None = None,
+    facet_fields: list[str] | None = None,
+    facet_limit: int = 50,
+    filters: dict[str, list[Any]] | None = None,
+) -> SearchOut:
+    """package_search over the open catalog (Chinese segmentation, facets) with CKAN's rows/start window;
+    `filters` are the catalog's own facet filters (department ids, vocabulary keys), AND-ed with `fq`."""
+    from zhicheng.catalog import search as catalog_search
+
+    if not 0 <= rows <= MAX_ROWS:
+        raise Invalid(
+            f"rows 须在 0 至 {MAX_ROWS} 之间", f"rows must be between 0 and {MAX_ROWS}", field="rows"
+        )
+    if not 0 <= start <= MAX_START:
+        raise Invalid("start 超出范围", "start is out of range", field="start")
+    key = (sort or "").strip().lower()
+    key = re.sub(r"\s*,\s*", ", ", re.sub(r"\s+", " ", key))
+    if key not in SORTS:
+        raise Invalid(
+            "sort 仅支持 score desc 或 metadata_modified desc（相关度，其次更新时间）",
+            "sort supports score desc and metadata_modified desc (relevance, then last change)",
+            field="sort",
+        )
+    # the catalog orders by relevance when there is a query, then by last change: both accepted sorts are that
+    q_text = q
+    wanted = parse_fq(fq)
+    filters = {k: list(v) for k, v in (filters or {}).items() if v}
+    for name, values in wanted.items():
+        target = FACET_FIELDS[name]
+        if target == "department":
+            filters.setdefault("department", []).extend(_department_filter(db, name, values))
+        else:
+            filters.setdefault(target, []).extend(codes.normalise(target, v) for v in values)
+    open_types = [t for t in filters.get("open_type", OPEN_TYPES) if t in OPEN_TYPES]
+    if not open_types or any(v == [] for v in filters.values()):
+        return SearchOut(count=0, docs=[], facets={})
+    filters["open_type"] = open_types
+    actor = reader()
+    size = max(rows, 1)
+    first_page = start // size + 1
+    result = catalog_search.search(db, actor=actor, q=q_text, filters=filters, page=first_page, size=size)
+    items = result.items[start % size :]
+    if start % size and len(items) < rows and result.total > start + len(items):
+        more = catalog_search.search(
+            db, actor=actor, q=q_text, filters=filters, page=first_page + 1, size=size
+        )
+        items += more.items
+    docs = items[:rows]
+    return SearchOut(
+        count=result.total, docs=docs, facets=_facets(result.facets, facet_fields or [], facet_limit)
+    )
+
+
+def _facets(raw: dict[str, list[dict[str, Any]]], fields: list[str], limit: int) -> dict[str, list[dict]]:
+    out: dict[str, list[dict]] = {}
+    for name in fields:
+        target = FACET_FIELDS.get(name)
+        values = [v for v in raw.get(target, []) if v["count"] > 0] if target else []
+        if target == "open_type":  # never count what is not open
+            values = [v for v in values if v["value"] in OPEN_TYPES]
+        out[name] = values[:limit] if limit >= 0 else values
+    return out
+
+
+# -- whole-catalog listings (cached briefly: they read every open document) ------------------------------------
+
+_cache_lock = threading.Lock()
+_cache: dict[str, tuple[float, Any]] = {}
+CACHE_SECONDS = 60.0
+
+
+def _forget(_name: str, _payload: dict[str, Any]) -> None:
+    with _cache_lock:
+        _cache.clear()
+
+
+for _event in ("published", "withdrawn", "revised", "updated"):
+    bus.subscribe(f"catalog.resource.{_event}", _forget)
+bus.subscribe("catalog.dataset.imported", _forget)
+
+
+def all_open_documents(db: Session) -> list[dict[str, Any]]:
+    """Every open document, newest change first (cached for a minute and dropped on catalog changes)."""
+    key = f"docs:{id(db.get_bind())}"
+    with _cache_lock:
+        hit = _cache.get(key)
+        if hit and time.monotonic() - hit[0] < CACHE_SECONDS:
+            return hit[1]
+    from zhicheng.catalog import search as catalog_search
+
+    docs: list[dict[str, Any]] = []
+    page = 1
+    while True:
+        result = catalog_search.search(
+            db, actor=reader(), q=None, filters={"open_type": list(OPEN_TYPES)}, page=page, size=MAX_ROWS
+        )
+        docs.extend(result.items)
+        if page * MAX_ROWS >= result.total or not result.items:
+            break
+        page += 1
+    with _cache_lock:
+        _cache[key] = (time.monotonic(), docs)
+    return docs
+
+
+def clear_cache() -> None:
+    _forget("", {})
+
+
+def organizations(db: Session, *, all_fields: bool) -> list[Any]:
+    """Every active department (CKAN lists organizations with or without datasets), by code."""
+    from zhicheng.accounts import service as accounts
+
+    counts: dict[int, int] = {}
+    if all_fields:
+        for doc in all_open_documents(db):
+            counts[doc["department"]["id"]] = counts.get(doc["department"]["id"], 0) + 1
+    depts = sorted((d for d in accounts.list_departments(db) if d.active), key=lambda d: d.code)
+    if not all_fields:
+        return [d.code.lower() for d in depts]
+    return [organization_dict(db, d.id, package_count=counts.get(d.id, 0)) for d in depts]
+
+
+def find_organization(db: Session, ident: Any) -> int:
+    """The department id of an organization name (its code) or our UUID; NotFound otherwise."""
+    from zhicheng.accounts import service as accounts
+
+    text = _ident_text(ident)
+    m = _ORG_RE.match(text.lower())
+    try:
+        if m:
+            return accounts.get_department(db, int(m[1], 16)).id
+        return accounts.get_department_by_code(db, text.upper()).id
+    except (NotFound, ValueError):
+        raise not_found("组织", "organization", text) from None

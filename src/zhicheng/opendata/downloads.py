@@ -1,0 +1,181 @@
+"""Streamed downloads of an open dataset: CSV (UTF-8 with BOM, for Excel), XLSX (openpyxl write-only),
+JSON and GeoJSON (spatial data only), row by row, masked as the export was authorised."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from zhicheng.catalog.items import ItemType
+from zhicheng.core.errors import Invalid
+
+FORMATS = {
+    "csv": "text/csv; charset=utf-8",
+    "json": "application/json",
+    "geojson": "application/geo+json",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+FLUSH_ROWS = 1000
+
+
+def check_format(fmt: str, *, spatial: bool) -> str:
+    fmt = (fmt or "").lower()
+    if fmt not in FORMATS:
+        raise Invalid(
+            f"不支持的下载格式 {fmt[:20]}（可选 CSV、XLSX、JSON、GeoJSON）",
+            f"unsupported download format {fmt[:20]} (csv, xlsx, json, geojson)",
+            field="format",
+        )
+    if fmt == "geojson" and not spatial:
+        raise Invalid(
+            "该数据没有空间信息，不能下载为 GeoJSON",
+            "this dataset has no geometry; GeoJSON is not offered",
+            field="format",
+        )
+    return fmt
+
+
+def geometry_index(specs) -> int | None:
+    """Position of the first geometry item, if any."""
+    return next((i for i, s in enumerate(specs) if ItemType(s.type) is ItemType.GEOMETRY), None)
+
+
+def plain(value: Any) -> Any:
+    """A cell value as JSON has it: decimals as numbers, dates as ISO text."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() and abs(value) < 2**53 else float(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value)
+
+
+def csv_stream(names: list[str], rows: Iterator[tuple]) -> Iterator[bytes]:
+    """UTF-8 CSV with a byte-order mark and a header of column names."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerow(names)
+    yield codecs.BOM_UTF8 + buf.getvalue().encode("utf-8")
+    buf.seek(0)
+    buf.truncate()
+    n = 0
+    for row in rows:
+        writer.writerow([_text(v) for v in row])
+        n += 1
+        if n % FLUSH_ROWS == 0:
+            yield buf.getvalue().encode("utf-8")
+            buf.seek(0)
+            buf.truncate()
+    if buf.tell():
+        yield buf.getvalue().encode("utf-8")
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str, separators=(",", ":"))
+
+
+def json_stream(names: list[str], rows: Iterator[tuple]) -> Iterator[bytes]:
+    """A JSON array of objects, one per row."""
+    parts: list[str] = ["["]
+    first = True
+    for row in rows:
+        parts.append(("" if first else ",") + _dumps({k: plain(v) for k, v in zip(names, row, strict=False)}))
+        first = False
+        if len(parts) >= FLUSH_ROWS:
+            yield "".join(parts).encode("utf-8")
+            parts = []
+    parts.append("]")
+    yield "".join(parts).encode("utf-8")
+
+
+def _geometry(value: Any) -> Any:
+    if value in (None, ""):
+        return None
+    if isinstance(value, dict):
+        return value
+    try:
+        return json.loads(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def geojson_stream(names: list[str], rows: Iterator[tuple], geom: int) -> Iterator[bytes]:
+    """A GeoJSON FeatureCollection: the geometry item as each feature's geometry, the rest as properties."""
+    parts: list[str] = ['{"type":"FeatureCollection","features":[']
+    first = True
+    for row in rows:
+        props = {k: plain(v) for i, (k, v) in enumerate(zip(names, row, strict=False)) if i != geom}
+        feature = {"type": "Feature", "geometry": _geometry(row[geom]), "properties": props}
+        parts.append(("" if first else ",") + _dumps(feature))
+        first = False
+        if len(parts) >= FLUSH_ROWS:
+            yield "".join(parts).encode("utf-8")
+            parts = []
+    parts.append("]}")
+    yield "".join(parts).encode("utf-8")
+
+
+def xlsx_file(names: list[str], labels: list[str], rows: Iterator[tuple], title: str) -> str:
+    """Write an XLSX in openpyxl's write-only mode (rows go to disk as they come); returns the file's path."""
+    from openpyxl import Workbook
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(title=_sheet_title(title))
+    ws.append(names)
+    for row in rows:
+        ws.append([_xlsx_cell(ws, v) for v in row])
+    fd, path = tempfile.mkstemp(prefix="zhicheng-open-", suffix=".xlsx")
+    os.close(fd)
+    try:
+        wb.save(path)
+    except BaseException:
+        os.unlink(path)
+        raise
+    return path
+
+
+def _sheet_title(title: str) -> str:
+    cleaned = "".join("_" if ch in "[]:*?/\\" else ch for ch in title).strip() or "data"
+    return cleaned[:31]
+
+
+def _xlsx_cell(ws, value: Any) -> Any:
+    if isinstance(value, str) and value.startswith("="):
+        from openpyxl.cell import WriteOnlyCell
+
+        cell = WriteOnlyCell(ws, value=value)
+        cell.data_type = "s"  # text, never a formula from data
+        return cell
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.replace(tzinfo=None)
+    return value
+
+
+def file_chunks(path: str, chunk: int = 64 * 1024) -> Iterator[bytes]:
+    """The bytes of a file in chunks; the file is deleted afterwards."""
+    try:
+        with open(path, "rb") as fh:
+            while block := fh.read(chunk):
+                yield block
+    finally:
+        try:
+            os.unlink(path)
+        except OSError:
+            pass

@@ -1,0 +1,524 @@
+"""Rows of open datasets for the machine APIs (CKAN datastore_search and /api/v1/open/.../rows).
+
+One gate (`opendata.access.check_open_access`), personal and graded fields always masked as for the anonymous
+public (and refused for filtering, sorting and text search), bound SQL only, one page per call read with a
+keyset on the row number (an offset without filters is turned into `_row > offset`, so deep pages cost the
+same as the first), every call audited and announced as "opendata.used".
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from zhicheng.catalog.datasets import rowstore
+from zhicheng.catalog.datasets import service as datasets
+from zhicheng.catalog.items import ItemSpec, ItemType
+from zhicheng.core.actor import ANONYMOUS
+from zhicheng.core.errors import Forbidden, Invalid, NotFound
+from zhicheng.core.events import bus
+from zhicheng.exchange.query import RowQuery, build_select, condition, convert
+from zhicheng.opendata import ckan
+from zhicheng.policy.audit import record
+
+MAX_LIMIT = 32_000  # CKAN's ckan.datastore.search.rows_max
+DEFAULT_LIMIT = 100
+MAX_OFFSET = 100_000_000
+MAX_Q = 200
+MAX_IN = 100
+CKAN_TYPES = {
+    ItemType.STRING: "text",
+    ItemType.TEXT: "text",
+    ItemType.INTEGER: "int8",
+    ItemType.DECIMAL: "numeric",
+    ItemType.DATE: "date",
+    ItemType.DATETIME: "timestamp",
+    ItemType.BOOLEAN: "bool",
+}
+
+
+@lru_cache(maxsize=256)
+def _table(name: str, specs: tuple[ItemSpec, ...]) -> sa.Table:
+    return rowstore.build_table(name, specs)
+
+
+@dataclass
+class Target:
+    """An open dataset version ready to read: what it is, who asks, what is masked."""
+
+    resource: Any
+    open_type: str
+    version: Any
+    specs: list[ItemSpec]
+    masked: dict[str, str]  # item name -> mask kind
+    table: sa.Table
+    access: Any = None
+
+    @property
+    def names(self) -> list[str]:
+        return [s.name for s in self.specs]
+
+    @property
+    def by_name(self) -> dict[str, ItemSpec]:
+        return {s.name: s for s in self.specs}
+
+
+@dataclass
+class Page:
+    """One page of rows (masked): column names, rows as lists (`_id` first), the total when counted."""
+
+    target: Target
+    fields: list[str]
+    rows: list[list[Any]]
+    total: int | None
+    limit: int
+    offset: int
+    more: bool
+    next_after: str | None = None
+    masked: list[str] = field(default_factory=list)
+    count: int = 0
+    json: bytes | None = None  # the records already as JSON, written by the database (see _json_page)
+
+
+def _gate(db: Session, request: Any, res: Any, open_type: str) -> Any:
+    """check_open_access when the portal provides it; until then only 无条件开放 data is readable."""
+    try:
+        from zhicheng.opendata.access import check_open_access
+    except ImportError:
+        if open_type != "unconditional":
+            raise Forbidden(
+                "该数据为有条件开放，需要经批准的 API 密钥",
+                "this dataset is open on conditions: an approved API key is needed",
+                code="key_required",
+            ) from None
+        return None
+    return check_open_access(db, request, res, kind="api")
+
+
+def open_target(
+    db: Session, request: Any, *, package: Any = None, resource_id: Any = None, version: int | None = None
+) -> Target:
+    """The dataset version named by a CKAN resource id (a version) or a package (its newest version), after
+    the access check; NotFound for anything not open, exactly as for what does not exist."""
+    if resource_id is not None:
+        text = ckan._ident_text(resource_id, "resource_id")
+        parsed = ckan.parse_resource_uuid(text)
+        if parsed:
+            rid, version, _fmt = parsed
+            try:
+                res, open_type = ckan.find_open_resource(db, rid, field_name="resource_id")
+            except NotFound:
+                raise ckan.not_found("资源", "resource", text) from None
+        else:  # a package name or id stands for its newest version
+            try:
+                res, open_type = ckan.find_open_resource(db, text, field_name="resource_id")
+            except NotFound:
+                raise ckan.not_found("资源", "resource", text) from None
+    else:
+        res, open_type = ckan.find_open_resource(db, package)
+    access = _gate(db, request, res, open_type)
+    reader = access.actor if access is not None else ckan.reader()
+    try:
+        dv = datasets.get_version(db, actor=reader, resource_id=res.id, version=version)
+    except NotFound:
+        raise ckan.not_found("资源", "resource", resource_id or package) from None
+    specs = datasets.specs_of(dv)
+    # masked as for the anonymous public, whoever asks (open data never carries plain personal fields), with the
+    # masking rules of the sharing domain
+    from zhicheng.exchange.masking_rules import kind_of
+
+    masked = {specs[i].name: kind_of(specs[i]) for i in datasets.masked_columns(ANONYMOUS, res, specs)}
+    return Target(
+        resource=res,
+        open_type=open_type,
+        version=dv,
+        specs=specs,
+        masked=masked,
+        table=_table(dv.table_name, tuple(specs)),
+        access=access,
+    )
+
+
+def field_meta(t: Target, fields: list[str]) -> list[dict[str, Any]]:
+    """CKAN's `fields`: `_id` then each column with its type, label and whether it is masked."""
+    specs = t.by_name
+    out = [{"id": "_id", "type": "int"}]
+    for name in fields:
+        s = specs[name]
+        out.append(
+            {
+                "id": name,
+                "type": CKAN_TYPES.get(ItemType(s.type), "text"),
+                "info": {"label": s.label, "notes": "已脱敏 / masked" if name in t.masked else ""},
+                "masked": name in t.masked,
+            }
+        )
+    return out
+
+
+# -- building the query -------------------------------------------------------------------------------------
+
+
+def check_column(t: Target, name: Any, where: str, *, usage: tuple[str, str] | None = None) -> ItemSpec:
+    """The column `name` of the version (Invalid when unknown); a masked one is refused for `usage`."""
+    if not isinstance(name, str) or name not in t.by_name:
+        shown = str(name)[:64]
+        raise Invalid(f"{where}：字段 {shown} 不存在", f"{where}: no field {shown}", field=where)
+    if usage and name in t.masked:
+        raise Invalid(
+            f"字段 {name} 已脱敏，不能用于{usage[0]}",
+            f"the field {name} is masked and cannot be used to {usage[1]}",
+            field=where,
+            code="masked_field",
+        )
+    return t.by_name[name]
+
+
+def filter_value(spec: ItemSpec, op: str, value: Any, where: str) -> Any:
+    """A filter's value converted to the column's type (lists for `in`)."""
+    if op == "in":
+        values = value if isinstance(value, list) else str(value).split(",")
+        if not values or len(values) > MAX_IN:
+            raise Invalid(
+                f"{where} 须有 1 至 {MAX_IN} 个值", f"{where} takes 1 to {MAX_IN} values", field=where
+            )
+        return [convert(spec, _scalar(v, where), where) for v in values]
+    if op == "prefix":
+        text = str(_scalar(value, where))
+        if len(text) > 1000 or "\x00" in text:
+            raise Invalid(
+                f"{where} 的值过长或含空字符", f"the value of {where} is too long or holds a NUL", field=where
+            )
+        return text
+    return convert(spec, _scalar(value, where), where)
+
+
+def _scalar(value: Any, where: str) -> Any:
+    if isinstance(value, dict | list):
+        raise Invalid(f"{where} 的值须为单个值", f"{where} must be a single value", field=where)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
+
+
+def text_conditions(t: Target, q: Any) -> list[sa.ColumnElement]:
+    """CKAN's `q` over rows: a string matches any unmasked text column, a {column: text} object those columns
+    (substring match, case as stored). Masked columns are never searched: a match would reveal them."""
+    if q is None or q == "" or q == {}:
+        return []
+    if isinstance(q, str):
+        text = _q_text(q, "q")
+        cols = [
+            t.table.c[s.name]
+            for s in t.specs
+            if s.name not in t.masked and ItemType(s.type) in (ItemType.STRING, ItemType.TEXT)
+        ]
+        if not cols:
+            return [sa.false()]
+        return [sa.or_(*[_contains(c, text) for c in cols])]
+    if isinstance(q, dict):
+        out = []
+        for name, value in list(q.items())[:20]:
+            check_column(t, name, f"q.{str(name)[:40]}", usage=("全文检索", "search"))
+            out.append(_contains(sa.cast(t.table.c[name], sa.Text), _q_text(value, f"q.{name}")))
+        return out
+    raise Invalid(
+        "q 须为字符串或 {字段: 文本} 对象", "q must be a string or a {field: text} object", field="q"
+    )
+
+
+def _q_text(value: Any, where: str) -> str:
+    if not isinstance(value, str | int | float) or isinstance(value, bool):
+        raise Invalid(f"{where} 须为文本", f"{where} must be text", field=where)
+    text = str(value)
+    if len(text) > MAX_Q or "\x00" in text:
+        raise Invalid(
+            f"{where} 过长或含空字符（上限 {MAX_Q} 字符）",
+            f"{where} is too long (at most {MAX_Q} characters) or holds a NUL",
+            field=where,
+        )
+    return text
+
+
+def _contains(col: sa.ColumnElement, text: str) -> sa.ColumnElement:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return col.like(f"%{escaped}%", escape="\\")
+
+
+# -- reading ------------------------------------------------------------------------------------------------
+
+
+def encode_cursor(values: list[Any]) -> str:
+    """The opaque `after` cursor: the sort keys and row number of the last row of a page."""
+    raw = orjson.dumps(
+        [v if v is None or (isinstance(v, int) and not isinstance(v, bool)) else str(v) for v in values]
+    )
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(t: Target, text: str, sort: list[tuple[str, bool]]) -> list[Any]:
+    """The values of an `after` cursor, each converted to its column's type (Invalid when malformed)."""
+    bad = Invalid(
+        "after 游标无效（请使用上一页返回的 next）",
+        "invalid after cursor (use the next of the previous page)",
+        field="after",
+    )
+    if not isinstance(text, str) or len(text) > 4000:
+        raise bad
+    try:
+        values = orjson.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+    except (ValueError, binascii.Error, orjson.JSONDecodeError):
+        raise bad from None
+    if not isinstance(values, list) or len(values) != len(sort) + 1:
+        raise bad
+    row = values[-1]
+    if not isinstance(row, int) or isinstance(row, bool) or not 0 <= row < 2**62:
+        raise bad
+    specs = t.by_name
+    return [
+        None if v is None else convert(specs[name], v, "after")
+        for (name, _), v in zip(sort, values, strict=False)
+    ] + [row]
+
+
+def read_page(
+    db: Session,
+    t: Target,
+    *,
+    fields: list[str] | None,
+    filters: list[tuple[str, str, Any]],
+    sort: list[tuple[str, bool]],
+    q: Any = None,
+    limit: int = DEFAULT_LIMIT,
+    offset: int = 0,
+    after: list[Any] | None = None,
+    include_total: bool = True,
+    via: str = "api",
+    ip: str | None = None,
+    json_records: str | None = None,
+) -> Page:
+    """One page of the version's rows, masked, from `offset` or after a keyset cursor; audited and announced.
+
+    With `json_records` ("objects" or "lists") a plain page (no filter, sort or search) of columns that need
+    neither masking nor conversion is written as JSON by the database itself (`Page.json`, rows left empty)."""
+    if not 1 <= limit <= MAX_LIMIT:
+        raise Invalid(
+            f"limit 须在 1 至 {MAX_LIMIT} 之间", f"limit must be between 1 and {MAX_LIMIT}", field="limit"
+        )
+    if not 0 <= offset <= MAX_OFFSET:
+        raise Invalid(
+            f"offset 须在 0 至 {MAX_OFFSET} 之间",
+            f"offset must be between 0 and {MAX_OFFSET}",
+            field="offset",
+        )
+    if after is not None and offset:
+        raise Invalid("after 与 offset 不能同用", "after and offset cannot be combined", field="after")
+    names = list(dict.fromkeys(fields)) if fields else t.names
+    where = text_conditions(t, q) + [condition(t.table.c[n], op, v) for n, op, v in filters]
+    plain = not (where or sort)
+    if plain and offset:
+        after = [offset]  # rows are numbered 1..n: an offset without filters is a keyset on the row number
+    body = None
+    if plain and json_records and _json_ready(db, t, names):
+        rows, body, next_key = _json_page(db, t, names, after[0] if after else 0, limit, json_records)
+    else:
+        rows, next_key = _fetch(db, t, names, where, sort, after, limit, offset=0 if plain else offset)
+    total = None
+    if include_total:
+        if plain:
+            total = int(t.version.row_count)
+        else:
+            total = int(
+                db.connection()
+                .execute(sa.select(sa.func.count()).select_from(t.table).where(*where))
+                .scalar_one()
+            )
+    masked = [n for n in names if n in t.masked]
+    page = Page(
+        target=t,
+        fields=names,
+        rows=rows,
+        total=total,
+        limit=limit,
+        offset=offset,
+        more=next_key is not None,
+        next_after=encode_cursor(next_key) if next_key is not None else None,
+        masked=masked,
+        count=rows if body is not None else len(rows),
+        json=body,
+    )
+    if body is not None:
+        page.rows = []
+    _audit(db, t, page, via=via, ip=ip, filters=filters, sort=sort, q=q)
+    return page
+
+
+_JSON_TYPES = (ItemType.STRING, ItemType.TEXT, ItemType.INTEGER, ItemType.DATE, ItemType.GEOMETRY)
+MAX_JSON_COLUMNS = 49  # json_object / json_build_object take at most 100 arguments on PostgreSQL
+
+
+def _json_ready(db: Session, t: Target, names: list[str]) -> bool:
+    """The columns can be written as JSON by the database exactly as the Python path writes them."""
+    specs = t.by_name
+    return (
+        len(names) <= MAX_JSON_COLUMNS
+        and db.get_bind().dialect.name in ("sqlite", "postgresql")
+        and not any(n in t.masked or ItemType(specs[n].type) not in _JSON_TYPES for n in names)
+    )
+
+
+def _json_page(
+    db: Session, t: Target, names: list[str], start: int, limit: int, shape: str
+) -> tuple[int, bytes, list[Any] | None]:
+    """Rows start+1 … start+limit (rows are numbered 1..n) as a JSON array built by the database in one
+    statement: (rows on the page, the JSON, the next key or None)."""
+    conn = db.connection()
+    dialect = conn.dialect.name
+    sql, order, defaults = _json_sql(t.table, tuple(names), shape, dialect)
+    params = {**defaults, "start": start, "lim": limit}
+    cursor = conn.connection.driver_connection.cursor()
+    try:
+        cursor.execute(sql, [params[n] for n in order] if order is not None else params)
+        body = cursor.fetchone()[0]
+    finally:
+        cursor.close()
+    total = int(t.version.row_count)
+    count = max(0, min(limit, total - start))
+    more = start + limit < total
+    return (
+        count,
+        body.encode("utf-8") if isinstance(body, str) else bytes(body),
+        [start + limit] if more else None,
+    )
+
+
+@lru_cache(maxsize=512)
+def _json_sql(
+    table: sa.Table, names: tuple[str, ...], shape: str, dialect: str
+) -> tuple[str, tuple[str, ...] | None, dict[str, Any]]:
+    """The page-as-JSON statement for these columns, compiled once: (SQL, positional order or None, bound
+    defaults). Keys and values are bound parameters; start and limit are given per call."""
+    row = table.c[rowstore.ROW_COLUMN]
+    sub = (
+        sa.select(row, *[table.c[n] for n in names])
+        .where(row > sa.bindparam("start", type_=sa.BigInteger))
+        .order_by(row)
+        .limit(sa.bindparam("lim", type_=sa.Integer))
+        .subquery("page")
+    )
+    cols = [sub.c[rowstore.ROW_COLUMN], *[sub.c[n] for n in names]]
+    postgres = dialect == "postgresql"
+    if shape == "lists":
+        item = (sa.func.json_build_array if postgres else sa.func.json_array)(*cols)
+    else:
+        pairs: list[Any] = []
+        for key, col in zip(["_id", *names], cols, strict=True):
+            pairs += [sa.literal(key, sa.String), col]
+        item = (sa.func.json_build_object if postgres else sa.func.json_object)(*pairs)
+    if postgres:
+        from sqlalchemy.dialects import postgresql
+
+        agg = sa.func.coalesce(
+            sa.cast(sa.func.json_agg(postgresql.aggregate_order_by(item, cols[0])), sa.Text), "[]"
+        )
+        compiled = sa.select(agg).select_from(sub).compile(dialect=postgresql.psycopg.dialect())
+        return str(compiled), None, dict(compiled.params)
+    from sqlalchemy.dialects import sqlite
+
+    # SQLite aggregates the ordered, limited subquery in its order
+    compiled = sa.select(sa.func.json_group_array(item)).select_from(sub).compile(dialect=sqlite.dialect())
+    return str(compiled), tuple(compiled.positiontup), dict(compiled.params)
+
+
+def _fetch(
+    db: Session,
+    t: Target,
+    names: list[str],
+    where: list,
+    sort: list[tuple[str, bool]],
+    after: list[Any] | None,
+    limit: int,
+    *,
+    offset: int,
+) -> tuple[list, list[Any] | None]:
+    """(rows as (_row, values…) with masked columns masked, the key of the last row when more follow)."""
+    from zhicheng.exchange import masking_rules
+
+    columns = [rowstore.ROW_COLUMN, *names]
+    maskers = masking_rules.column_maskers(
+        masking_rules.current_rules(db), {n: t.masked[n] for n in names if n in t.masked}
+    )
+    try:
+        from zhicheng.catalog.datasets import fastread
+    except ImportError:  # pragma: no cover - the fast reader is part of the datasets domain
+        fastread = None
+    if fastread is not None and not offset:
+        raw, next_key = fastread.fetch_page(
+            db.connection(), t.table, columns, where=where, order=sort, after=after, limit=limit
+        )
+        return fastread.mask_columns(raw, columns, maskers), next_key
+    query = RowQuery(fields=columns, sort=sort, size=limit, after=after)
+    stmt = build_select(t.table, query, where)
+    if offset:
+        stmt = stmt.offset(offset)
+    raw = [tuple(r) for r in db.connection().execute(stmt).fetchall()]
+    width = len(columns)
+    next_key = list(raw[limit - 1][width:]) if len(raw) > limit else None
+    raw = [r[:width] for r in raw[:limit]]
+    if maskers and raw:
+        cols = list(zip(*raw, strict=True))
+        for i, name in enumerate(columns):
+            if name in maskers:
+                cols[i] = tuple(maskers[name](list(cols[i])))
+        raw = list(zip(*cols, strict=True))
+    return raw, next_key
+
+
+def _audit(
+    db: Session, t: Target, page: Page, *, via: str, ip: str | None, filters: list, sort: list, q: Any
+) -> None:
+    access = t.access
+    actor = access.actor if access is not None else ckan.reader()
+    record(
+        db,
+        actor=actor,
+        action="opendata.rows",
+        target_kind="catalog.dataset",
+        target_id=t.resource.id,
+        ip=ip or getattr(access, "ip", None),
+        detail={
+            "version": t.version.version,
+            "rows": page.count,
+            "fields": page.fields,
+            "masked": page.masked,
+            "filters": [[n, op, str(v)[:100]] for n, op, v in filters],
+            "sort": [[n, d] for n, d in sort],
+            "q": str(q)[:200] if q else None,
+            "offset": page.offset,
+            "limit": page.limit,
+            "via": via,
+            "key_id": getattr(access, "key_id", None),
+            "open_type": t.open_type,
+        },
+    )
+    # the usage counters (opendata.stats) count in this session, so audit and count commit together
+    bus.publish(
+        "opendata.used",
+        {
+            "resource_id": t.resource.id,
+            "department_id": t.resource.department_id,
+            "kind": "api",
+            "rows": page.count,
+            "via": via,
+            "key_id": getattr(access, "key_id", None),
+            "db": db,
+        },
+    )
+    db.commit()

@@ -1,0 +1,1 @@
+"""Data quality (数据质量): rules on data items, runs over dataset versions, reports, correction tasks."""
