@@ -113,6 +113,19 @@ def test_the_demo_city_is_loaded_through_the_services(settings, factory, monkeyp
         divisions = _rows(db, admin, ids["行政区划"])
         assert {r["code"]: r["name"] for r in divisions}["430104"] == "岳麓区"
 
+        # the open-data portal: both plan targets met, portal users with an approved application and a key,
+        # moderated comments, an answered request, a shown app, and a month of usage
+        from zhicheng.opendata import interaction, stats
+        from zhicheng.opendata import service as portal
+
+        kpis = stats.kpis(db)
+        assert kpis["open_rate_met"] and kpis["coverage_met"]
+        assert {a.state for a in portal.staff_applications(db, actor=admin)} == {"approved", "pending"}
+        assert interaction.approved_comments(db, ids["空气质量监测小时数据"])
+        assert [r.state for r in interaction.list_requests(db)] == ["answered"]
+        assert [a.name for a in interaction.list_apps(db)] == ["星城出行"]
+        assert stats.totals(db)["views"] > 100 and sum(1 for d in stats.daily(db) if d["views"]) >= 28
+
 
 class RainScenario:
     """A scenario plugin that brings one resource of its own, with data, into the demo city."""

@@ -178,9 +178,10 @@ def _offer_keyed(conn, src: Source, pool: matching.Pool, pooled: set[int]) -> in
             continue
         n = norm_text(name)
         d = norm_date(when) if when is not None else ""
-        a = norm_text(address) if by_address and address is not None else ""
-        if ("n", n) not in blocks and ("dn", d + n[:1]) not in blocks and ("a", a) not in blocks:
-            continue
+        if ("n", n) not in blocks and ("dn", d + n[:1]) not in blocks:
+            if not by_address or address is None or ("a", norm_text(address)) not in blocks:
+                continue
+        a = norm_text(address) if address is not None else ""
         compared += 1
         pool.offer(matching.Profile(src.index, row, n, d, a), norm_key(key))
     return compared

@@ -3,7 +3,7 @@
 Entity resolution compares normalised names, dates and addresses (full-width → half-width, spaces and
 middle dots dropped, common traditional characters → simplified) with rapidfuzz's normalised Indel
 similarity. Candidates are found by blocking: two records are only compared when they share the exact normalised
-name, the date and the name's first character, or the address, so a million rows never mean a million
+name, the date and the name's first character, or (without a date) the address, so a million rows never mean a million
 squared comparisons.
 """
 
@@ -87,13 +87,14 @@ class Profile:
     match: Any = None  # the key of the best candidate found so far
 
     def blocks(self) -> list[tuple[str, str]]:
-        """Exact keys a candidate must share: the name, the date with the name's first character, the address."""
+        """Exact keys a candidate must share: the name, the date with the name's first character, or (for
+        records without a date) the address."""
         out = []
         if self.name:
             out.append(("n", self.name))
             if self.date:
                 out.append(("dn", self.date + self.name[0]))
-        if self.address:
+        if self.address and not self.date:  # with a date, name and date already find the candidates
             out.append(("a", self.address))
         return out
 

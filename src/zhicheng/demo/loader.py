@@ -106,6 +106,11 @@ def load_demo(settings: Settings, factory: sessionmaker[Session], *, progress: P
         from zhicheng.demo import sharing_steps
 
         counts["share_requests"] = sharing_steps.ensure_share_requests(db, res_ids=res_ids, users=users)
+        say("数据开放平台 / open-data portal")
+        from zhicheng.demo import opendata_steps
+
+        counts["portal_users"] = opendata_steps.ensure_portal(db, settings=settings, res_ids=res_ids,
+                                                             actor=SETUP_ACTOR)
         pm = plugins if plugins is not None else plugin_manager()
         if pm.get_plugins():
             say("场景演示数据 / scenario demo data")

@@ -40,21 +40,29 @@ def today() -> date:
 
 
 def count(
-    db: Session, *, resource_id: int, department_id: int, kind: str, rows: int = 0, day: date | None = None
+    db: Session,
+    *,
+    resource_id: int,
+    department_id: int,
+    kind: str,
+    rows: int = 0,
+    day: date | None = None,
+    times: int = 1,
 ) -> None:
-    """Add one use of `kind` (and `rows` rows) to the resource's counters of the day; commits."""
+    """Add `times` uses of `kind` (and `rows` rows) to the resource's counters of the day; commits."""
     column = COLUMNS.get(kind)
     if column is None:
         raise Invalid(f"未知的使用类型 {kind}", f"unknown usage kind {kind}", field="kind")
     day = day or today()
     rows = max(int(rows or 0), 0)
-    bump = {column: getattr(UsageDaily, column) + 1, "rows": UsageDaily.rows + rows}
+    times = max(int(times), 1)
+    bump = {column: getattr(UsageDaily, column) + times, "rows": UsageDaily.rows + rows}
     where = (UsageDaily.resource_id == resource_id, UsageDaily.day == day)
     if db.execute(update(UsageDaily).where(*where).values(**bump)).rowcount == 0:
         try:
             with db.begin_nested():
                 values = {c: 0 for c in COLUMNS.values()}
-                values[column] = 1
+                values[column] = times
                 db.add(
                     UsageDaily(
                         resource_id=resource_id, day=day, department_id=department_id, rows=rows, **values
