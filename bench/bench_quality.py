@@ -56,13 +56,30 @@ def build(folder: Path, rows: int) -> tuple[int, str, list[str]]:
     engine = make_engine(f"sqlite:///{folder / 'zhicheng.db'}")
     migrate(engine)
     with make_sessionmaker(engine)() as db:
-        police = accounts.create_department(db, actor=SYSTEM, name="长沙市公安局", kind="bureau", region_code="430100")
-        res = catalog.create_resource(db, actor=SYSTEM, data={
-            "name": "常住人口基本信息", "catalog_class": "base", "subclass": "population",
-            "summary": "基准测试用的常住人口数据", "format": "database", "share_type": "conditional",
-            "share_condition": "用于身份核验", "share_method": "api", "open_type": "none",
-            "update_cycle": "daily", "department_id": police.id, "items": sharing.ITEMS})
-        report = datasets.import_file(db, actor=SYSTEM, resource_id=res.id, path=csv_path, filename="people.csv")
+        police = accounts.create_department(
+            db, actor=SYSTEM, name="长沙市公安局", kind="bureau", region_code="430100"
+        )
+        res = catalog.create_resource(
+            db,
+            actor=SYSTEM,
+            data={
+                "name": "常住人口基本信息",
+                "catalog_class": "base",
+                "subclass": "population",
+                "summary": "基准测试用的常住人口数据",
+                "format": "database",
+                "share_type": "conditional",
+                "share_condition": "用于身份核验",
+                "share_method": "api",
+                "open_type": "none",
+                "update_cycle": "daily",
+                "department_id": police.id,
+                "items": sharing.ITEMS,
+            },
+        )
+        report = datasets.import_file(
+            db, actor=SYSTEM, resource_id=res.id, path=csv_path, filename="people.csv"
+        )
         if not report.ok:
             raise SystemExit(f"import failed: {report.message_en} {report.errors[:3]}")
         texts = []
@@ -90,8 +107,15 @@ def child_ours(folder: Path, resource_id: int) -> dict:
         seconds = time.perf_counter() - started
         report = quality.report(db, actor=SYSTEM, resource_id=resource_id, run_id=run.id)
     failing = {f["text"]: f["failed"] for f in report["findings"] if f["failed"]}
-    return {"rows": run.rows, "seconds": seconds, "peak_mb": peak_mb(), "baseline_mb": before,
-            "score": run.score, "rules": len(report["findings"]), "failing": failing}
+    return {
+        "rows": run.rows,
+        "seconds": seconds,
+        "peak_mb": peak_mb(),
+        "baseline_mb": before,
+        "score": run.score,
+        "rules": len(report["findings"]),
+        "failing": failing,
+    }
 
 
 def child_reference(folder: Path, table: str) -> dict:
@@ -106,7 +130,9 @@ def child_reference(folder: Path, table: str) -> dict:
 
 
 def run_child(*args: str) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--child", *args], check=True, stdout=subprocess.PIPE, text=True)
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", *args], check=True, stdout=subprocess.PIPE, text=True
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -127,8 +153,11 @@ def assembly_lines(rows: int) -> list[str]:
         return f"{value:.4g}" if isinstance(value, float) else str(value)
 
     flat = " ".join(f"{k}={shown(v)}" for k, v in result.items() if not isinstance(v, dict | list))
-    nested = [f"assembly {k} " + " ".join(f"{a}={shown(b)}" for a, b in v.items())
-              for k, v in result.items() if isinstance(v, dict)]
+    nested = [
+        f"assembly {k} " + " ".join(f"{a}={shown(b)}" for a, b in v.items())
+        for k, v in result.items()
+        if isinstance(v, dict)
+    ]
     return [f"assembly {flat}", *nested]
 
 
@@ -140,19 +169,27 @@ def main() -> None:
         print(f"{len(texts)} rules (all proposed, all accepted): " + "; ".join(texts), flush=True)
         ref = run_child("reference", str(folder), table)
         ours = run_child("ours", str(folder), str(resource_id))
-        ref2 = run_child("reference", str(folder), table)  # the page cache warm for both; keep the faster scan
+        ref2 = run_child(
+            "reference", str(folder), table
+        )  # the page cache warm for both; keep the faster scan
     if ref2["seconds"] < ref["seconds"]:
         ref = ref2
     assert ours["rows"] == ref["rows"] == rows, (ours, ref)
     ours_rate, ref_rate = rows / ours["seconds"], rows / ref["seconds"]
-    print(f"zhicheng quality run:       {ours['seconds']:.2f}s  {ours_rate:,.0f} rows/s  {ours['rules']} rules  "
-          f"score {ours['score']}  peak RSS {ours['peak_mb']:.1f} MB (before the run {ours['baseline_mb']:.1f} MB)")
+    print(
+        f"zhicheng quality run:       {ours['seconds']:.2f}s  {ours_rate:,.0f} rows/s  {ours['rules']} rules  "
+        f"score {ours['score']}  peak RSS {ours['peak_mb']:.1f} MB (before the run {ours['baseline_mb']:.1f} MB)"
+    )
     print(f"findings: {ours['failing'] or 'none'}")
-    print(f"sqlite3 SELECT * scan (ref): {ref['seconds']:.2f}s  {ref_rate:,.0f} rows/s  peak RSS {ref['peak_mb']:.1f} MB")
+    print(
+        f"sqlite3 SELECT * scan (ref): {ref['seconds']:.2f}s  {ref_rate:,.0f} rows/s  peak RSS {ref['peak_mb']:.1f} MB"
+    )
     for line in assembly_lines(rows):
         print(line, flush=True)
-    print(f"BENCH quality rows_per_s={ours_rate:.0f} sqlite_scan_rows_per_s={ref_rate:.0f} "
-          f"ratio={ours_rate / ref_rate:.2f} peak_mb={ours['peak_mb']:.1f}")
+    print(
+        f"BENCH quality rows_per_s={ours_rate:.0f} sqlite_scan_rows_per_s={ref_rate:.0f} "
+        f"ratio={ours_rate / ref_rate:.2f} peak_mb={ours['peak_mb']:.1f}"
+    )
 
 
 if __name__ == "__main__":

@@ -73,7 +73,10 @@ def test_define_run_and_ask_where_a_value_came_from(client, db, sources, users, 
 
 def test_the_pages(client, db, assembled, users, login):
     asm, run, a, b = assembled
-    login(client, users["admin"])
+    csrf = login(client, users["admin"])
+    again = client.post(f"/basedb/{asm.id}/run", data={"csrf_token": csrf}, follow_redirects=False)
+    assert again.status_code == 303 and again.headers["location"] == f"/basedb/{asm.id}"
+    assert client.post(f"/basedb/{asm.id}/run", follow_redirects=False).status_code == 403  # no CSRF token
     listing = client.get("/basedb")
     assert (
         listing.status_code == 200 and "人口基础库" in listing.text and 'class="records">5<' in listing.text

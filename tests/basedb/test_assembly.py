@@ -11,7 +11,7 @@ import pytest
 from tests.helpers.basedb import P1, P2, P3, P4
 from zhicheng.basedb import service
 from zhicheng.basedb.templates import TEMPLATES
-from zhicheng.core.errors import Forbidden
+from zhicheng.core.errors import Forbidden, Invalid
 from zhicheng.exchange import deadlines
 
 
@@ -163,3 +163,26 @@ def test_reads_are_audited(db, assembled, basedb_actors):
     assert ("basedb.assembly.read", "denied") in actions
     assert ("dataset.read", "ok") in actions  # the sources, read by the run, and the record shown
     assert ("basedb.assembly.run", "ok") in actions
+
+
+def test_a_source_mostly_without_keys_is_refused_with_the_field_at_fault(
+    db, assembled, basedb_actors, monkeypatch
+):
+    from sqlalchemy import select
+
+    from zhicheng.basedb import assembly
+    from zhicheng.basedb.models import AssemblyRun
+
+    asm, run, a, b = assembled
+    monkeypatch.setattr(assembly, "MAX_POOL", 2)  # the housing bureau has 3 key-less rows
+    with pytest.raises(Invalid) as err:
+        service.run_assembly(db, actor=basedb_actors["admin"], assembly_id=asm.id)
+    assert err.value.field == "fields.citizen_id" and "住房保障对象" in err.value.zh
+    failed = db.scalar(
+        select(AssemblyRun).where(AssemblyRun.assembly_id == asm.id).order_by(AssemblyRun.id.desc())
+    )
+    assert failed.state == "failed" and failed.version is None and "住房保障对象" in failed.message
+    assert (
+        service.read_assembly(db, actor=basedb_actors["admin"], assembly_id=asm.id)["last_run"]["version"]
+        == 1
+    )

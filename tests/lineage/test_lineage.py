@@ -79,3 +79,13 @@ def test_the_api_and_the_page(client, db, lineage_on, population, basedb_actors,
     assert page.status_code == 200 and "lineage-graph" in page.text and "人口基础库" in page.text
     index = client.get("/lineage")
     assert index.status_code == 200 and "户籍人口信息（演示）" in index.text
+
+
+def test_what_happened_before_anyone_listened_is_caught_up(db, population, basedb_actors):
+    asm, a, b, _truth = population(rows=20)  # no lineage_on: nobody recorded the imports and the run
+    admin = basedb_actors["admin"]
+    assert service.graph(db, actor=admin, resource_id=asm.resource_id, direction="up")["nodes"] == []
+    assert service.sync(db) == 3  # two sources and the assembled version
+    service.sync(db)  # idempotent
+    up = service.graph(db, actor=admin, resource_id=asm.resource_id, direction="up", depth=3)
+    assert labels(up, "assembly") == {"人口基础库"} and "户籍人口信息（演示）" in labels(up, "resource")

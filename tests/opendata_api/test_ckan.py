@@ -249,3 +249,25 @@ def test_only_the_live_revision_counts_and_withdrawal_hides_at_once(open_catalog
     with pytest.raises(ckanapi.NotFound):
         ckan_client.action.resource_show(id=credit_rid)
     assert ckan.slug(credit.code) not in ckan_client.action.package_list()
+
+
+def test_status_and_help(ckan_client):
+    assert "datastore" in ckan_client.action.status_show()["extensions"]
+    assert "resource_id" in ckan_client.action.help_show(name="datastore_search")
+    with pytest.raises(ckanapi.NotFound):
+        ckan_client.action.help_show(name="package_create")
+
+
+def test_harvester_filters_tags_groups_and_modification_dates(open_catalog, ckan_client):
+    def titles(**params):
+        found = ckan_client.call_action("package_search", params)
+        return found["count"], [p["title"] for p in found["results"]]
+
+    assert titles(fq="tags:信用") == (1, ["守信企业名单"])
+    assert titles(fq="groups:environment open_type:unconditional") == (1, ["长沙市空气质量日报"])
+    assert titles(fq="metadata_modified:[2000-01-01T00:00:00Z TO *]")[0] == 2
+    assert titles(fq="metadata_modified:[* TO 2000-01-01T00:00:00Z]")[0] == 0
+    facets = ckan_client.call_action("package_search", {"fq": "tags:环境", "facet.field": ["organization"]})
+    assert list(facets["facets"]["organization"].values()) == [1]
+    with pytest.raises(ckanapi.ValidationError):
+        ckan_client.action.package_search(q="空气", fq="tags:环境")

@@ -180,3 +180,22 @@ def test_a_format_rule_pushed_into_sql_agrees_with_python(regex, value):
     in_sql = conn.execute("SELECT ? GLOB ?", (value, glob)).fetchone()[0] == 1
     assert in_sql == (re.search(regex, value) is not None)
     assert plans.sql_pattern(r"^(a|b)+$") is None and plans.sql_pattern(r"\d{6}") is None
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    values=st.lists(
+        st.one_of(st.none(), st.text(alphabet="0123456789", min_size=1, max_size=4)), max_size=300
+    ),
+    batch=st.integers(min_value=1, max_value=50),
+)
+def test_the_bounded_duplicate_search_never_misses_a_repeated_value(values, batch):
+    from collections import Counter as Tally
+
+    from zhicheng.quality import dupes
+
+    found = dupes.Candidates(len(values))
+    for at in range(0, len(values), batch):
+        found.add(values[at : at + batch])
+    repeated = {v for v, c in Tally(v for v in values if v is not None).items() if c > 1}
+    assert repeated <= found.values and None not in found.values

@@ -5,8 +5,9 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import lru_cache
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from zhicheng.accounts import security
@@ -88,13 +89,18 @@ def _actor(row, via: str) -> Actor:
                  roles=frozenset(r for r in (row.roles or "").split(",") if r), via=via)
 
 
-def resolve_token(db: Session, *, token: str, kind: str) -> Resolved:
-    """The actor behind a session cookie or bearer token (one indexed lookup), or why not."""
-    stmt = _actor_query().add_columns(LoginSession.expires_at, LoginSession.revoked_at,
+@lru_cache(maxsize=1)
+def _token_query():
+    # built once (every request with a credential runs it): the values are bound at execution
+    return _actor_query().add_columns(LoginSession.expires_at, LoginSession.revoked_at,
                                       LoginSession.csrf_token).join(
         LoginSession, LoginSession.user_id == User.id).where(
-        LoginSession.token_hash == security.token_digest(token), LoginSession.kind == kind)
-    row = db.execute(stmt).first()
+        LoginSession.token_hash == bindparam("token_hash"), LoginSession.kind == bindparam("kind"))
+
+
+def resolve_token(db: Session, *, token: str, kind: str) -> Resolved:
+    """The actor behind a session cookie or bearer token (one indexed lookup), or why not."""
+    row = db.execute(_token_query(), {"token_hash": security.token_digest(token), "kind": kind}).first()
     if row is None or row.revoked_at is not None or not row.user_active:
         return Resolved(None, error="invalid_token")
     if clock.aware(row.expires_at) <= clock.now():
@@ -102,15 +108,19 @@ def resolve_token(db: Session, *, token: str, kind: str) -> Resolved:
     return Resolved(_actor(row, "session" if kind == "session" else "token"), csrf_token=row.csrf_token)
 
 
+@lru_cache(maxsize=1)
+def _api_key_query():
+    return _actor_query().add_columns(ApiKey.id.label("key_id"), ApiKey.key_hash, ApiKey.expires_at,
+                                      ApiKey.revoked_at, ApiKey.last_used_at).join(
+        ApiKey, ApiKey.user_id == User.id).where(ApiKey.prefix == bindparam("prefix"))
+
+
 def resolve_api_key(db: Session, *, key: str) -> Resolved:
     """The actor owning an API key (looked up by its prefix, compared by hash), or why not."""
     prefix = security.api_key_prefix(key)
     if prefix is None:
         return Resolved(None, error="invalid_token")
-    stmt = _actor_query().add_columns(ApiKey.id.label("key_id"), ApiKey.key_hash, ApiKey.expires_at,
-                                      ApiKey.revoked_at, ApiKey.last_used_at).join(
-        ApiKey, ApiKey.user_id == User.id).where(ApiKey.prefix == prefix)
-    row = db.execute(stmt).first()
+    row = db.execute(_api_key_query(), {"prefix": prefix}).first()
     if row is None or not security.same_digest(row.key_hash, security.token_digest(key)) \
             or row.revoked_at is not None or not row.user_active:
         return Resolved(None, error="invalid_token")

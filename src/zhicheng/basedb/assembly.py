@@ -32,6 +32,7 @@ from zhicheng.core.errors import Invalid
 from zhicheng.policy.audit import record
 
 BATCH = 5000
+MAX_POOL = 300_000  # key-less rows per source entity resolution holds in memory (about 1.5 KB each)
 STREAM = {"stream_results": True, "yield_per": 5000}
 
 
@@ -358,6 +359,15 @@ def assemble(
 
     stats: dict[str, Any] = {"sources": len(sources), "source_rows": sum(s.row_count for s in sources)}
     pooled = {s.index: _pool_rows(conn, s, check) for s in sources}
+    for s in sources:  # entity resolution holds the key-less rows in memory: refuse what would not fit
+        if len(pooled[s.index]) > MAX_POOL:
+            raise Invalid(
+                f"来源“{s.name}”有 {len(pooled[s.index])} 行没有有效的{template.key.label}（上限 {MAX_POOL}）："
+                "请检查主键信息项的映射",
+                f"source '{s.name}' has {len(pooled[s.index])} rows without a valid key (at most {MAX_POOL}): "
+                "check which item gives the key",
+                field=f"fields.{template.key.name}",
+            )
     pool, pool_values = matching.Pool(), {}
     for s in sources:
         _load_pool(conn, s, pooled[s.index], pool, pool_values)

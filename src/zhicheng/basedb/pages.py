@@ -11,6 +11,7 @@ from zhicheng.accounts.deps import csrf_protect, require_user
 from zhicheng.basedb import service
 from zhicheng.basedb.models import ConflictTask
 from zhicheng.basedb.templates import TEMPLATES
+from zhicheng.catalog import service as catalog
 from zhicheng.core.actor import Actor
 from zhicheng.core.db import get_or_404
 from zhicheng.core.errors import AppError
@@ -23,6 +24,7 @@ from zhicheng.web.templating import render
 router = APIRouter(include_in_schema=False)
 TASK_STATES = {"open": "待核查", "resolved": "已办结", "superseded": "已被新运行取代"}
 METHODS = {"key": "主键匹配", "er": "实体匹配", "pool": "无主键"}
+RUN_STATES = {"running": "运行中", "succeeded": "成功", "failed": "失败"}
 
 
 def _departments(db: Session) -> dict[int, str]:
@@ -134,6 +136,12 @@ def basedb_detail(
                 db.rollback()
                 error = exc.message(request_language(request))
     runs = service.list_runs(db, actor=actor, assembly_id=assembly_id)
+    source_names = {}
+    for entry in view["definition"]:  # catalog metadata: the names of the source resources
+        for src in entry["sources"]:
+            rid = src["resource_id"]
+            if rid not in source_names:
+                source_names[rid] = catalog.get_resource(db, rid).name
     can_run = decide(actor, "run", service._target(service.get_assembly(db, assembly_id))).allowed
     return render(
         request,
@@ -149,6 +157,8 @@ def basedb_detail(
             "can_run": can_run,
             "departments": _departments(db),
             "methods": METHODS,
+            "run_states": RUN_STATES,
+            "source_names": source_names,
             "query_row": row or "",
             "query_key": key or "",
             "breadcrumbs": [("基础库", "/basedb"), (view["name"], None)],

@@ -237,9 +237,9 @@ def run_assembly(db: Session, *, actor: Actor, assembly_id: int) -> AssemblyRun:
                 filename=f"basedb-{asm.id}-run-{run.id}.csv",
                 via="basedb",
             )
-    except BaseException:
+    except BaseException as exc:
         db.rollback()
-        _fail(db, run, "运行出错，未生成新版本")
+        _fail(db, run, exc.zh if isinstance(exc, AppError) else "运行出错，未生成新版本")
         raise
     if not report.ok:
         first = report.errors[0] if report.errors else {}
@@ -391,6 +391,25 @@ def read_records(
     asm = get_assembly(db, assembly_id)
     _authorize(db, actor, "read", _target(asm))
     return datasets.read_rows(db, actor=actor, resource_id=asm.resource_id, limit=limit, offset=offset)
+
+
+def completed_runs(db: Session) -> list[dict[str, Any]]:
+    """Every successful run as the "basedb.assembly.completed" event carried it (for lineage to catch up)."""
+    names = {a.id: a.name for a in db.scalars(select(Assembly))}
+    runs = db.scalars(select(AssemblyRun).where(AssemblyRun.state == "succeeded").order_by(AssemblyRun.id))
+    return [
+        {
+            "assembly_id": r.assembly_id,
+            "name": names.get(r.assembly_id),
+            "run_id": r.id,
+            "resource_id": db.get(Assembly, r.assembly_id).resource_id,
+            "version": r.version,
+            "records": r.record_count,
+            "conflicts": r.conflict_count,
+            "sources": [{"resource_id": s["resource_id"], "version": s["version"]} for s in r.sources],
+        }
+        for r in runs
+    ]
 
 
 def seed_demo(

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from functools import lru_cache
-from operator import itemgetter
+from itertools import repeat
+from operator import add, itemgetter, lt
 from typing import Any
 
 from sqlalchemy import select
@@ -217,6 +218,7 @@ _FAST_MAX = 256  # longer values take the one-by-one path
 
 
 _SPACE = re.compile(r"\s")
+_END = re.Match.end
 _first, _last = itemgetter(0), itemgetter(-1)
 
 
@@ -263,12 +265,16 @@ def _column_masker(kind: str, frozen: tuple[tuple[str, Any], ...]) -> ColumnMask
     first, last = int(params.get("keep_first", 0)), int(params.get("keep_last", 0))
     both, stars = first + last, char * _FAST_MAX
     squeeze, email = kind in _SQUEEZED, kind == "email"
+    # the stars of a value of each length (index = length): a clean column is then cut with C-level maps only
+    middles = [""] * (both + 1) + [char * (n - both) for n in range(both + 1, _FAST_MAX + 1)]
+    head, ends = itemgetter(slice(None, first)), itemgetter(slice(None, first), slice(-last, None))
 
     def keep_ends(values: list[Any]) -> list[Any]:
-        if _clean_column(
-            values, both, squeeze, email
-        ):  # every value text to cut as it stands: no per-value test
-            return [v[:first] + stars[: len(v) - both] + v[len(v) - last :] for v in values]
+        if _clean_column(values, both, squeeze, email):  # every value text to cut as it stands
+            stars_of = map(middles.__getitem__, map(len, values))
+            if last:  # v[:first] + stars + v[-last:]
+                return list(map(str.join, stars_of, map(ends, values)))
+            return list(map(add, map(head, values), stars_of))
         # a clean value (text, no space at the ends, nothing to squeeze, no e-mail @, long enough) is cut here;
         # anything else goes through the one-by-one masker, which is the reference
         return [
@@ -291,6 +297,14 @@ def _address_column(one: Callable[[Any], Any], match: Callable[[str], Any], tail
         if not _clean_column(values, 0, False, False):
             return [one(v) for v in values]
         # the rule's own pattern on each value as it stands (nothing to strip): keep the administrative part
-        return [v[:e] + tail if (m := match(v)) and (e := m.end()) < len(v) else one(v) for v in values]
+        found = list(map(match, values))
+        if None not in found:
+            cut = list(map(_END, found))
+            if all(map(lt, cut, map(len, values))):  # something left after it everywhere: C-level maps only
+                return list(map(add, map(str.__getitem__, values, map(slice, cut)), repeat(tail)))
+        return [
+            v[: m.end()] + tail if m and m.end() < len(v) else one(v)
+            for m, v in zip(found, values, strict=True)
+        ]
 
     return address

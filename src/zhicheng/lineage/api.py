@@ -34,5 +34,12 @@ def resource_graph(
 
 
 def on_startup(app) -> None:
-    """Record lineage from this app's bus events into its database."""
+    """Record lineage from this app's bus events into its database (after catching up on what happened before)."""
+    import logging
+
+    try:
+        with app.state.sessionmaker() as db:
+            service.sync(db)
+    except Exception:  # noqa: BLE001 - lineage must never keep the platform from starting
+        logging.getLogger(__name__).exception("lineage sync failed")
     service.attach(app.state.sessionmaker)

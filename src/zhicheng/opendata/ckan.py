@@ -11,6 +11,7 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -392,7 +393,10 @@ class SearchOut:
     facets: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
 
-_FQ_TOKEN = re.compile(r'\s*([+]?)([A-Za-z_]+):("(?:[^"\\]|\\.)*"|[^\s"]+)\s*')
+_FQ_TOKEN = re.compile(r'\s*([+]?)([A-Za-z_]+):("(?:[^"\\]|\\.)*"|\[[^\]]*\]|[^\s"\[]+)\s*')
+# filters the catalog search does not index: applied to the (cached) list of open documents, without `q`
+MEMORY_FIELDS = ("tags", "groups", "metadata_modified", "metadata_created")
+_RANGE = re.compile(r"^\[\s*(\S+)\s+TO\s+(\S+)\s*\]$")
 
 
 def parse_fq(fq: Any) -> dict[str, list[str]]:
@@ -417,10 +421,19 @@ def parse_fq(fq: Any) -> dict[str, list[str]]:
                 field="fq",
             )
         name, value = m[2], m[3]
-        if name not in FACET_FIELDS:
+        if name not in FACET_FIELDS and name not in MEMORY_FIELDS:
+            known = ", ".join([*FACET_FIELDS, *MEMORY_FIELDS])
             raise Invalid(
-                f"fq 不支持字段 {name[:40]}（可用：{', '.join(FACET_FIELDS)}）",
-                f"fq cannot filter on {name[:40]} (use {', '.join(FACET_FIELDS)})",
+                f"fq 不支持字段 {name[:40]}（可用：{known}）",
+                f"fq cannot filter on {name[:40]} (use {known})",
+                field="fq",
+            )
+        if value.startswith("[") and (
+            name not in ("metadata_modified", "metadata_created") or not _RANGE.match(value)
+        ):
+            raise Invalid(
+                "fq 的范围只用于 metadata_modified / metadata_created，形如 [2026-01-01T00:00:00Z TO *]",
+                "fq ranges apply to metadata_modified / metadata_created only, as [2026-01-01T00:00:00Z TO *]",
                 field="fq",
             )
         if value.startswith('"'):
@@ -480,6 +493,7 @@ def search(
     # the catalog orders by relevance when there is a query, then by last change: both accepted sorts are that
     q_text = q
     wanted = parse_fq(fq)
+    memory = {k: wanted.pop(k) for k in MEMORY_FIELDS if k in wanted}
     filters = {k: list(v) for k, v in (filters or {}).items() if v}
     for name, values in wanted.items():
         target = FACET_FIELDS[name]
@@ -491,6 +505,14 @@ def search(
     if not open_types or any(v == [] for v in filters.values()):
         return SearchOut(count=0, docs=[], facets={})
     filters["open_type"] = open_types
+    if memory:
+        if q and q.strip():
+            raise Invalid(
+                f"fq 中的 {', '.join(memory)} 不能与 q 同用",
+                f"fq on {', '.join(memory)} cannot be combined with q",
+                field="fq",
+            )
+        return _search_in_memory(db, filters, memory, rows, start, facet_fields or [], facet_limit)
     actor = reader()
     size = max(rows, 1)
     first_page = start // size + 1
@@ -504,6 +526,80 @@ def search(
     docs = items[:rows]
     return SearchOut(
         count=result.total, docs=docs, facets=_facets(result.facets, facet_fields or [], facet_limit)
+    )
+
+
+def _when(text: str, where: str) -> datetime | None:
+    if text == "*":
+        return None
+    value = text.upper().replace("NOW", clock.now().isoformat())
+    try:
+        at = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise Invalid(
+            f"fq 中的时间 {text[:40]} 无效", f"invalid time {text[:40]} in fq", field=where
+        ) from None
+    return clock.aware(at)
+
+
+def _matches(doc: dict[str, Any], filters: dict[str, list[Any]], memory: dict[str, list[str]]) -> bool:
+    for name, values in filters.items():
+        value = doc["department"]["id"] if name == "department" else doc.get(name)
+        if value not in values:
+            return False
+    for name, values in memory.items():
+        for value in values:
+            if name == "tags" and value not in (doc.get("tags") or []):
+                return False
+            if name == "groups" and value != group_key(doc):
+                return False
+            if name in ("metadata_modified", "metadata_created"):
+                stamp = doc.get("updated_at" if name == "metadata_modified" else "created_at")
+                low, high = _RANGE.match(value).groups() if value.startswith("[") else (value, value)
+                at = clock.aware(datetime.fromisoformat(stamp)) if stamp else None
+                lo, hi = _when(low, "fq"), _when(high, "fq")
+                if at is None or (lo is not None and at < lo) or (hi is not None and at > hi):
+                    return False
+    return True
+
+
+def _search_in_memory(
+    db: Session,
+    filters: dict[str, list[Any]],
+    memory: dict[str, list[str]],
+    rows: int,
+    start: int,
+    facet_fields: list[str],
+    facet_limit: int,
+) -> SearchOut:
+    """package_search over the cached open documents (newest change first) for filters the catalog search
+    does not index (tags, groups, modification dates: what harvesters ask for)."""
+    found = [d for d in all_open_documents(db) if _matches(d, filters, memory)]
+    raw: dict[str, list[dict[str, Any]]] = {}
+    for target in {FACET_FIELDS[f] for f in facet_fields if f in FACET_FIELDS}:
+        counts: dict[Any, int] = {}
+        for doc in found:
+            value = doc["department"]["id"] if target == "department" else doc.get(target)
+            counts[value] = counts.get(value, 0) + 1
+        items = []
+        for value, n in sorted(counts.items(), key=lambda p: (-p[1], str(p[0]))):
+            if target == "department":
+                dept = catalog.department_ref(db, value)
+                items.append(
+                    {"value": value, "label": dept["name"], "label_en": dept.get("name_en"), "count": n}
+                )
+            else:
+                items.append(
+                    {
+                        "value": value,
+                        "label": codes.label(target, value),
+                        "label_en": codes.label(target, value, "en"),
+                        "count": n,
+                    }
+                )
+        raw[target] = items
+    return SearchOut(
+        count=len(found), docs=found[start : start + rows], facets=_facets(raw, facet_fields, facet_limit)
     )
 
 

@@ -152,6 +152,7 @@ def _list(params: dict[str, Any], name: str) -> list[str]:
 
 @action
 def package_list(db: Session, request: Request, params: dict[str, Any]) -> list[str]:
+    """All open dataset names (resource codes, / as -), sorted; `limit`, `offset`."""
     names = sorted(ckan.slug(d["code"]) for d in ckan.all_open_documents(db))
     offset = _int(params, "offset", 0, 0, 10**9)
     limit = _int(params, "limit", len(names), 0, 10**9)
@@ -160,6 +161,7 @@ def package_list(db: Session, request: Request, params: dict[str, Any]) -> list[
 
 @action
 def package_search(db: Session, request: Request, params: dict[str, Any]) -> dict[str, Any]:
+    """Search open datasets: q (Chinese words), fq, rows (≤ 1000), start, sort, facet.field, facet.limit."""
     # Python keyword arguments cannot hold dots (ckanapi's action shortcut): accept facet_field too
     for dotted in ("facet.field", "facet.limit"):
         if dotted not in params and dotted.replace(".", "_") in params:
@@ -199,12 +201,14 @@ def package_search(db: Session, request: Request, params: dict[str, Any]) -> dic
 
 @action
 def package_show(db: Session, request: Request, params: dict[str, Any]) -> dict[str, Any]:
+    """One open dataset by name, id, resource code or number."""
     _res, doc = ckan.find_package(db, params.get("id"))
     return ckan.package_dict(db, doc, _base(request))
 
 
 @action
 def organization_list(db: Session, request: Request, params: dict[str, Any]) -> list[Any]:
+    """Departments (names, or dicts with `all_fields`), with their open dataset counts."""
     found = ckan.organizations(db, all_fields=_bool(params, "all_fields", False))
     offset = _int(params, "offset", 0, 0, 10**9)
     limit = _int(params, "limit", 1000, 0, 1000)
@@ -213,6 +217,7 @@ def organization_list(db: Session, request: Request, params: dict[str, Any]) -> 
 
 @action
 def organization_show(db: Session, request: Request, params: dict[str, Any]) -> dict[str, Any]:
+    """One department; `include_datasets` adds its open datasets."""
     dept_id = ckan.find_organization(db, params.get("id"))
     docs = [d for d in ckan.all_open_documents(db) if d["department"]["id"] == dept_id]
     org = ckan.organization_dict(db, dept_id, package_count=len(docs))
@@ -224,6 +229,7 @@ def organization_show(db: Session, request: Request, params: dict[str, Any]) -> 
 
 @action
 def group_list(db: Session, request: Request, params: dict[str, Any]) -> list[Any]:
+    """Themes (base and theme subclasses) as groups; `all_fields` adds counts."""
     counts: dict[str, int] = {}
     for doc in ckan.all_open_documents(db):
         key = ckan.group_key(doc)
@@ -237,6 +243,7 @@ def group_list(db: Session, request: Request, params: dict[str, Any]) -> list[An
 
 @action
 def group_show(db: Session, request: Request, params: dict[str, Any]) -> dict[str, Any]:
+    """One theme group with its open dataset count."""
     key = _str(params, "id", limit=100) or ""
     if key not in codes.BASE_SUBCLASSES and key not in codes.THEME_SUBJECTS:
         raise ckan.not_found("分组", "group", key)
@@ -246,6 +253,7 @@ def group_show(db: Session, request: Request, params: dict[str, Any]) -> dict[st
 
 @action
 def tag_list(db: Session, request: Request, params: dict[str, Any]) -> list[Any]:
+    """Tags of open datasets; `query` filters them, `all_fields` gives dicts."""
     query = (_str(params, "query", limit=100) or "").lower()
     tags = sorted({t for d in ckan.all_open_documents(db) for t in d.get("tags") or [] if query in t.lower()})
     if _bool(params, "all_fields", False):
@@ -255,6 +263,7 @@ def tag_list(db: Session, request: Request, params: dict[str, Any]) -> list[Any]
 
 @action
 def resource_show(db: Session, request: Request, params: dict[str, Any]) -> dict[str, Any]:
+    """One download (format) of a data version of an open dataset."""
     text = ckan._ident_text(params.get("id"))
     parsed = ckan.parse_resource_uuid(text)
     if not parsed:
@@ -272,6 +281,7 @@ def resource_show(db: Session, request: Request, params: dict[str, Any]) -> dict
 
 @action
 def status_show(db: Session, request: Request, params: dict[str, Any]) -> dict[str, Any]:
+    """What this site is and which extensions it speaks."""
     settings = request.app.state.settings
     return {
         "site_title": f"{settings.city_name}公共数据开放平台",
@@ -282,6 +292,16 @@ def status_show(db: Session, request: Request, params: dict[str, Any]) -> dict[s
         "locale_default": "zh_Hans_CN",
         "extensions": ["datastore", "dcat"],
     }
+
+
+@action
+def help_show(db: Session, request: Request, params: dict[str, Any]) -> str:
+    """The documentation of an action (`name`)."""
+    name = _str(params, "name", limit=100) or ""
+    fn = ACTIONS.get(name)
+    if fn is None:
+        raise ckan.not_found("动作", "action", name)
+    return (fn.__doc__ or name).strip()
 
 
 @action
@@ -355,6 +375,8 @@ def _fields(t: rows.Target, raw: Any) -> list[str] | None:
 
 @action
 def datastore_search(db: Session, request: Request, params: dict[str, Any]) -> Any:
+    """Rows of an open dataset: resource_id, filters, q, limit (≤ 32000), offset, fields, sort, records_format,
+    include_total."""
     if params.get("resource_id") is None and params.get("id") is not None:
         params["resource_id"] = params["id"]
     if params.get("resource_id") is None:
@@ -557,12 +579,85 @@ DESCRIPTION = """CKAN 兼容的只读动作接口 / CKAN-compatible read actions
 """
 
 
-@router.get("/api/3/action/{name}", summary="CKAN action API (GET)", description=DESCRIPTION)
+EXAMPLES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "成功 / success",
+        "content": {
+            "application/json": {
+                "example": {
+                    "help": "http://127.0.0.1:8000/api/3/action/help_show?name=datastore_search",
+                    "success": True,
+                    "result": {
+                        "resource_id": "7a686301-0001-4001-8000-00000000000c",
+                        "total": 30,
+                        "limit": 2,
+                        "offset": 0,
+                        "records_format": "objects",
+                        "masked": ["contact"],
+                        "fields": [
+                            {"id": "_id", "type": "int"},
+                            {"id": "station", "type": "text"},
+                            {"id": "contact", "type": "text", "masked": True},
+                        ],
+                        "records": [
+                            {"_id": 1, "station": "湘江中路站", "contact": "138****0000"},
+                            {"_id": 2, "station": "岳麓山站", "contact": "138****0001"},
+                        ],
+                        "_links": {
+                            "start": "/api/3/action/datastore_search?resource_id=…",
+                            "next": "/api/3/action/datastore_search?resource_id=…&offset=2",
+                        },
+                    },
+                }
+            }
+        },
+    },
+    404: {
+        "description": "不存在或未开放 / not found or not open",
+        "content": {
+            "application/json": {
+                "example": {
+                    "help": "…",
+                    "success": False,
+                    "error": {"__type": "Not Found Error", "message": "Not Found Error: 数据集 x 不存在"},
+                }
+            }
+        },
+    },
+    409: {
+        "description": "参数有误 / validation error",
+        "content": {
+            "application/json": {
+                "example": {
+                    "help": "…",
+                    "success": False,
+                    "error": {
+                        "__type": "Validation Error",
+                        "sort": ["字段 contact 已脱敏，不能用于排序"],
+                        "message": "Validation Error: 字段 contact 已脱敏，不能用于排序",
+                    },
+                }
+            }
+        },
+    },
+    403: {"description": "有条件开放数据需要获批的 API 密钥 / an approved key is needed"},
+    429: {"description": "超过频率限制，见 Retry-After / over the rate limit"},
+}
+
+
+@router.get(
+    "/api/3/action/{name}", summary="CKAN action API (GET)", description=DESCRIPTION, responses=EXAMPLES
+)
 async def ckan_action_get(name: str, request: Request) -> Response:
     return await _dispatch(request, name)
 
 
-@router.post("/api/3/action/{name}", summary="CKAN action API (POST, JSON body)", description=DESCRIPTION)
+@router.post(
+    "/api/3/action/{name}",
+    summary="CKAN action API (POST, JSON body)",
+    description=DESCRIPTION,
+    responses=EXAMPLES,
+)
 async def ckan_action_post(name: str, request: Request) -> Response:
     return await _dispatch(request, name)
 

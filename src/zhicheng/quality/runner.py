@@ -1,5 +1,6 @@
 """Executes a compiled plan over a version table in bounded memory: one SQL aggregate for what SQL judges,
-GROUP BY … HAVING for duplicates, and one streamed pass (fetched in batches) for the Python value tests."""
+duplicates by GROUP BY … HAVING (PostgreSQL) or a bounded hash filter over the stream (SQLite, see dupes.py),
+and one streamed pass (fetched in batches) for the Python value tests."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from zhicheng.quality.compile import Plan
 ROW = "_row"
 BATCH = 5_000
 SAMPLES = 20
+IN_CHUNK = 5_000  # bound parameters per IN list (SQLite allows 32,766)
 # per statement: Connection.execution_options() would change the session's connection for good
 STREAM = {"stream_results": True, "yield_per": BATCH}
 
@@ -92,10 +94,14 @@ def _batches(conn: Connection, query: Any) -> Iterator[list]:
         yield [tuple(r) for r in part]
 
 
-def _stream(conn: Connection, table: sa.Table, plan: Plan, out: dict[int, Outcome], limit: int) -> None:
-    names = sorted({v.column for v in plan.values})
+def _stream(
+    conn: Connection, table: sa.Table, plan: Plan, out: dict[int, Outcome], limit: int, unique: dict[str, Any]
+) -> int:
+    """One pass over the columns of the value tests (and, pass 1, of the unique rules); returns the row count."""
+    names = sorted({v.column for v in plan.values} | set(unique))
     index = {name: i + 1 for i, name in enumerate(names)}
     checks = [(out.setdefault(v.rule_id, Outcome()), index[v.column], v.failing) for v in plan.values]
+    feeds = [(index[name], found.add) for name, found in unique.items()]
     query = sa.select(table.c[ROW], *[table.c[n] for n in names]).order_by(table.c[ROW])
     rows = 0
     for part in _batches(conn, query):
@@ -107,16 +113,60 @@ def _stream(conn: Connection, table: sa.Table, plan: Plan, out: dict[int, Outcom
                 outcome.failed += len(bad)
                 for k in bad[: max(limit - len(outcome.samples), 0)]:
                     outcome.samples.append((part[k][0], part[k][i]))
+        for i, feed in feeds:
+            feed(columns[i])
     for outcome, _i, _failing in checks:
         outcome.checked = rows
+    return rows
 
 
-def _sql_part(conn: Connection, table: sa.Table, plan: Plan, limit: int) -> tuple[int, dict[int, Outcome]]:
+def _exact_duplicates(
+    conn: Connection, table: sa.Table, name: str, found: Any, rows: int, limit: int
+) -> Outcome:
+    """The database counts the candidate values of the bounded search (see dupes.py) exactly: GROUP BY over the
+    rows `IN (candidates)` only; the whole column's GROUP BY … HAVING when the candidates overflowed."""
+    if found.overflow:
+        return _duplicates(conn, table, 0, name, rows, limit)
+    col = table.c[name]
+    outcome = Outcome(checked=rows)
+    candidates = sorted(found.values, key=str)
+    repeated: list[Any] = []
+    for at in range(0, len(candidates), IN_CHUNK):
+        query = (
+            sa.select(col, sa.func.count())
+            .where(col.in_(candidates[at : at + IN_CHUNK]))
+            .group_by(col)
+            .having(sa.func.count() > 1)
+        )
+        for value, count in conn.execute(query):
+            outcome.failed += int(count)
+            repeated.append(value)
+    if repeated:
+        values = sorted(repeated)[:limit]
+        sample = sa.select(table.c[ROW], col).where(col.in_(values)).order_by(col, table.c[ROW]).limit(limit)
+        outcome.samples = [(r[0], r[1]) for r in conn.execute(sample)]
+    return outcome
+
+
+def _sql_part(
+    conn: Connection, table: sa.Table, plan: Plan, limit: int, unique: list[tuple[int, str]]
+) -> tuple[int, dict[int, Outcome]]:
     out: dict[int, Outcome] = {}
     rows = _aggregate(conn, table, plan, out, limit)
-    for rule_id, name in plan.unique:
+    for rule_id, name in unique:
         out[rule_id] = _duplicates(conn, table, rule_id, name, rows, limit)
     return rows, out
+
+
+def _bounded_unique(conn: Connection, plan: Plan) -> bool:
+    """Duplicates found by hashing in Python (SQLite, whose GROUP BY sorts the whole table) or by SQL."""
+    if conn.dialect.name != "sqlite" or not plan.unique:
+        return False
+    try:
+        import numpy  # noqa: F401 - a dependency of shapely, here in every install
+    except ImportError:
+        return False
+    return True
 
 
 def execute(
@@ -127,29 +177,39 @@ def execute(
     With an `engine`, the SQL part runs on a connection of its own in a second thread while this one streams
     the rows through the Python tests: the database works (without the GIL) while Python does."""
     out: dict[int, Outcome] = {}
-    if engine is None or not plan.values:
-        rows, found = _sql_part(conn, table, plan, limit)
+    unique: dict[str, Any] = {}
+    if _bounded_unique(conn, plan):
+        from zhicheng.quality import dupes
+
+        hint = conn.execute(sa.select(sa.func.max(table.c[ROW]))).scalar() or 0
+        unique = {name: dupes.Candidates(hint) for _rule_id, name in plan.unique}
+    sql_unique = [] if unique else plan.unique
+    streaming = bool(plan.values or unique)
+    if engine is None or not streaming:
+        rows, found = _sql_part(conn, table, plan, limit, sql_unique)
         out.update(found)
-        if plan.values:
-            _stream(conn, table, plan, out, limit)
-        return rows, out
-    result: dict[str, Any] = {}
+        if streaming:
+            _stream(conn, table, plan, out, limit, unique)
+    else:
+        result: dict[str, Any] = {}
 
-    def work() -> None:
+        def work() -> None:
+            try:
+                with engine.connect() as other:
+                    result["value"] = _sql_part(other, table, plan, limit, sql_unique)
+            except BaseException as exc:  # noqa: BLE001 - handed to the calling thread
+                result["error"] = exc
+
+        thread = threading.Thread(target=work, name="zhicheng-quality-sql", daemon=True)
+        thread.start()
         try:
-            with engine.connect() as other:
-                result["value"] = _sql_part(other, table, plan, limit)
-        except BaseException as exc:  # noqa: BLE001 - handed to the calling thread
-            result["error"] = exc
-
-    thread = threading.Thread(target=work, name="zhicheng-quality-sql", daemon=True)
-    thread.start()
-    try:
-        _stream(conn, table, plan, out, limit)
-    finally:
-        thread.join()
-    if "error" in result:
-        raise result["error"]
-    rows, found = result["value"]
-    out.update(found)
+            _stream(conn, table, plan, out, limit, unique)
+        finally:
+            thread.join()
+        if "error" in result:
+            raise result["error"]
+        rows, found = result["value"]
+        out.update(found)
+    for rule_id, name in plan.unique if unique else ():
+        out[rule_id] = _exact_duplicates(conn, table, name, unique[name], rows, limit)
     return rows, out

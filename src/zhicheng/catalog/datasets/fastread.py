@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
+from itertools import repeat
 from typing import Any
 
 import orjson
@@ -180,7 +181,7 @@ def page_bytes(
         body = buffer.getvalue().encode("utf-8")
     else:
         names = list(columns)
-        body = orjson.dumps([dict(zip(names, r, strict=True)) for r in values], default=json_default)
+        body = orjson.dumps(list(map(dict, map(zip, repeat(names), values))), default=json_default)
     return PageBytes(body=body, count=len(values), next_key=next_key)
 
 
