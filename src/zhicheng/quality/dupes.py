@@ -1,7 +1,7 @@
 """Bounded search for duplicated values without sorting the table: a fixed-size Bloom filter over the values'
 hashes flags, while the rows stream by, each value whose filter bits were all set already (its repeats, plus rare
 false positives); the database then counts exactly those few values (GROUP BY over `IN (…)`, no sort of the
-table). Memory: the filter (at most 256 MB of bits for very large tables, 16 MB per million rows) plus the
+table). Memory: the filter (a byte per slot: 16 MB per million rows, at most 64 MB) plus the
 candidates, capped; past the cap the caller falls back to SQL GROUP BY … HAVING over the whole column."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ class Candidates:
     """The values probably seen before (every repeated value is among them)."""
 
     def __init__(self, rows_hint: int) -> None:
-        bits = 1 << max(20, min(28, (max(rows_hint, 1) * 16).bit_length()))
+        bits = 1 << max(20, min(26, (max(rows_hint, 1) * 16).bit_length()))
         self.mask = bits - 1
         self.seen = np.zeros(bits, dtype=bool)
         self.values: set[Any] = set()
