@@ -67,7 +67,8 @@ def test_the_demo_city_is_loaded_through_the_services(settings, factory, monkeyp
 
         # the catalog: at least 40 resources, most published, some waiting for the admin
         states = catalog.count_by_state(db, actor=admin)
-        assert sum(states.values()) == len(resource_specs()) >= 40
+        # the bundled resources, plus the population base database and its two generated sources
+        assert sum(states.values()) == len(resource_specs()) + 3 and len(resource_specs()) >= 40
         assert states["published"] >= 30 and states["draft"] and states["submitted"] and states["returned"]
         assert len(catalog.review_queue(db, actor=admin)) == states["submitted"]
         ids = _resource_ids(db, admin)
@@ -124,6 +125,14 @@ def test_the_demo_city_is_loaded_through_the_services(settings, factory, monkeyp
         assert interaction.approved_comments(db, ids["空气质量监测小时数据"])
         assert [r.state for r in interaction.list_requests(db)] == ["answered"]
         assert [a.name for a in interaction.list_apps(db)] == ["星城出行"]
+        # the population base database, assembled from two departments' sources, with conflicts and lineage
+        from zhicheng.basedb import service as basedb
+        from zhicheng.lineage import service as lineage
+
+        assert result.counts["lineage_versions"] >= 10
+        (population,) = basedb.list_assemblies(db, actor=admin)
+        assert population["template"] == "population" and population["last_run"]["state"] == "succeeded"
+        assert lineage.graph(db, actor=admin, resource_id=population["resource_id"], direction="up")["edges"]
         assert stats.totals(db)["views"] > 100 and sum(1 for d in stats.daily(db) if d["views"]) >= 28
 
 
@@ -180,6 +189,6 @@ def test_an_interrupted_load_resumes_without_duplicates(settings, factory):
     assert not any(k.startswith("rows.") for k in resumed.counts)  # every dataset was already there
     with factory() as db:
         admin = accounts.actor_for(accounts.get_user_by_username(db, "admin"))
-        assert sum(catalog.count_by_state(db, actor=admin).values()) == len(resource_specs())
+        assert sum(catalog.count_by_state(db, actor=admin).values()) == len(resource_specs()) + 3  # base db, sources
         assert len(accounts.list_departments(db)) == 1 + len(city.BUREAUS) + 9 + 172
 

@@ -111,6 +111,8 @@ def load_demo(settings: Settings, factory: sessionmaker[Session], *, progress: P
 
         counts["portal_users"] = opendata_steps.ensure_portal(db, settings=settings, res_ids=res_ids,
                                                              actor=SETUP_ACTOR)
+        say("基础库与数据血缘 / base databases and lineage")
+        counts["lineage_versions"] = ensure_base_databases(db, depts)
         pm = plugins if plugins is not None else plugin_manager()
         if pm.get_plugins():
             say("场景演示数据 / scenario demo data")
@@ -166,6 +168,19 @@ def ensure_users(db: Session, depts: dict[str, object]) -> dict[str, object]:
                                         roles=list(spec.roles))
         out[spec.username] = user
     return out
+
+
+# ------------------------------------------------------------------ governance
+
+def ensure_base_databases(db: Session, depts: dict[str, object]) -> int:
+    """The demo 人口基础库 (one authoritative source per field, conflicts recorded) and the lineage graph;
+    returns how many dataset versions the lineage graph holds."""
+    from zhicheng.basedb import service as basedb
+    from zhicheng.lineage import service as lineage
+
+    basedb.seed_demo(db, actor=SETUP_ACTOR, source_departments=(depts["police"].id, depts["health"].id),
+                                owner_department_id=depts["data"].id, rows=200)
+    return lineage.sync(db)
 
 
 # ------------------------------------------------------------------ datasets
