@@ -205,6 +205,8 @@ class VersionInfo:
     table_name: str
     specs: tuple[ItemSpec, ...]
     table: sa.Table
+    row_count: int = 0
+    imported_at: Any = None  # distinguishes two imports that reused a number (a failed one never commits)
 
 
 @lru_cache(maxsize=256)
@@ -223,7 +225,15 @@ def _version_query() -> sa.Select:
 
     t = DatasetVersion.__table__
     return (
-        sa.select(t.c.id, t.c.resource_id, t.c.version, t.c.table_name, sa.cast(t.c.columns, sa.Text))
+        sa.select(
+            t.c.id,
+            t.c.resource_id,
+            t.c.version,
+            t.c.table_name,
+            sa.cast(t.c.columns, sa.Text),
+            t.c.row_count,
+            t.c.imported_at,
+        )
         .where(t.c.resource_id == sa.bindparam("resource_id"))
         .order_by(t.c.version.desc())
         .limit(1)
@@ -244,5 +254,12 @@ def newest_version(conn: Connection, resource_id: int) -> VersionInfo | None:
         return None
     specs, table = _parsed(row[3], row[4])
     return VersionInfo(
-        id=row[0], resource_id=row[1], version=row[2], table_name=row[3], specs=specs, table=table
+        id=row[0],
+        resource_id=row[1],
+        version=row[2],
+        table_name=row[3],
+        specs=specs,
+        table=table,
+        row_count=int(row[5] or 0),
+        imported_at=row[6],
     )
