@@ -67,8 +67,9 @@ def test_the_demo_city_is_loaded_through_the_services(settings, factory, monkeyp
 
         # the catalog: at least 40 resources, most published, some waiting for the admin
         states = catalog.count_by_state(db, actor=admin)
-        # the bundled resources, plus the population base database and its two generated sources
-        assert sum(states.values()) == len(resource_specs()) + 3 and len(resource_specs()) >= 40
+        # the bundled resources, plus the population base database, its two generated sources and the defective
+        # sample that gives the quality dashboard its trend
+        assert sum(states.values()) == len(resource_specs()) + 4 and len(resource_specs()) >= 40
         assert states["published"] >= 30 and states["draft"] and states["submitted"] and states["returned"]
         assert len(catalog.review_queue(db, actor=admin)) == states["submitted"]
         ids = _resource_ids(db, admin)
@@ -133,6 +134,11 @@ def test_the_demo_city_is_loaded_through_the_services(settings, factory, monkeyp
         (population,) = basedb.list_assemblies(db, actor=admin)
         assert population["template"] == "population" and population["last_run"]["state"] == "succeeded"
         assert lineage.graph(db, actor=admin, resource_id=population["resource_id"], direction="up")["edges"]
+        # the quality dashboard has real findings, and correction tasks went back to their owners
+        from zhicheng.quality import service as quality
+
+        board = quality.dashboard(db, actor=admin)
+        assert len(board["resources"]) >= 10 and board["worst_rules"] and board["open_tasks"]
         assert stats.totals(db)["views"] > 100 and sum(1 for d in stats.daily(db) if d["views"]) >= 28
 
 
@@ -189,6 +195,6 @@ def test_an_interrupted_load_resumes_without_duplicates(settings, factory):
     assert not any(k.startswith("rows.") for k in resumed.counts)  # every dataset was already there
     with factory() as db:
         admin = accounts.actor_for(accounts.get_user_by_username(db, "admin"))
-        assert sum(catalog.count_by_state(db, actor=admin).values()) == len(resource_specs()) + 3  # base db, sources
+        assert sum(catalog.count_by_state(db, actor=admin).values()) == len(resource_specs()) + 4  # as above
         assert len(accounts.list_departments(db)) == 1 + len(city.BUREAUS) + 9 + 172
 

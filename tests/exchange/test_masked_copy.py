@@ -359,3 +359,29 @@ def test_the_import_event_builds_the_copy_in_a_running_app(shared, db, client):
     )
     assert [n.split("_m")[0] for n in copies_in(db)] == [f"ds_{shared['resource'].id}_v{report.version}"]
     assert shared["read"]().source == "copy"
+
+
+def test_a_copy_dropped_behind_our_back_falls_back_to_the_table(shared, db):
+    shared["load"](
+        [
+            {
+                "xm": "郑十一",
+                "sjhm": None,
+                "zz": None,
+                "bz": None,
+                "dqdm": "430104",
+                "nl": 1,
+                "sr": None,
+                "csrq": None,
+            }
+        ]
+    )
+    shared["grant"]()
+    first = shared["read"]()
+    assert first.source == "copy"
+    for name in copies_in(db):
+        db.execute(sa.text(f"DROP TABLE {name}"))
+    db.commit()
+    again = shared["read"]()  # the process still believes the copy is there: the read fails, the table serves
+    assert again.source == "table" and again.body == first.body
+    assert shared["read"]().source == "copy"  # and the next call has it built again

@@ -113,6 +113,10 @@ def load_demo(settings: Settings, factory: sessionmaker[Session], *, progress: P
                                                              actor=SETUP_ACTOR)
         say("基础库与数据血缘 / base databases and lineage")
         counts["lineage_versions"] = ensure_base_databases(db, depts)
+        say("数据质量 / data quality")
+        from zhicheng.quality import service as quality
+
+        counts["quality_runs"] = quality.seed_demo(db, department_id=depts["police"].id, actor=SETUP_ACTOR)["runs"]
         pm = plugins if plugins is not None else plugin_manager()
         if pm.get_plugins():
             say("场景演示数据 / scenario demo data")

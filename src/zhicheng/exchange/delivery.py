@@ -204,8 +204,8 @@ def query_rows(
                 db.connection(), copy, q.after[-1] if q.after else None, q.size
             )
         except sa.exc.DBAPIError:  # dropped meanwhile by another process: read the table instead
-            masked_copy.forget(copy)
             db.rollback()
+            masked_copy.forget(db.get_bind(), copy)
             return query_rows(db, actor=actor, resource_id=resource_id, params=params, ip=ip, copies=False)
         page = fastread.PageBytes(body=body, count=count, next_key=next_key)
         source = "copy"

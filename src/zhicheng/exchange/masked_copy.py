@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 NAME = re.compile(r"^ds_[0-9]{1,12}_v[0-9]{1,9}_m[0-9a-f]{12}$")
 BATCH = 2000
 SYNC_ROWS = 5000  # a version this small is copied in the calling thread, larger ones in the background
-_ready: set[str] = set()  # copies this process has seen complete
+_ready: set[tuple[str, str]] = set()  # (database, copy) this process has seen complete
 _building: set[str] = set()
 _lock = threading.Lock()
 
@@ -71,19 +71,24 @@ def _exists(conn: Connection, name: str) -> bool:
     return found.first() is not None
 
 
+def _key(conn: Connection | Engine, name: str) -> tuple[str, str]:
+    return str(conn.engine.url), name
+
+
 def ready(conn: Connection, name: str) -> bool:
     """Whether the complete copy `name` exists (remembered once seen: a copy never changes)."""
-    if name in _ready:
+    key = _key(conn, name)
+    if key in _ready:
         return True
     if _exists(conn, name):
-        _ready.add(name)
+        _ready.add(key)
         return True
     return False
 
 
-def forget(name: str) -> None:
-    """The copy turned out missing (dropped by another process): look it up again next time."""
-    _ready.discard(name)
+def forget(conn: Connection | Engine, name: str) -> None:
+    """The copy turned out missing (dropped, or another database): look it up again next time."""
+    _ready.discard(_key(conn, name))
 
 
 def copy_table(name: str) -> sa.Table:
@@ -161,7 +166,7 @@ def build(
     staging = f"{name}_b"
     with engine.connect() as conn:
         if _exists(conn, name):
-            _ready.add(name)
+            _ready.add(_key(conn, name))
             return name
         table = copy_table(staging)
         table.drop(conn, checkfirst=True)  # a build that died half way
@@ -177,7 +182,7 @@ def build(
                 break
         conn.exec_driver_sql(f"ALTER TABLE {staging} RENAME TO {name}")
         conn.commit()
-        _ready.add(name)
+        _ready.add(_key(conn, name))
         drop_stale(conn, version.resource_id, keep=name)
     return name
 
@@ -218,7 +223,7 @@ def drop_stale(conn: Connection, resource_id: int, *, keep: str) -> list[str]:
         if other != keep and other_version <= version:
             conn.exec_driver_sql(f"DROP TABLE IF EXISTS {other}")
             conn.commit()
-            forget(other)
+            forget(conn, other)
             dropped.append(other)
     return dropped
 
