@@ -17,9 +17,13 @@ from zhicheng.policy.models import AuditEntry
 @pytest.fixture
 def heard():
     events: list[tuple[str, dict]] = []
-    bus.subscribe("*", lambda name, payload: events.append((name, payload)))
+
+    def hear(name: str, payload: dict) -> None:
+        events.append((name, payload))
+
+    bus.subscribe("*", hear)
     yield events
-    bus.clear()
+    bus.unsubscribe("*", hear)  # not clear(): the domains' own subscriptions must stay
 
 
 def test_register_review_publish_revise_withdraw(db, catalog_actors, departments, heard):

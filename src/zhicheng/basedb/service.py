@@ -29,7 +29,7 @@ from zhicheng.core.actor import Actor
 from zhicheng.core.db import get_or_404
 from zhicheng.core.errors import AppError, Invalid, NotFound
 from zhicheng.core.errors import Conflict as ConflictError
-from zhicheng.core.events import bus
+from zhicheng.core.events import bus, database_of
 from zhicheng.policy.audit import record
 from zhicheng.policy.rules import (
     ACTION_NAMES,
@@ -273,6 +273,7 @@ def run_assembly(db: Session, *, actor: Actor, assembly_id: int) -> AssemblyRun:
         "basedb.assembly.completed",
         {
             "assembly_id": asm.id,
+            "database": database_of(db),
             "name": asm.name,
             "run_id": run.id,
             "resource_id": asm.resource_id,

@@ -26,6 +26,12 @@ class EventBus:
 
         return add(handler) if handler else add
 
+    def unsubscribe(self, name: str, handler: Handler) -> None:
+        """Remove one registration of `handler` for `name` (a no-op when it is not there)."""
+        handlers = self._handlers.get(name, [])
+        if handler in handlers:
+            handlers.remove(handler)
+
     def publish(self, name: str, payload: dict[str, Any]) -> None:
         """Deliver to every subscriber; a failing subscriber is logged and does not stop the others."""
         for fn in [*self._handlers.get(name, ()), *self._handlers.get("*", ())]:
@@ -39,3 +45,16 @@ class EventBus:
 
 
 bus = EventBus()
+
+
+def database_of(db) -> str:
+    """Which database a session writes to, as events carry it (`payload["database"]`): a process may hold several
+    apps (tests do), and a subscriber bound to one database must ignore the facts of another."""
+    return db.get_bind().url.render_as_string(hide_password=True)
+
+
+def same_database(payload: dict[str, Any], engine) -> bool:
+    """True when the event is about `engine`'s database (or does not say which)."""
+    named = payload.get("database")
+    return named is None or engine is None or named == engine.url.render_as_string(hide_password=True)
+

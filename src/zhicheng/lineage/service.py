@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from zhicheng.catalog import service as catalog
 from zhicheng.core.actor import Actor
 from zhicheng.core.errors import Invalid, NotFound
-from zhicheng.core.events import bus
+from zhicheng.core.events import bus, same_database
 from zhicheng.lineage.models import LineageEdge, LineageNode
 from zhicheng.policy.audit import record
 from zhicheng.policy.rules import KIND_NAMES, add_rule, authenticated
@@ -109,6 +109,8 @@ def _handler(factory: sessionmaker[Session], engine_pool):
 
     def handle(name: str, payload: dict[str, Any]) -> None:
         if engine is not None and engine.pool is not engine_pool:  # that instance was shut down
+            return
+        if not same_database(payload, engine):  # another app's database (several apps in one process)
             return
         for attempt in range(2):  # two writers may add the same node at once: the second try finds it
             with factory() as db:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from zhicheng.accounts.deps import csrf_protect, require_user
 from zhicheng.core.actor import Actor
-from zhicheng.core.events import bus
+from zhicheng.core.events import bus, same_database
 from zhicheng.quality import service
 from zhicheng.quality.schemas import RuleIn, RunIn, ScheduleIn
 from zhicheng.web.deps import get_db
@@ -201,7 +201,7 @@ def on_startup(app) -> None:
 
     def after_import(_name: str, payload: dict[str, Any]) -> None:
         live = _alive(app_ref, pool)
-        if live is not None:
+        if live is not None and same_database(payload, live.state.engine):
             service.run_after_import(live.state.sessionmaker, payload)
 
     bus.subscribe("catalog.dataset.imported", after_import)

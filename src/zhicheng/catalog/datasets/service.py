@@ -24,7 +24,7 @@ from zhicheng.catalog.items import ItemSpec
 from zhicheng.core import clock
 from zhicheng.core.actor import Actor
 from zhicheng.core.errors import AppError, Conflict, Invalid, NotFound, TooLarge
-from zhicheng.core.events import bus
+from zhicheng.core.events import bus, database_of
 from zhicheng.policy import masking
 from zhicheng.policy.audit import record
 from zhicheng.policy.service import Target, authorize, decide
@@ -196,7 +196,8 @@ def import_file(db: Session, *, actor: Actor, resource_id: int, path: Path, file
     report.ok, report.version, report.row_count = True, version, written
     report.message_zh = f"已导入 {written} 行，生成第 {version} 版"
     report.message_en = f"imported {written} rows as version {version}"
-    bus.publish("catalog.dataset.imported", {"resource_id": resource.id, "version": version, "rows": written})
+    bus.publish("catalog.dataset.imported", {"resource_id": resource.id, "version": version, "rows": written,
+                                             "database": database_of(db)})
     return report
 
 
