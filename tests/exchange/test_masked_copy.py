@@ -385,3 +385,32 @@ def test_a_copy_dropped_behind_our_back_falls_back_to_the_table(shared, db):
     again = shared["read"]()  # the process still believes the copy is there: the read fails, the table serves
     assert again.source == "table" and again.body == first.body
     assert shared["read"]().source == "copy"  # and the next call has it built again
+
+
+def test_a_failed_build_is_logged_the_table_serves_and_it_is_not_retried_at_once(shared, db, monkeypatch):
+    calls = []
+
+    def broken(*args):
+        calls.append(args)
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(masked_copy, "build", broken)
+    monkeypatch.setattr(masked_copy, "_failed", {})
+    shared["load"](
+        [
+            {
+                "xm": "冯十二",
+                "sjhm": None,
+                "zz": None,
+                "bz": None,
+                "dqdm": "430104",
+                "nl": 1,
+                "sr": None,
+                "csrq": None,
+            }
+        ]
+    )
+    shared["grant"]()
+    first, second = shared["read"](), shared["read"]()
+    assert first.source == second.source == "table" and first.body == second.body
+    assert len(calls) == 1 and copies_in(db) == []

@@ -46,18 +46,14 @@ def read_request(request_id: int, db: Session = Depends(get_db), actor: Actor = 
 
 
 @router.post("/requests/{request_id}/approve", response_model=GrantOut, dependencies=[Depends(csrf_protect)])
-def approve(
-    request_id: int, body: ApproveIn, db: Session = Depends(get_db), actor: Actor = Depends(require_user)
-):
+def approve(request_id: int, body: ApproveIn, db: Session = Depends(get_db), actor: Actor = Depends(require_user)):
     """同意（可缩小数据项、行范围、期限）/ approve, possibly narrowing items, rows or period."""
     grant = service.approve(db, actor=actor, request_id=request_id, **body.model_dump())
     return service.grant_view(grant)
 
 
 @router.post("/requests/{request_id}/refuse", response_model=RequestOut, dependencies=[Depends(csrf_protect)])
-def refuse(
-    request_id: int, body: ReasonIn, db: Session = Depends(get_db), actor: Actor = Depends(require_user)
-):
+def refuse(request_id: int, body: ReasonIn, db: Session = Depends(get_db), actor: Actor = Depends(require_user)):
     """拒绝并说明理由 / refuse, stating the reason."""
     return _out(db, service.refuse(db, actor=actor, request_id=request_id, reason=body.reason), True)
 
@@ -75,9 +71,7 @@ def read_grant(grant_id: int, db: Session = Depends(get_db), actor: Actor = Depe
 
 
 @router.post("/grants/{grant_id}/revoke", response_model=GrantOut, dependencies=[Depends(csrf_protect)])
-def revoke(
-    grant_id: int, body: ReasonIn, db: Session = Depends(get_db), actor: Actor = Depends(require_user)
-):
+def revoke(grant_id: int, body: ReasonIn, db: Session = Depends(get_db), actor: Actor = Depends(require_user)):
     """撤销授权（下一次调用即失效）/ revoke a grant (it stops on the next call)."""
     return service.grant_view(service.revoke_grant(db, actor=actor, grant_id=grant_id, reason=body.reason))
 

@@ -9,10 +9,8 @@ from rich.console import Console
 
 from zhicheng.core.actor import Actor
 
-exchange_app = typer.Typer(
-    help="共享交换：督办逾期申请、查看申请 / sharing: escalate overdue requests, list them",
-    no_args_is_help=True,
-)
+exchange_app = typer.Typer(help="共享交换：督办逾期申请、查看申请 / sharing: escalate overdue requests, list them",
+                           no_args_is_help=True)
 console = Console(highlight=False, soft_wrap=True)
 
 
@@ -53,11 +51,8 @@ def list_requests(state: str = typer.Option("pending", help="pending | granted |
     from zhicheng.exchange.models import ShareRequest
 
     if state not in ("pending", "granted", "refused", "all"):
-        raise Invalid(
-            "state 须为 pending、granted、refused 或 all",
-            "state must be pending, granted, refused or all",
-            field="state",
-        )
+        raise Invalid("state 须为 pending、granted、refused 或 all", "state must be pending, granted, refused or all",
+                      field="state")
     _settings, engine, factory = open_instance()
     try:
         with factory() as db:
@@ -65,12 +60,9 @@ def list_requests(state: str = typer.Option("pending", help="pending | granted |
             if state != "all":
                 q = q.where(ShareRequest.state == state)
             for req in db.scalars(q):
-                flag = (
-                    " 逾期/overdue" if req.state == "pending" and deadlines.is_overdue(req.due_date) else ""
-                )
-                console.print(
-                    f"#{req.id}  {req.state}  {req.resource_name}  期限/due {req.due_date.isoformat()}{flag}"
-                )
+                flag = " 逾期/overdue" if req.state == "pending" and deadlines.is_overdue(req.due_date) else ""
+                console.print(f"#{req.id}  {req.state}  {req.resource_name}  期限/due {req.due_date.isoformat()}"
+                              f"{flag}")
     finally:
         engine.dispose()
 

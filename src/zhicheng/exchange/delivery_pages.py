@@ -20,53 +20,32 @@ from zhicheng.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 PAGE = "/exchange/masking-rules"
-PARAM_LABELS = {
-    "keep_first": "保留前几位",
-    "keep_last": "保留后几位",
-    "char": "替换字符",
-    "cut_at": "地址保留到",
-    "decimals": "保留小数位",
-}
+PARAM_LABELS = {"keep_first": "保留前几位", "keep_last": "保留后几位", "char": "替换字符", "cut_at": "地址保留到",
+                "decimals": "保留小数位"}
 CUT_LABELS = {"province": "省", "city": "市", "district": "区县", "street": "街道（乡镇）"}
 
 
-def _page(
-    request: Request,
-    db: Session,
-    actor: Actor,
-    errors: dict[str, str] | None = None,
-    sent: dict[str, dict[str, Any]] | None = None,
-    status_code: int = 200,
-):
+def _page(request: Request, db: Session, actor: Actor, errors: dict[str, str] | None = None,
+          sent: dict[str, dict[str, Any]] | None = None, status_code: int = 200):
     rules = masking_rules.list_rules(db, actor=actor)
     for rule in rules:  # show what the admin typed when it was refused
         if sent and rule["kind"] in sent:
             rule["params"] = {**rule["params"], **sent[rule["kind"]]}
-    ctx = {
-        "rules": rules,
-        "errors": errors or {},
-        "param_labels": PARAM_LABELS,
-        "cut_labels": CUT_LABELS,
-        "breadcrumbs": [("脱敏规则", None)],
-    }
+    ctx = {"rules": rules, "errors": errors or {}, "param_labels": PARAM_LABELS, "cut_labels": CUT_LABELS,
+           "breadcrumbs": [("脱敏规则", None)]}
     return render(request, "exchange/masking_rules.html", ctx, status_code=status_code)
 
 
 @router.get(PAGE)
-def masking_rules_page(
-    request: Request, actor: Actor = Depends(require_roles(Role.ADMIN)), db: Session = Depends(get_db)
-):
+def masking_rules_page(request: Request, actor: Actor = Depends(require_roles(Role.ADMIN)),
+                       db: Session = Depends(get_db)):
     """脱敏规则编辑 / the masking rules editor (platform admin)."""
     return _page(request, db, actor)
 
 
 @router.post(PAGE + "/{kind}", dependencies=[Depends(csrf_protect)])
-async def save_masking_rule(
-    request: Request,
-    kind: str = Path(max_length=32),
-    actor: Actor = Depends(require_roles(Role.ADMIN)),
-    db: Session = Depends(get_db),
-):
+async def save_masking_rule(request: Request, kind: str = Path(max_length=32),
+                            actor: Actor = Depends(require_roles(Role.ADMIN)), db: Session = Depends(get_db)):
     """Save one kind's parameters from the editor's form (or put it back to its default)."""
     form = await request.form()
     if form.get("reset"):
@@ -80,14 +59,6 @@ async def save_masking_rule(
         db.rollback()
         if err.status == 404:
             raise
-        return _page(
-            request,
-            db,
-            actor,
-            errors={kind: err.message(request_language(request))},
-            sent={kind: params},
-            status_code=422,
-        )
-    return flash(
-        request, RedirectResponse(PAGE, status_code=303), "脱敏规则已保存，下一次数据交付即按新规则执行。"
-    )
+        return _page(request, db, actor, errors={kind: err.message(request_language(request))},
+                     sent={kind: params}, status_code=422)
+    return flash(request, RedirectResponse(PAGE, status_code=303), "脱敏规则已保存，下一次数据交付即按新规则执行。")

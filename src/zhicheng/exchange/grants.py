@@ -28,11 +28,8 @@ __all__ = ["Grant", "active_grant", "check_grant", "grant_target", "is_live", "n
 # -- policy: who may use, read and revoke a grant ------------------------------------------------------------
 
 add_rule("exchange.grant", "use", "member of the consumer department", consumer_member)
-for _name, _cond in (
-    ("admin", admin),
-    ("member of the consumer department", consumer_member),
-    ("member of the providing department", member_of_target_department),
-):
+for _name, _cond in (("admin", admin), ("member of the consumer department", consumer_member),
+                     ("member of the providing department", member_of_target_department)):
     add_rule("exchange.grant", "read", _name, _cond)
 add_rule("exchange.grant", "revoke", "admin", admin)
 add_rule("exchange.grant", "revoke", "data_officer of the providing department", officer_of_target_department)
@@ -42,19 +39,14 @@ ACTION_NAMES["use"] = ("使用", "use")
 
 def grant_target(grant: Grant) -> Target:
     """The policy target of a grant: the provider's department, with the consumer's in attrs."""
-    return Target(
-        "exchange.grant",
-        grant.id,
-        grant.provider_department_id,
-        {"consumer_department_id": grant.consumer_department_id, "resource_id": grant.resource_id},
-    )
+    return Target("exchange.grant", grant.id, grant.provider_department_id,
+                  {"consumer_department_id": grant.consumer_department_id, "resource_id": grant.resource_id})
 
 
 # -- state ---------------------------------------------------------------------------------------------------
 
-
 def state_of(grant: Grant) -> str:
-    """ "revoked", "expired", "not_started" or "active"."""
+    """"revoked", "expired", "not_started" or "active"."""
     if grant.revoked_at is not None:
         return "revoked"
     at = clock.now()
@@ -82,13 +74,8 @@ def active_grant(db: Session, *, actor: Actor, resource_id: int) -> Grant | None
         return None
     at = clock.now()
     rows = db.scalars(
-        select(Grant)
-        .where(
-            Grant.resource_id == resource_id,
-            Grant.consumer_department_id == actor.department_id,
-            Grant.revoked_at.is_(None),
-            Grant.expires_at > at,
-        )
+        select(Grant).where(Grant.resource_id == resource_id, Grant.consumer_department_id == actor.department_id,
+                            Grant.revoked_at.is_(None), Grant.expires_at > at)
         .order_by(Grant.id.desc())
     )
     for grant in rows:
@@ -97,40 +84,24 @@ def active_grant(db: Session, *, actor: Actor, resource_id: int) -> Grant | None
     return None
 
 
-def check_grant(
-    db: Session,
-    *,
-    actor: Actor,
-    resource_id: int,
-    items: Iterable[str] | None = None,
-    delivery: str | None = None,
-) -> Grant:
+def check_grant(db: Session, *, actor: Actor, resource_id: int, items: Iterable[str] | None = None,
+                delivery: str | None = None) -> Grant:
     """The live grant that lets `actor` use `resource_id`, or Forbidden: also when asking for items beyond it
     (a consumer cannot widen a grant) or a file export the provider has not approved."""
     grant = active_grant(db, actor=actor, resource_id=resource_id)
     if grant is None:
-        raise Forbidden(
-            f"没有数据资源 {resource_id} 的有效共享授权（未申请、待审批、已过期或已撤销）",
-            f"no live grant for data resource {resource_id} (none, pending, expired or revoked)",
-            code="no_grant",
-        )
+        raise Forbidden(f"没有数据资源 {resource_id} 的有效共享授权（未申请、待审批、已过期或已撤销）",
+                        f"no live grant for data resource {resource_id} (none, pending, expired or revoked)",
+                        code="no_grant")
     authorize(actor, "use", grant_target(grant))
     if items is not None:
         extra = sorted(set(items) - set(grant.items))
         if extra:
-            raise Forbidden(
-                f"授权不包含数据项：{'、'.join(extra)}",
-                f"the grant does not cover: {', '.join(extra)}",
-                code="beyond_grant",
-                field="fields",
-            )
+            raise Forbidden(f"授权不包含数据项：{'、'.join(extra)}", f"the grant does not cover: {', '.join(extra)}",
+                            code="beyond_grant", field="fields")
     if delivery == "file" and not (grant.delivery == "file" or grant.file_export_approved):
-        raise Forbidden(
-            "该授权不允许文件导出",
-            "this grant does not allow file export",
-            code="beyond_grant",
-            field="delivery",
-        )
+        raise Forbidden("该授权不允许文件导出", "this grant does not allow file export", code="beyond_grant",
+                        field="delivery")
     return grant
 
 

@@ -21,6 +21,7 @@ import hashlib
 import logging
 import re
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from itertools import repeat
@@ -41,6 +42,8 @@ BATCH = 2000
 SYNC_ROWS = 5000  # a version this small is copied in the calling thread, larger ones in the background
 _ready: set[tuple[str, str]] = set()  # (database, copy) this process has seen complete
 _building: set[str] = set()
+_failed: dict[str, float] = {}  # copy → when its build last failed: not retried before RETRY_AFTER seconds
+RETRY_AFTER = 600.0
 _lock = threading.Lock()
 
 
@@ -241,7 +244,7 @@ def ensure(
     (the normal path keeps serving)."""
     name = copy_name(version, masked, rules)
     with _lock:
-        if name in _building:
+        if name in _building or time.monotonic() - _failed.get(name, -RETRY_AFTER) < RETRY_AFTER:
             return False
         _building.add(name)
     if background is None:
@@ -259,6 +262,8 @@ def _build_logged(engine: Engine, version: Any, masked: dict, rules: dict, name:
         return True
     except Exception:  # noqa: BLE001 - a failed copy only means the normal path keeps serving
         log.exception("building the masked copy %s failed", name)
+        with _lock:
+            _failed[name] = time.monotonic()
         return False
     finally:
         with _lock:

@@ -61,9 +61,7 @@ class Grant(Base):
     __tablename__ = "exchange_grant"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    request_id: Mapped[int] = mapped_column(
-        ForeignKey("exchange_request.id", ondelete="RESTRICT"), unique=True
-    )
+    request_id: Mapped[int] = mapped_column(ForeignKey("exchange_request.id", ondelete="RESTRICT"), unique=True)
     resource_id: Mapped[int] = mapped_column(Integer, index=True)
     consumer_department_id: Mapped[int] = mapped_column(Integer, index=True)
     provider_department_id: Mapped[int] = mapped_column(Integer, index=True)

@@ -22,23 +22,10 @@ from zhicheng.web.i18n import request_language
 from zhicheng.web.templating import render
 
 router = APIRouter(include_in_schema=False)
-STATE_NAMES = {
-    "pending": "待审批",
-    "granted": "已授权",
-    "refused": "已拒绝",
-    "active": "有效",
-    "expired": "已过期",
-    "revoked": "已撤销",
-    "not_started": "未开始",
-}
-EVENT_NAMES = {
-    "submitted": "提交申请",
-    "granted": "自动授权",
-    "approved": "同意",
-    "refused": "拒绝",
-    "escalated": "逾期督办",
-    "revoked": "撤销授权",
-}
+STATE_NAMES = {"pending": "待审批", "granted": "已授权", "refused": "已拒绝", "active": "有效", "expired": "已过期",
+               "revoked": "已撤销", "not_started": "未开始"}
+EVENT_NAMES = {"submitted": "提交申请", "granted": "自动授权", "approved": "同意", "refused": "拒绝",
+               "escalated": "逾期督办", "revoked": "撤销授权"}
 SHARE_NAMES = {"unconditional": "无条件共享", "conditional": "有条件共享", "none": "不予共享"}
 
 
@@ -47,12 +34,8 @@ def _departments(db: Session) -> dict[int, str]:
 
 
 def _base(db: Session) -> dict[str, Any]:
-    return {
-        "departments": _departments(db),
-        "state_names": STATE_NAMES,
-        "event_names": EVENT_NAMES,
-        "share_names": SHARE_NAMES,
-    }
+    return {"departments": _departments(db), "state_names": STATE_NAMES, "event_names": EVENT_NAMES,
+            "share_names": SHARE_NAMES}
 
 
 def _date(value: str, field: str) -> date:
@@ -67,204 +50,104 @@ def _row_filter(item: str, prefix: str) -> dict[str, dict[str, str]] | None:
     if not prefix:
         return None
     if not item:
-        raise Invalid(
-            "请选择按哪个数据项过滤行", "choose the item the rows are filtered on", field="row_filter"
-        )
+        raise Invalid("请选择按哪个数据项过滤行", "choose the item the rows are filtered on", field="row_filter")
     return {item: {"prefix": prefix}}
 
 
 @router.get("/exchange/requests")
 def my_requests(request: Request, actor: Actor = Depends(require_user), db: Session = Depends(get_db)):
     rows = [service.request_view(db, r) for r in service.my_requests(db, actor=actor)]
-    return render(
-        request, "exchange/requests.html", {**_base(db), "rows": rows, "breadcrumbs": [("我的申请", None)]}
-    )
+    return render(request, "exchange/requests.html", {**_base(db), "rows": rows,
+                                                      "breadcrumbs": [("我的申请", None)]})
 
 
-def _form(
-    request: Request,
-    db: Session,
-    actor: Actor,
-    resource_id: int,
-    values: dict[str, Any] | None = None,
-    error: str | None = None,
-    field: str | None = None,
-    status: int = 200,
-):
+def _form(request: Request, db: Session, actor: Actor, resource_id: int, values: dict[str, Any] | None = None,
+          error: str | None = None, field: str | None = None, status: int = 200):
     doc = catalog.read_resource(db, actor=actor, resource_id=resource_id)
     today = deadlines.china_today()
-    values = values or {
-        "items": [i["name"] for i in doc["items"]],
-        "period_start": today.isoformat(),
-        "period_end": (today + timedelta(days=365)).isoformat(),
-        "delivery": doc.get("share_method") or "api",
-    }
-    return render(
-        request,
-        "exchange/request_form.html",
-        {
-            **_base(db),
-            "resource": doc,
-            "values": values,
-            "error": error,
-            "field": field,
-            "breadcrumbs": [("我的申请", "/exchange/requests"), ("申请共享", None)],
-        },
-        status_code=status,
-    )
+    values = values or {"items": [i["name"] for i in doc["items"]], "period_start": today.isoformat(),
+                        "period_end": (today + timedelta(days=365)).isoformat(), "delivery": doc.get("share_method")
+                        or "api"}
+    return render(request, "exchange/request_form.html", {
+        **_base(db), "resource": doc, "values": values, "error": error, "field": field,
+        "breadcrumbs": [("我的申请", "/exchange/requests"), ("申请共享", None)]}, status_code=status)
 
 
 @router.get("/exchange/requests/new")
-def new_request(
-    request: Request, resource_id: int, actor: Actor = Depends(require_user), db: Session = Depends(get_db)
-):
+def new_request(request: Request, resource_id: int, actor: Actor = Depends(require_user),
+                db: Session = Depends(get_db)):
     return _form(request, db, actor, resource_id)
 
 
 @router.post("/exchange/requests", dependencies=[Depends(csrf_protect)])
-def submit_request(
-    request: Request,
-    resource_id: int = Form(...),
-    purpose: str = Form(""),
-    basis: str = Form(""),
-    items: list[str] = Form([]),
-    filter_item: str = Form(""),
-    filter_prefix: str = Form(""),
-    period_start: str = Form(""),
-    period_end: str = Form(""),
-    delivery: str = Form("api"),
-    actor: Actor = Depends(require_user),
-    db: Session = Depends(get_db),
-):
-    values = {
-        "purpose": purpose,
-        "basis": basis,
-        "items": items,
-        "filter_item": filter_item,
-        "filter_prefix": filter_prefix,
-        "period_start": period_start,
-        "period_end": period_end,
-        "delivery": delivery,
-    }
+def submit_request(request: Request, resource_id: int = Form(...), purpose: str = Form(""), basis: str = Form(""),
+                   items: list[str] = Form([]), filter_item: str = Form(""), filter_prefix: str = Form(""),
+                   period_start: str = Form(""), period_end: str = Form(""), delivery: str = Form("api"),
+                   actor: Actor = Depends(require_user), db: Session = Depends(get_db)):
+    values = {"purpose": purpose, "basis": basis, "items": items, "filter_item": filter_item,
+              "filter_prefix": filter_prefix, "period_start": period_start, "period_end": period_end,
+              "delivery": delivery}
     try:
-        req = service.submit_request(
-            db,
-            actor=actor,
-            resource_id=resource_id,
-            purpose=purpose,
-            basis=basis,
-            items=items,
-            row_filter=_row_filter(filter_item, filter_prefix),
-            period_start=_date(period_start, "period_start"),
-            period_end=_date(period_end, "period_end"),
-            delivery=delivery,
-        )
+        req = service.submit_request(db, actor=actor, resource_id=resource_id, purpose=purpose, basis=basis,
+                                     items=items, row_filter=_row_filter(filter_item, filter_prefix),
+                                     period_start=_date(period_start, "period_start"),
+                                     period_end=_date(period_end, "period_end"), delivery=delivery)
     except AppError as exc:
         if exc.status in (401, 403, 404):
             raise
         db.rollback()
-        return _form(
-            request,
-            db,
-            actor,
-            resource_id,
-            values,
-            exc.message(request_language(request)),
-            exc.field,
-            status=exc.status,
-        )
+        return _form(request, db, actor, resource_id, values, exc.message(request_language(request)), exc.field,
+                     status=exc.status)
     message = "已自动授权（无条件共享）。" if req.state == "granted" else "申请已提交，等待提供部门审批。"
     return flash(request, RedirectResponse(f"/exchange/requests/{req.id}", status_code=303), message)
 
 
 @router.get("/exchange/requests/{request_id}")
-def request_detail(
-    request: Request,
-    request_id: int,
-    actor: Actor = Depends(require_user),
-    db: Session = Depends(get_db),
-    error: str | None = None,
-    status: int = 200,
-):
+def request_detail(request: Request, request_id: int, actor: Actor = Depends(require_user),
+                   db: Session = Depends(get_db), error: str | None = None, status: int = 200):
     req = service.get_request(db, actor=actor, request_id=request_id)
     view = service.request_view(db, req, with_events=True)
     can_decide = req.state == "pending" and decide(actor, "decide", service.request_target(req)).allowed
-    return render(
-        request,
-        "exchange/request.html",
-        {
-            **_base(db),
-            "r": view,
-            "can_decide": can_decide,
-            "error": error,
-            "breadcrumbs": [("我的申请", "/exchange/requests"), (f"#{req.id}", None)],
-        },
-        status_code=status,
-    )
+    return render(request, "exchange/request.html", {
+        **_base(db), "r": view, "can_decide": can_decide, "error": error,
+        "breadcrumbs": [("我的申请", "/exchange/requests"), (f"#{req.id}", None)]}, status_code=status)
 
 
 @router.post("/exchange/requests/{request_id}/approve", dependencies=[Depends(csrf_protect)])
-def approve(
-    request: Request,
-    request_id: int,
-    items: list[str] = Form([]),
-    plain_items: list[str] = Form([]),
-    filter_item: str = Form(""),
-    filter_prefix: str = Form(""),
-    period_end: str = Form(""),
-    file_export_approved: bool = Form(False),
-    note: str = Form(""),
-    actor: Actor = Depends(require_user),
-    db: Session = Depends(get_db),
-):
+def approve(request: Request, request_id: int, items: list[str] = Form([]), plain_items: list[str] = Form([]),
+            filter_item: str = Form(""), filter_prefix: str = Form(""), period_end: str = Form(""),
+            file_export_approved: bool = Form(False), note: str = Form(""), actor: Actor = Depends(require_user),
+            db: Session = Depends(get_db)):
     try:
-        service.approve(
-            db,
-            actor=actor,
-            request_id=request_id,
-            items=items,
-            plain_items=plain_items,
-            row_filter=_row_filter(filter_item, filter_prefix),
-            period_end=_date(period_end, "period_end") if period_end.strip() else None,
-            file_export_approved=file_export_approved,
-            note=note,
-        )
+        service.approve(db, actor=actor, request_id=request_id, items=items, plain_items=plain_items,
+                        row_filter=_row_filter(filter_item, filter_prefix),
+                        period_end=_date(period_end, "period_end") if period_end.strip() else None,
+                        file_export_approved=file_export_approved, note=note)
     except AppError as exc:
         if exc.status in (401, 404):
             raise
         db.rollback()
-        return request_detail(
-            request, request_id, actor, db, exc.message(request_language(request)), exc.status
-        )
+        return request_detail(request, request_id, actor, db, exc.message(request_language(request)), exc.status)
     return flash(request, RedirectResponse("/exchange/inbox", status_code=303), "已同意，授权已生效。")
 
 
 @router.post("/exchange/requests/{request_id}/refuse", dependencies=[Depends(csrf_protect)])
-def refuse(
-    request: Request,
-    request_id: int,
-    reason: str = Form(""),
-    actor: Actor = Depends(require_user),
-    db: Session = Depends(get_db),
-):
+def refuse(request: Request, request_id: int, reason: str = Form(""), actor: Actor = Depends(require_user),
+           db: Session = Depends(get_db)):
     try:
         service.refuse(db, actor=actor, request_id=request_id, reason=reason)
     except AppError as exc:
         if exc.status in (401, 404):
             raise
         db.rollback()
-        return request_detail(
-            request, request_id, actor, db, exc.message(request_language(request)), exc.status
-        )
+        return request_detail(request, request_id, actor, db, exc.message(request_language(request)), exc.status)
     return flash(request, RedirectResponse("/exchange/inbox", status_code=303), "已拒绝该申请。")
 
 
 @router.get("/exchange/inbox")
 def inbox(request: Request, actor: Actor = Depends(require_user), db: Session = Depends(get_db)):
     rows = [service.request_view(db, r) for r in service.inbox(db, actor=actor)]
-    return render(
-        request, "exchange/inbox.html", {**_base(db), "rows": rows, "breadcrumbs": [("待审批", None)]}
-    )
+    return render(request, "exchange/inbox.html", {**_base(db), "rows": rows, "breadcrumbs": [("待审批", None)]})
 
 
 @router.get("/exchange/grants")
@@ -272,33 +155,20 @@ def grants(request: Request, actor: Actor = Depends(require_user), db: Session =
     rows = []
     for g in service.list_grants(db, actor=actor):
         view = service.grant_view(g)
-        view["can_revoke"] = (
-            view["revoked_at"] is None and decide(actor, "revoke", service.grant_target(g)).allowed
-        )
+        view["can_revoke"] = view["revoked_at"] is None and decide(actor, "revoke", service.grant_target(g)).allowed
         rows.append(view)
-    return render(
-        request, "exchange/grants.html", {**_base(db), "rows": rows, "breadcrumbs": [("授权", None)]}
-    )
+    return render(request, "exchange/grants.html", {**_base(db), "rows": rows, "breadcrumbs": [("授权", None)]})
 
 
 @router.post("/exchange/grants/{grant_id}/revoke", dependencies=[Depends(csrf_protect)])
-def revoke(
-    request: Request,
-    grant_id: int,
-    reason: str = Form(""),
-    actor: Actor = Depends(require_user),
-    db: Session = Depends(get_db),
-):
+def revoke(request: Request, grant_id: int, reason: str = Form(""), actor: Actor = Depends(require_user),
+           db: Session = Depends(get_db)):
     try:
         service.revoke_grant(db, actor=actor, grant_id=grant_id, reason=reason)
     except AppError as exc:
         if exc.status in (401, 403, 404):
             raise
         db.rollback()
-        return flash(
-            request,
-            RedirectResponse("/exchange/grants", status_code=303),
-            "撤销失败：请填写理由。" if exc.field == "reason" else "该授权已经撤销。",
-            "error",
-        )
+        return flash(request, RedirectResponse("/exchange/grants", status_code=303),
+                     "撤销失败：请填写理由。" if exc.field == "reason" else "该授权已经撤销。", "error")
     return flash(request, RedirectResponse("/exchange/grants", status_code=303), "授权已撤销，立即生效。")

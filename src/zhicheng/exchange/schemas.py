@@ -112,15 +112,13 @@ class RequestOut(BaseModel):
 
 # -- value checks --------------------------------------------------------------------------------------------
 
-
 def check_items(items: list[str], known: list[str], field: str = "items") -> list[str]:
     """`items` without duplicates, each a data item of the resource, or Invalid naming the first unknown."""
     out: list[str] = []
     for name in items:
         if name not in known:
-            raise Invalid(
-                f"数据项 {name!r} 不属于该资源", f"{name!r} is not a data item of this resource", field=field
-            )
+            raise Invalid(f"数据项 {name!r} 不属于该资源", f"{name!r} is not a data item of this resource",
+                          field=field)
         if name not in out:
             out.append(name)
     if not out:
@@ -128,33 +126,24 @@ def check_items(items: list[str], known: list[str], field: str = "items") -> lis
     return out
 
 
-def check_row_filter(
-    row_filter: dict[str, Any] | None, known: list[str], field: str = "row_filter"
-) -> dict[str, dict[str, str]] | None:
+def check_row_filter(row_filter: dict[str, Any] | None, known: list[str],
+                     field: str = "row_filter") -> dict[str, dict[str, str]] | None:
     """A row filter {item: {"prefix": "430104"}}: items of the resource, prefixes of letters and digits."""
     if not row_filter:
         return None
     out: dict[str, dict[str, str]] = {}
     for name, cond in row_filter.items():
         if name not in known:
-            raise Invalid(
-                f"行过滤的数据项 {name!r} 不属于该资源",
-                f"row filter item {name!r} is not in this resource",
-                field=f"{field}.{name}",
-            )
+            raise Invalid(f"行过滤的数据项 {name!r} 不属于该资源", f"row filter item {name!r} is not in this resource",
+                          field=f"{field}.{name}")
         if not isinstance(cond, dict) or set(cond) != {"prefix"}:
-            raise Invalid(
-                "行过滤条件只支持 prefix（前缀，如行政区划代码 430104）",
-                'a row filter condition is {"prefix": ...} (e.g. region code 430104)',
-                field=f"{field}.{name}",
-            )
+            raise Invalid("行过滤条件只支持 prefix（前缀，如行政区划代码 430104）",
+                          "a row filter condition is {\"prefix\": ...} (e.g. region code 430104)",
+                          field=f"{field}.{name}")
         prefix = cond["prefix"]
         if not isinstance(prefix, str) or not PREFIX_RE.match(prefix):
-            raise Invalid(
-                "前缀须为 1 至 18 位字母或数字",
-                "the prefix must be 1 to 18 letters or digits",
-                field=f"{field}.{name}.prefix",
-            )
+            raise Invalid("前缀须为 1 至 18 位字母或数字", "the prefix must be 1 to 18 letters or digits",
+                          field=f"{field}.{name}.prefix")
         out[name] = {"prefix": prefix}
     return out
 
@@ -162,9 +151,7 @@ def check_row_filter(
 def check_period(start: date, end: date, today: date) -> None:
     """The period runs forward, has not ended, and lasts at most five years."""
     if end < start:
-        raise Invalid(
-            "使用期限的结束日期早于开始日期", "the period ends before it starts", field="period_end"
-        )
+        raise Invalid("使用期限的结束日期早于开始日期", "the period ends before it starts", field="period_end")
     if end < today:
         raise Invalid("使用期限已经结束", "the period has already ended", field="period_end")
     if (end - start).days > MAX_PERIOD_DAYS:
@@ -181,9 +168,5 @@ def narrower_filter(asked: dict[str, dict[str, str]] | None, given: dict[str, di
 
 def refuse_widening(what_zh: str, what_en: str, field: str) -> Forbidden:
     """The refusal when an answer would give more than was asked."""
-    return Forbidden(
-        f"审批只能缩小申请范围：{what_zh}超出了申请",
-        f"an approval may only narrow the request: {what_en}",
-        code="beyond_request",
-        field=field,
-    )
+    return Forbidden(f"审批只能缩小申请范围：{what_zh}超出了申请", f"an approval may only narrow the request: {what_en}",
+                     code="beyond_request", field=field)

@@ -42,11 +42,8 @@ KIND = "exchange.request"
 # -- policy --------------------------------------------------------------------------------------------------
 
 add_rule(KIND, "create", "user of another department", outside_member)
-for _name, _cond in (
-    ("admin", admin),
-    ("member of the requesting department", consumer_member),
-    ("member of the providing department", member_of_target_department),
-):
+for _name, _cond in (("admin", admin), ("member of the requesting department", consumer_member),
+                     ("member of the providing department", member_of_target_department)):
     add_rule(KIND, "read", _name, _cond)
 add_rule(KIND, "decide", "data_officer of the providing department", officer_of_target_department)
 add_rule(KIND, "decide", "admin (escalated requests)", admin)
@@ -57,9 +54,7 @@ ACTION_NAMES["escalate"] = ("督办", "escalate")
 
 
 def request_target(req: ShareRequest) -> Target:
-    return Target(
-        KIND, req.id, req.provider_department_id, {"consumer_department_id": req.consumer_department_id}
-    )
+    return Target(KIND, req.id, req.provider_department_id, {"consumer_department_id": req.consumer_department_id})
 
 
 def _name(actor: Actor) -> str | None:
@@ -72,15 +67,9 @@ def _authorize(db: Session, actor: Actor, action: str, target: Target) -> None:
         authorize(actor, action, target)
     except Forbidden:
         db.rollback()
-        audit.record(
-            db,
-            actor=actor,
-            action=f"{target.kind}.{action}",
-            target_kind=target.kind,
-            target_id=None if target.id is None else str(target.id),
-            outcome="denied",
-            detail={"department_id": target.department_id},
-        )
+        audit.record(db, actor=actor, action=f"{target.kind}.{action}", target_kind=target.kind,
+                     target_id=None if target.id is None else str(target.id), outcome="denied",
+                     detail={"department_id": target.department_id})
         db.commit()
         raise
 
@@ -89,81 +78,41 @@ def _event(db: Session, req: ShareRequest, action: str, actor: Actor, note: str 
     db.add(RequestEvent(request_id=req.id, action=action, actor_name=_name(actor), note=note, at=clock.now()))
 
 
-def _finish(
-    db: Session, actor: Actor, req: ShareRequest, action: str, detail: dict[str, Any] | None = None
-) -> None:
+def _finish(db: Session, actor: Actor, req: ShareRequest, action: str, detail: dict[str, Any] | None = None) -> None:
     """Audit, commit, announce."""
     db.flush()
-    audit.record(
-        db,
-        actor=actor,
-        action=f"{KIND}.{action}",
-        target_kind=KIND,
-        target_id=str(req.id),
-        detail={
-            "resource_id": req.resource_id,
-            "state": req.state,
-            "consumer_department_id": req.consumer_department_id,
-            **(detail or {}),
-        },
-    )
+    audit.record(db, actor=actor, action=f"{KIND}.{action}", target_kind=KIND, target_id=str(req.id),
+                 detail={"resource_id": req.resource_id, "state": req.state,
+                         "consumer_department_id": req.consumer_department_id, **(detail or {})})
     db.commit()
-    bus.publish(
-        f"{KIND}.{action}",
-        {
-            "id": req.id,
-            "resource_id": req.resource_id,
-            "state": req.state,
-            "provider_department_id": req.provider_department_id,
-            "consumer_department_id": req.consumer_department_id,
-        },
-    )
+    bus.publish(f"{KIND}.{action}", {"id": req.id, "resource_id": req.resource_id, "state": req.state,
+                                    "provider_department_id": req.provider_department_id,
+                                    "consumer_department_id": req.consumer_department_id})
 
 
 def _expiry(period_end: date) -> datetime:
     """A grant runs to the end of its last day, Beijing time."""
     return datetime.combine(period_end + timedelta(days=1), time(0), tzinfo=deadlines.CHINA).astimezone(
-        clock.now().tzinfo
-    )
+        clock.now().tzinfo)
 
 
 # -- requesting ----------------------------------------------------------------------------------------------
 
-
-def submit_request(
-    db: Session,
-    *,
-    actor: Actor,
-    resource_id: int,
-    purpose: str,
-    basis: str,
-    items: list[str],
-    row_filter: dict[str, Any] | None,
-    period_start: date,
-    period_end: date,
-    delivery: str = "api",
-) -> ShareRequest:
+def submit_request(db: Session, *, actor: Actor, resource_id: int, purpose: str, basis: str, items: list[str],
+                   row_filter: dict[str, Any] | None, period_start: date, period_end: date,
+                   delivery: str = "api") -> ShareRequest:
     """Ask another department for a resource; 无条件共享 is granted at once, the rest waits for the provider."""
     doc = catalog.read_resource(db, actor=actor, resource_id=resource_id)
     if not doc.get("live"):
-        raise Conflict(
-            "该资源尚未发布，不能申请共享",
-            "the resource is not published; it cannot be requested",
-            field="resource_id",
-        )
-    _authorize(
-        db,
-        actor,
-        "create",
-        Target(KIND, None, doc["department"]["id"], {"consumer_department_id": actor.department_id}),
-    )
+        raise Conflict("该资源尚未发布，不能申请共享", "the resource is not published; it cannot be requested",
+                       field="resource_id")
+    _authorize(db, actor, "create", Target(KIND, None, doc["department"]["id"],
+                                           {"consumer_department_id": actor.department_id}))
     purpose, basis = (purpose or "").strip(), (basis or "").strip()
     if not purpose:
         raise Invalid("请填写用途", "the purpose is required", field="purpose")
     if not basis:
-        raise Invalid(
-            "请填写法律依据或业务需要", "the legal basis or business need is required", field="basis"
-        )
+        raise Invalid("请填写法律依据或业务需要", "the legal basis or business need is required", field="basis")
     if delivery not in ("api", "file"):
         raise Invalid("交付方式须为 api 或 file", "delivery must be api or file", field="delivery")
     known = [i["name"] for i in doc["items"]]
@@ -171,40 +120,17 @@ def submit_request(
     row_filter = check_row_filter(row_filter, known)
     check_period(period_start, period_end, deadlines.china_today())
     at = clock.now()
-    req = ShareRequest(
-        resource_id=resource_id,
-        resource_name=doc["name"],
-        share_type=doc["share_type"],
-        provider_department_id=doc["department"]["id"],
-        consumer_department_id=actor.department_id,
-        requester_id=actor.user_id,
-        requester_name=_name(actor),
-        purpose=purpose,
-        basis=basis,
-        items=items,
-        row_filter=row_filter,
-        period_start=period_start,
-        period_end=period_end,
-        delivery=delivery,
-        state="pending",
-        submitted_at=at,
-        due_date=deadlines.due_date(at),
-    )
+    req = ShareRequest(resource_id=resource_id, resource_name=doc["name"], share_type=doc["share_type"],
+                       provider_department_id=doc["department"]["id"], consumer_department_id=actor.department_id,
+                       requester_id=actor.user_id, requester_name=_name(actor), purpose=purpose, basis=basis,
+                       items=items, row_filter=row_filter, period_start=period_start, period_end=period_end,
+                       delivery=delivery, state="pending", submitted_at=at, due_date=deadlines.due_date(at))
     db.add(req)
     db.flush()
     _event(db, req, "submitted", actor)
     if doc["share_type"] == "unconditional":
-        _grant(
-            db,
-            req,
-            SYSTEM,
-            items=items,
-            row_filter=row_filter,
-            period_start=period_start,
-            period_end=period_end,
-            plain_items=[],
-            file_export_approved=False,
-        )
+        _grant(db, req, SYSTEM, items=items, row_filter=row_filter, period_start=period_start,
+               period_end=period_end, plain_items=[], file_export_approved=False)
         _event(db, req, "granted", SYSTEM, "无条件共享，自动授权")
     _finish(db, actor, req, "submit", {"items": items, "row_filter": row_filter, "delivery": delivery})
     return req
@@ -213,54 +139,25 @@ def submit_request(
 def _claim(db: Session, req: ShareRequest, new_state: str) -> None:
     """Move a pending request to `new_state` in one conditional UPDATE: of two answers given at once, one wins
     and the other gets Conflict."""
-    done = db.execute(
-        update(ShareRequest)
-        .where(ShareRequest.id == req.id, ShareRequest.state == "pending")
-        .values(state=new_state)
-        .execution_options(synchronize_session=False)
-    )
+    done = db.execute(update(ShareRequest).where(ShareRequest.id == req.id, ShareRequest.state == "pending")
+                      .values(state=new_state).execution_options(synchronize_session=False))
     if done.rowcount != 1:
         db.rollback()
         raise Conflict("该申请已经答复", "the request has already been answered", field="state")
 
 
-def _grant(
-    db: Session,
-    req: ShareRequest,
-    actor: Actor,
-    *,
-    items: list[str],
-    row_filter,
-    period_start: date,
-    period_end: date,
-    plain_items: list[str],
-    file_export_approved: bool,
-    note: str | None = None,
-) -> Grant:
+def _grant(db: Session, req: ShareRequest, actor: Actor, *, items: list[str], row_filter, period_start: date,
+           period_end: date, plain_items: list[str], file_export_approved: bool, note: str | None = None) -> Grant:
     if req.state == "pending" and req.id is not None:
         _claim(db, req, "granted")
-    req.state, req.decided_at, req.decided_by, req.decided_by_name = (
-        "granted",
-        clock.now(),
-        actor.user_id,
-        _name(actor),
-    )
+    req.state, req.decided_at, req.decided_by, req.decided_by_name = "granted", clock.now(), actor.user_id, _name(
+        actor)
     req.reason = note
-    grant = Grant(
-        request_id=req.id,
-        resource_id=req.resource_id,
-        consumer_department_id=req.consumer_department_id,
-        provider_department_id=req.provider_department_id,
-        items=items,
-        row_filter=row_filter,
-        plain_items=plain_items,
-        purpose=req.purpose,
-        starts_on=period_start,
-        expires_at=_expiry(period_end),
-        delivery=req.delivery,
-        file_export_approved=file_export_approved,
-        created_at=clock.now(),
-    )
+    grant = Grant(request_id=req.id, resource_id=req.resource_id, consumer_department_id=req.consumer_department_id,
+                  provider_department_id=req.provider_department_id, items=items, row_filter=row_filter,
+                  plain_items=plain_items, purpose=req.purpose, starts_on=period_start,
+                  expires_at=_expiry(period_end), delivery=req.delivery,
+                  file_export_approved=file_export_approved, created_at=clock.now())
     db.add(grant)
     db.flush()
     return grant
@@ -274,25 +171,14 @@ def _pending(db: Session, actor: Actor, request_id: int) -> ShareRequest:
     return req
 
 
-def approve(
-    db: Session,
-    *,
-    actor: Actor,
-    request_id: int,
-    items: list[str] | None = None,
-    row_filter: dict[str, Any] | None = None,
-    period_start: date | None = None,
-    period_end: date | None = None,
-    plain_items: list[str] | None = None,
-    file_export_approved: bool = False,
-    note: str | None = None,
-) -> Grant:
+def approve(db: Session, *, actor: Actor, request_id: int, items: list[str] | None = None,
+            row_filter: dict[str, Any] | None = None, period_start: date | None = None,
+            period_end: date | None = None, plain_items: list[str] | None = None,
+            file_export_approved: bool = False, note: str | None = None) -> Grant:
     """The provider approves, possibly narrowing items, rows or period, never widening them."""
     req = _pending(db, actor, request_id)
     if req.share_type == "none":
-        raise Conflict(
-            "不予共享的资源只能拒绝", "a resource that is not shared can only be refused", field="state"
-        )
+        raise Conflict("不予共享的资源只能拒绝", "a resource that is not shared can only be refused", field="state")
     items = req.items if items is None else check_items(items, req.items)
     if row_filter is None:
         row_filter = req.row_filter
@@ -305,32 +191,12 @@ def approve(
         raise refuse_widening("使用期限", "the period", "period_end")
     check_period(start, end, deadlines.china_today())
     plain = check_items(plain_items, items, "plain_items") if plain_items else []
-    grant = _grant(
-        db,
-        req,
-        actor,
-        items=items,
-        row_filter=row_filter,
-        period_start=start,
-        period_end=end,
-        plain_items=plain,
-        file_export_approved=bool(file_export_approved),
-        note=(note or "").strip() or None,
-    )
+    grant = _grant(db, req, actor, items=items, row_filter=row_filter, period_start=start, period_end=end,
+                   plain_items=plain, file_export_approved=bool(file_export_approved),
+                   note=(note or "").strip() or None)
     _event(db, req, "approved", actor, req.reason)
-    _finish(
-        db,
-        actor,
-        req,
-        "approve",
-        {
-            "grant_id": grant.id,
-            "items": items,
-            "row_filter": row_filter,
-            "plain_items": plain,
-            "expires_at": grant.expires_at.isoformat(),
-        },
-    )
+    _finish(db, actor, req, "approve", {"grant_id": grant.id, "items": items, "row_filter": row_filter,
+                                        "plain_items": plain, "expires_at": grant.expires_at.isoformat()})
     return grant
 
 
@@ -345,12 +211,8 @@ def refuse(db: Session, *, actor: Actor, request_id: int, reason: str) -> ShareR
         if basis and basis not in reason:
             reason = f"{reason}（不予共享依据：{basis}）"
     _claim(db, req, "refused")
-    req.state, req.decided_at, req.decided_by, req.decided_by_name = (
-        "refused",
-        clock.now(),
-        actor.user_id,
-        _name(actor),
-    )
+    req.state, req.decided_at, req.decided_by, req.decided_by_name = "refused", clock.now(), actor.user_id, _name(
+        actor)
     req.reason = reason
     _event(db, req, "refused", actor, reason)
     _finish(db, actor, req, "refuse", {"reason": reason})
@@ -370,79 +232,40 @@ def revoke_grant(db: Session, *, actor: Actor, grant_id: int, reason: str) -> Gr
     req = db.get(ShareRequest, grant.request_id)
     _event(db, req, "revoked", actor, reason)
     db.flush()
-    audit.record(
-        db,
-        actor=actor,
-        action="exchange.grant.revoke",
-        target_kind="exchange.grant",
-        target_id=str(grant.id),
-        detail={
-            "resource_id": grant.resource_id,
-            "reason": reason,
-            "consumer_department_id": grant.consumer_department_id,
-        },
-    )
+    audit.record(db, actor=actor, action="exchange.grant.revoke", target_kind="exchange.grant",
+                 target_id=str(grant.id), detail={"resource_id": grant.resource_id, "reason": reason,
+                                                  "consumer_department_id": grant.consumer_department_id})
     db.commit()
-    bus.publish(
-        "exchange.grant.revoked",
-        {
-            "id": grant.id,
-            "resource_id": grant.resource_id,
-            "consumer_department_id": grant.consumer_department_id,
-        },
-    )
+    bus.publish("exchange.grant.revoked", {"id": grant.id, "resource_id": grant.resource_id,
+                                           "consumer_department_id": grant.consumer_department_id})
     return grant
 
 
 # -- deadlines -----------------------------------------------------------------------------------------------
 
-
 def escalate_overdue(db: Session, *, actor: Actor = SYSTEM) -> list[ShareRequest]:
     """Flag every pending request past its due day and escalate it to the platform admin (once each)."""
     _authorize(db, actor, "escalate", Target(KIND))
     today = deadlines.china_today()
-    found = list(
-        db.scalars(
-            select(ShareRequest).where(
-                ShareRequest.state == "pending",
-                ShareRequest.escalated_at.is_(None),
-                ShareRequest.due_date < today,
-            )
-        )
-    )
+    found = list(db.scalars(select(ShareRequest).where(ShareRequest.state == "pending",
+                                                       ShareRequest.escalated_at.is_(None),
+                                                       ShareRequest.due_date < today)))
     for req in found:
         req.escalated_at = clock.now()
-        _event(
-            db, req, "escalated", actor, f"超过答复期限（{req.due_date.isoformat()}），已提交平台管理员督办"
-        )
+        _event(db, req, "escalated", actor, f"超过答复期限（{req.due_date.isoformat()}），已提交平台管理员督办")
         db.flush()
-        audit.record(
-            db,
-            actor=actor,
-            action=f"{KIND}.escalate",
-            target_kind=KIND,
-            target_id=str(req.id),
-            detail={
-                "due_date": req.due_date.isoformat(),
-                "provider_department_id": req.provider_department_id,
-            },
-        )
+        audit.record(db, actor=actor, action=f"{KIND}.escalate", target_kind=KIND, target_id=str(req.id),
+                     detail={"due_date": req.due_date.isoformat(), "provider_department_id":
+                             req.provider_department_id})
     db.commit()
     for req in found:
-        bus.publish(
-            f"{KIND}.escalated",
-            {
-                "id": req.id,
-                "resource_id": req.resource_id,
-                "provider_department_id": req.provider_department_id,
-                "due_date": req.due_date.isoformat(),
-            },
-        )
+        bus.publish(f"{KIND}.escalated", {"id": req.id, "resource_id": req.resource_id,
+                                          "provider_department_id": req.provider_department_id,
+                                          "due_date": req.due_date.isoformat()})
     return found
 
 
 # -- reading -------------------------------------------------------------------------------------------------
-
 
 def get_request(db: Session, *, actor: Actor, request_id: int) -> ShareRequest:
     """One request, for its requesting department, its provider and the admin."""
@@ -452,13 +275,8 @@ def get_request(db: Session, *, actor: Actor, request_id: int) -> ShareRequest:
 
 
 def events_of(db: Session, request_id: int) -> list[RequestEvent]:
-    return list(
-        db.scalars(
-            select(RequestEvent)
-            .where(RequestEvent.request_id == request_id)
-            .order_by(RequestEvent.at, RequestEvent.id)
-        )
-    )
+    return list(db.scalars(select(RequestEvent).where(RequestEvent.request_id == request_id)
+                           .order_by(RequestEvent.at, RequestEvent.id)))
 
 
 def grant_of(db: Session, request_id: int) -> Grant | None:
@@ -469,13 +287,8 @@ def my_requests(db: Session, *, actor: Actor) -> list[ShareRequest]:
     """The requests of the actor's department (我的申请), newest first."""
     if actor.department_id is None:
         return []
-    return list(
-        db.scalars(
-            select(ShareRequest)
-            .where(ShareRequest.consumer_department_id == actor.department_id)
-            .order_by(ShareRequest.id.desc())
-        )
-    )
+    return list(db.scalars(select(ShareRequest).where(ShareRequest.consumer_department_id == actor.department_id)
+                           .order_by(ShareRequest.id.desc())))
 
 
 def inbox(db: Session, *, actor: Actor, include_answered: bool = False) -> list[ShareRequest]:
@@ -487,10 +300,8 @@ def inbox(db: Session, *, actor: Actor, include_answered: bool = False) -> list[
         q = q.where(ShareRequest.state == "pending")
     if not actor.has("admin"):
         if not actor.has("data_officer") or actor.department_id is None:
-            raise Forbidden(
-                "只有数据提供部门的数据管理员可以审批共享申请",
-                "only the providing department's data officer answers share requests",
-            )
+            raise Forbidden("只有数据提供部门的数据管理员可以审批共享申请",
+                            "only the providing department's data officer answers share requests")
         q = q.where(ShareRequest.provider_department_id == actor.department_id)
     return list(db.scalars(q))
 
@@ -501,10 +312,8 @@ def list_grants(db: Session, *, actor: Actor) -> list[Grant]:
     if not actor.has("admin"):
         if actor.department_id is None:
             return []
-        q = q.where(
-            (Grant.consumer_department_id == actor.department_id)
-            | (Grant.provider_department_id == actor.department_id)
-        )
+        q = q.where((Grant.consumer_department_id == actor.department_id)
+                    | (Grant.provider_department_id == actor.department_id))
     return [g for g in db.scalars(q) if decide(actor, "read", grant_target(g)).allowed]
 
 
@@ -518,46 +327,17 @@ def request_view(db: Session, req: ShareRequest, *, with_events: bool = False) -
     """A request as the API and the pages show it: its deadline, whether overdue, its grant and timeline."""
     pending = req.state == "pending"
     grant = grant_of(db, req.id)
-    out = {
-        c: getattr(req, c)
-        for c in (
-            "id",
-            "resource_id",
-            "resource_name",
-            "share_type",
-            "provider_department_id",
-            "consumer_department_id",
-            "requester_name",
-            "purpose",
-            "basis",
-            "items",
-            "row_filter",
-            "period_start",
-            "period_end",
-            "delivery",
-            "state",
-            "due_date",
-            "decided_by_name",
-            "reason",
-        )
-    }
-    out.update(
-        submitted_at=clock.aware(req.submitted_at),
-        decided_at=clock.aware(req.decided_at),
-        escalated_at=clock.aware(req.escalated_at),
-        overdue=pending and deadlines.is_overdue(req.due_date),
-        working_days_left=deadlines.working_days_left(req.due_date) if pending else None,
-        grant_id=grant.id if grant else None,
-        grant_state=state_of(grant) if grant else None,
-    )
-    out["events"] = (
-        [
-            {"action": e.action, "actor_name": e.actor_name, "note": e.note, "at": clock.aware(e.at)}
-            for e in events_of(db, req.id)
-        ]
-        if with_events
-        else []
-    )
+    out = {c: getattr(req, c) for c in (
+        "id", "resource_id", "resource_name", "share_type", "provider_department_id", "consumer_department_id",
+        "requester_name", "purpose", "basis", "items", "row_filter", "period_start", "period_end", "delivery",
+        "state", "due_date", "decided_by_name", "reason")}
+    out.update(submitted_at=clock.aware(req.submitted_at), decided_at=clock.aware(req.decided_at),
+               escalated_at=clock.aware(req.escalated_at),
+               overdue=pending and deadlines.is_overdue(req.due_date),
+               working_days_left=deadlines.working_days_left(req.due_date) if pending else None,
+               grant_id=grant.id if grant else None, grant_state=state_of(grant) if grant else None)
+    out["events"] = [{"action": e.action, "actor_name": e.actor_name, "note": e.note, "at": clock.aware(e.at)}
+                     for e in events_of(db, req.id)] if with_events else []
     return out
 
 

@@ -34,23 +34,14 @@ class SubscriptionIn(BaseModel):
 
 
 @router.post("/subscriptions", status_code=201, dependencies=WRITE)
-def create_subscription(
-    body: SubscriptionIn,
-    request: Request,
-    actor: Actor = Depends(require_user),
-    db: Session = Depends(get_db),
-    settings: Settings = Depends(get_settings),
-) -> dict:
+def create_subscription(body: SubscriptionIn, request: Request, actor: Actor = Depends(require_user), db: Session = Depends(get_db),
+                        settings: Settings = Depends(get_settings)) -> dict:
     """订阅资源的新版本（回调）；签名密钥只显示这一次 / subscribe a webhook; the secret is shown only once."""
-    created = subscriptions.create(
-        db, actor=actor, settings=settings, resource_id=body.resource_id, target_url=body.target_url
-    )
+    created = subscriptions.create(db, actor=actor, settings=settings, resource_id=body.resource_id,
+                                   target_url=body.target_url)
     wake_worker(request.app)
-    return {
-        **subscriptions.subscription_dict(created.subscription),
-        "secret": created.secret,
-        "signature_header": "X-Zhicheng-Signature",
-    }
+    return {**subscriptions.subscription_dict(created.subscription), "secret": created.secret,
+            "signature_header": "X-Zhicheng-Signature"}
 
 
 @router.get("/subscriptions")
@@ -60,48 +51,30 @@ def list_subscriptions(actor: Actor = Depends(require_user), db: Session = Depen
 
 
 @router.get("/subscriptions/{subscription_id}")
-def read_subscription(
-    subscription_id: int = Path(..., ge=1, le=MAX_ID),
-    actor: Actor = Depends(require_user),
-    db: Session = Depends(get_db),
-) -> dict:
+def read_subscription(subscription_id: int = Path(..., ge=1, le=MAX_ID), actor: Actor = Depends(require_user),
+                      db: Session = Depends(get_db)) -> dict:
     """一个订阅 / one subscription."""
-    return subscriptions.subscription_dict(
-        subscriptions.get(db, actor=actor, subscription_id=subscription_id)
-    )
+    return subscriptions.subscription_dict(subscriptions.get(db, actor=actor, subscription_id=subscription_id))
 
 
 @router.delete("/subscriptions/{subscription_id}", dependencies=WRITE)
-def cancel_subscription(
-    subscription_id: int = Path(..., ge=1, le=MAX_ID),
-    actor: Actor = Depends(require_user),
-    db: Session = Depends(get_db),
-) -> dict:
+def cancel_subscription(subscription_id: int = Path(..., ge=1, le=MAX_ID), actor: Actor = Depends(require_user),
+                        db: Session = Depends(get_db)) -> dict:
     """取消订阅 / cancel a subscription (pending deliveries are given up)."""
-    return subscriptions.subscription_dict(
-        subscriptions.cancel(db, actor=actor, subscription_id=subscription_id)
-    )
+    return subscriptions.subscription_dict(subscriptions.cancel(db, actor=actor, subscription_id=subscription_id))
 
 
 @router.post("/subscriptions/{subscription_id}/secret", dependencies=WRITE)
-def rotate_secret(
-    subscription_id: int = Path(..., ge=1, le=MAX_ID),
-    actor: Actor = Depends(require_user),
-    db: Session = Depends(get_db),
-    settings: Settings = Depends(get_settings),
-) -> dict:
+def rotate_secret(subscription_id: int = Path(..., ge=1, le=MAX_ID), actor: Actor = Depends(require_user),
+                  db: Session = Depends(get_db), settings: Settings = Depends(get_settings)) -> dict:
     """更换签名密钥（只显示这一次）/ rotate the signing secret; the new one is shown only once."""
     secret = subscriptions.rotate_secret(db, actor=actor, settings=settings, subscription_id=subscription_id)
     return {"id": subscription_id, "secret": secret}
 
 
 @router.get("/subscriptions/{subscription_id}/deliveries")
-def list_deliveries(
-    subscription_id: int = Path(..., ge=1, le=MAX_ID),
-    limit: int = Query(50, ge=1, le=500),
-    actor: Actor = Depends(require_user),
-    db: Session = Depends(get_db),
-) -> dict:
+def list_deliveries(subscription_id: int = Path(..., ge=1, le=MAX_ID), limit: int = Query(50, ge=1, le=500),
+                    actor: Actor = Depends(require_user), db: Session = Depends(get_db)) -> dict:
     """推送记录及每次尝试的结果 / deliveries of a subscription with every attempt and its outcome."""
     items = subscriptions.deliveries(db, actor=actor, subscription_id=subscription_id, limit=limit)
     attempts = subscriptions.attempts_of(db, [d.id for d in items])
@@ -115,18 +88,13 @@ def read_kpis(actor: Actor = Depends(require_user), db: Session = Depends(get_db
 
 
 @router.get("/usage/grants/{grant_id}")
-def read_grant_usage(
-    grant_id: int = Path(..., ge=1, le=MAX_ID),
-    days: int = Query(30, ge=1, le=kpis.MAX_USAGE_DAYS),
-    actor: Actor = Depends(require_user),
-    db: Session = Depends(get_db),
-) -> dict:
+def read_grant_usage(grant_id: int = Path(..., ge=1, le=MAX_ID), days: int = Query(30, ge=1, le=kpis.MAX_USAGE_DAYS),
+                     actor: Actor = Depends(require_user), db: Session = Depends(get_db)) -> dict:
     """授权的使用计量（每日调用次数与行数）/ usage of a grant: calls and rows per day."""
     return kpis.grant_usage(db, actor=actor, grant_id=grant_id, days=days)
 
 
 # -- the worker: one daemon thread per app, woken by new dataset versions, polling for retries ------------------
-
 
 def wake_worker(app) -> None:
     """Wake the app's worker now (a version was imported, or a subscription made)."""
@@ -168,23 +136,18 @@ def on_startup(app) -> None:
     app.state.webhook_wake = wake
     # subscribed per app (not at import) so that the hook survives a bus that was cleared meanwhile
     bus.subscribe("catalog.dataset.imported", lambda _name, _payload: wake.set())
-    thread = threading.Thread(
-        target=_work, args=(weakref.ref(app), wake), name="zhicheng-webhooks", daemon=True
-    )
+    thread = threading.Thread(target=_work, args=(weakref.ref(app), wake), name="zhicheng-webhooks", daemon=True)
     thread.start()
 
 
 # -- CLI -----------------------------------------------------------------------------------------------------
-
 
 def register(app: typer.Typer) -> None:
     """`zhicheng webhooks run [--once]`: send due webhook deliveries from the command line."""
     group = typer.Typer(help="数据订阅回调 / subscription webhooks", no_args_is_help=True)
 
     @group.command("run")
-    def run(
-        once: bool = typer.Option(True, "--once/--loop", help="只处理一轮 / one pass, or keep polling"),
-    ) -> None:
+    def run(once: bool = typer.Option(True, "--once/--loop", help="只处理一轮 / one pass, or keep polling")) -> None:
         """发送到期的回调 / queue new versions and send due deliveries."""
         import time
 

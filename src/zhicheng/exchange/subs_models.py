@@ -18,9 +18,7 @@ class Subscription(Base):
     __tablename__ = "exchange_subscription"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    grant_id: Mapped[int] = mapped_column(
-        Integer, index=True
-    )  # exchange_grant.id (checked live on each send)
+    grant_id: Mapped[int] = mapped_column(Integer, index=True)  # exchange_grant.id (checked live on each send)
     resource_id: Mapped[int] = mapped_column(Integer, index=True)
     consumer_department_id: Mapped[int] = mapped_column(Integer, index=True)
     target_url: Mapped[str] = mapped_column(String(2000))
@@ -39,14 +37,11 @@ class WebhookDelivery(Base):
     __tablename__ = "exchange_webhook_delivery"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    subscription_id: Mapped[int] = mapped_column(
-        ForeignKey("exchange_subscription.id", ondelete="CASCADE"), index=True
-    )
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("exchange_subscription.id", ondelete="CASCADE"),
+                                                 index=True)
     event: Mapped[str] = mapped_column(String(64))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
-    state: Mapped[str] = mapped_column(
-        String(16), default="pending", index=True
-    )  # pending|delivered|failed|cancelled
+    state: Mapped[str] = mapped_column(String(16), default="pending", index=True)  # pending|delivered|failed|cancelled
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=now, index=True)
     last_status: Mapped[int | None] = mapped_column(Integer)
@@ -61,11 +56,11 @@ class WebhookAttempt(Base):
     __tablename__ = "exchange_webhook_attempt"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    delivery_id: Mapped[int] = mapped_column(
-        ForeignKey("exchange_webhook_delivery.id", ondelete="CASCADE"), index=True
-    )
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("exchange_webhook_delivery.id", ondelete="CASCADE"),
+                                             index=True)
     number: Mapped[int] = mapped_column(Integer)
     at: Mapped[datetime] = mapped_column(default=now)
     status: Mapped[int | None] = mapped_column(Integer)
     error: Mapped[str | None] = mapped_column(Text)
     duration_ms: Mapped[int] = mapped_column(Integer, default=0)
+

@@ -19,12 +19,8 @@ from zhicheng.web.i18n import request_language
 from zhicheng.web.templating import render
 
 router = APIRouter(include_in_schema=False)
-STATE_BADGES = {
-    "pending": "badge-amber",
-    "delivered": "badge-green",
-    "failed": "badge-red",
-    "cancelled": "badge-state-draft",
-}
+STATE_BADGES = {"pending": "badge-amber", "delivered": "badge-green", "failed": "badge-red",
+                "cancelled": "badge-state-draft"}
 STATE_LABELS = {"pending": "待推送", "delivered": "已送达", "failed": "失败", "cancelled": "已取消"}
 
 
@@ -38,32 +34,20 @@ def kpi_page(request: Request, actor: Actor = Depends(require_user), db: Session
 def _subscriptions_ctx(db: Session, actor: Actor) -> dict[str, Any]:
     subs = subscriptions.list_for(db, actor=actor)
     recent = {s.id: subscriptions.deliveries(db, actor=actor, subscription_id=s.id, limit=5) for s in subs}
-    return {
-        "subs": subs,
-        "recent": recent,
-        "state_badges": STATE_BADGES,
-        "state_labels": STATE_LABELS,
-        "breadcrumbs": [("数据订阅", None)],
-    }
+    return {"subs": subs, "recent": recent, "state_badges": STATE_BADGES, "state_labels": STATE_LABELS,
+            "breadcrumbs": [("数据订阅", None)]}
 
 
 @router.get("/exchange/subscriptions")
 def subscriptions_page(request: Request, actor: Actor = Depends(require_user), db: Session = Depends(get_db)):
     """本部门的数据订阅及推送结果 / my department's subscriptions and how their deliveries went."""
-    return render(
-        request,
-        "exchange/subscriptions.html",
-        {**_subscriptions_ctx(db, actor), "form": {}, "error": None, "created": None},
-    )
+    return render(request, "exchange/subscriptions.html", {**_subscriptions_ctx(db, actor), "form": {},
+                                                           "error": None, "created": None})
 
 
 @router.post("/exchange/subscriptions", dependencies=[Depends(csrf_protect)])
-async def subscribe_from_page(
-    request: Request,
-    actor: Actor = Depends(require_user),
-    db: Session = Depends(get_db),
-    settings: Settings = Depends(get_settings),
-):
+async def subscribe_from_page(request: Request, actor: Actor = Depends(require_user), db: Session = Depends(get_db),
+                              settings: Settings = Depends(get_settings)):
     """Register a webhook from the form; the secret is shown on the answer page, once."""
     form = await request.form()
     raw = {k: str(form.get(k) or "").strip()[:2000] for k in ("resource_id", "target_url")}
@@ -71,13 +55,8 @@ async def subscribe_from_page(
     try:
         if not raw["resource_id"].isdigit() or len(raw["resource_id"]) > 10:
             raise AppError("请填写资源编号（数字）", "enter the resource id (digits)", field="resource_id")
-        created = subscriptions.create(
-            db,
-            actor=actor,
-            settings=settings,
-            resource_id=int(raw["resource_id"]),
-            target_url=raw["target_url"],
-        )
+        created = subscriptions.create(db, actor=actor, settings=settings, resource_id=int(raw["resource_id"]),
+                                       target_url=raw["target_url"])
     except AppError as err:
         db.rollback()
         error = {"field": err.field, "message": err.message(request_language(request))}
@@ -86,12 +65,8 @@ async def subscribe_from_page(
 
 
 @router.post("/exchange/subscriptions/{subscription_id}/cancel", dependencies=[Depends(csrf_protect)])
-def cancel_from_page(
-    request: Request,
-    subscription_id: int,
-    actor: Actor = Depends(require_user),
-    db: Session = Depends(get_db),
-):
+def cancel_from_page(request: Request, subscription_id: int, actor: Actor = Depends(require_user),
+                     db: Session = Depends(get_db)):
     """Cancel a subscription and go back to the list."""
     subscriptions.cancel(db, actor=actor, subscription_id=subscription_id)
     return flash(request, RedirectResponse("/exchange/subscriptions", status_code=303), "订阅已取消。")

@@ -67,45 +67,23 @@ def create(db: Session, *, actor: Actor, settings: Settings, resource_id: int, t
     url = webhooks.check_target(target_url, settings)
     grant = active_grant(db, actor=actor, resource_id=resource_id)
     if grant is None:
-        raise Forbidden(
-            f"没有数据资源 {resource_id} 的有效共享授权，不能订阅",
-            f"no live grant for data resource {resource_id}: you cannot subscribe to it",
-            code="no_grant",
-            field="resource_id",
-        )
-    count = db.scalar(
-        select(func.count(Subscription.id)).where(
-            Subscription.consumer_department_id == grant.consumer_department_id, Subscription.active.is_(True)
-        )
-    )
+        raise Forbidden(f"没有数据资源 {resource_id} 的有效共享授权，不能订阅",
+                        f"no live grant for data resource {resource_id}: you cannot subscribe to it",
+                        code="no_grant", field="resource_id")
+    count = db.scalar(select(func.count(Subscription.id)).where(
+        Subscription.consumer_department_id == grant.consumer_department_id, Subscription.active.is_(True)))
     if (count or 0) >= MAX_PER_DEPARTMENT:
-        raise Invalid(
-            f"每个部门最多 {MAX_PER_DEPARTMENT} 个有效订阅",
-            f"at most {MAX_PER_DEPARTMENT} active subscriptions per department",
-            code="too_many_subscriptions",
-            field="resource_id",
-        )
+        raise Invalid(f"每个部门最多 {MAX_PER_DEPARTMENT} 个有效订阅", f"at most {MAX_PER_DEPARTMENT} active "
+                      "subscriptions per department", code="too_many_subscriptions", field="resource_id")
     secret = secrets.token_urlsafe(32)
-    sub = Subscription(
-        grant_id=grant.id,
-        resource_id=resource_id,
-        consumer_department_id=grant.consumer_department_id,
-        target_url=url,
-        secret=encrypt_field(settings, secret, context=SECRET_CONTEXT),
-        last_version=_latest_version(db, resource_id),
-        created_by=actor.user_id,
-        created_by_name=actor.display_name or actor.username,
-    )
+    sub = Subscription(grant_id=grant.id, resource_id=resource_id, consumer_department_id=grant.consumer_department_id,
+                       target_url=url, secret=encrypt_field(settings, secret, context=SECRET_CONTEXT),
+                       last_version=_latest_version(db, resource_id), created_by=actor.user_id,
+                       created_by_name=actor.display_name or actor.username)
     db.add(sub)
     db.flush()
-    record(
-        db,
-        actor=actor,
-        action="exchange.subscription.create",
-        target_kind=KIND,
-        target_id=sub.id,
-        detail={"resource_id": resource_id, "grant_id": grant.id, "target_url": url},
-    )
+    record(db, actor=actor, action="exchange.subscription.create", target_kind=KIND, target_id=sub.id,
+           detail={"resource_id": resource_id, "grant_id": grant.id, "target_url": url})
     db.commit()
     return Created(sub, secret)
 
@@ -144,11 +122,8 @@ def rotate_secret(db: Session, *, actor: Actor, settings: Settings, subscription
     sub = get_or_404(db, Subscription, subscription_id, "订阅", "subscription")
     authorize(actor, "cancel", _target(sub))
     if not sub.active:
-        raise Invalid(
-            "订阅已取消，不能更换密钥",
-            "the subscription was cancelled; its secret cannot change",
-            field="subscription_id",
-        )
+        raise Invalid("订阅已取消，不能更换密钥", "the subscription was cancelled; its secret cannot change",
+                      field="subscription_id")
     secret = secrets.token_urlsafe(32)
     sub.secret = encrypt_field(settings, secret, context=SECRET_CONTEXT)
     record(db, actor=actor, action="exchange.subscription.rotate_secret", target_kind=KIND, target_id=sub.id)
@@ -161,40 +136,28 @@ def deliveries(db: Session, *, actor: Actor, subscription_id: int, limit: int = 
     get(db, actor=actor, subscription_id=subscription_id)
     if not 1 <= limit <= 500:
         raise Invalid("limit 须在 1 至 500 之间", "limit must be between 1 and 500", field="limit")
-    return list(
-        db.scalars(
-            select(WebhookDelivery)
-            .where(WebhookDelivery.subscription_id == subscription_id)
-            .order_by(WebhookDelivery.id.desc())
-            .limit(limit)
-        )
-    )
+    return list(db.scalars(select(WebhookDelivery).where(WebhookDelivery.subscription_id == subscription_id)
+                           .order_by(WebhookDelivery.id.desc()).limit(limit)))
 
 
 def attempts_of(db: Session, delivery_ids: list[int]) -> dict[int, list[WebhookAttempt]]:
     """Every attempt of the given deliveries, oldest first, by delivery id."""
     out: dict[int, list[WebhookAttempt]] = {i: [] for i in delivery_ids}
     if delivery_ids:
-        for a in db.scalars(
-            select(WebhookAttempt)
-            .where(WebhookAttempt.delivery_id.in_(delivery_ids))
-            .order_by(WebhookAttempt.delivery_id, WebhookAttempt.number)
-        ):
+        for a in db.scalars(select(WebhookAttempt).where(WebhookAttempt.delivery_id.in_(delivery_ids))
+                            .order_by(WebhookAttempt.delivery_id, WebhookAttempt.number)):
             out[a.delivery_id].append(a)
     return out
 
 
 def _give_up_pending(db: Session, subscription_id: int, why: str) -> None:
-    db.execute(
-        update(WebhookDelivery)
-        .where(WebhookDelivery.subscription_id == subscription_id, WebhookDelivery.state == "pending")
-        .values(state="cancelled", last_error=why, finished_at=clock.now())
-        .execution_options(synchronize_session=False)
-    )
+    db.execute(update(WebhookDelivery).where(WebhookDelivery.subscription_id == subscription_id,
+                                             WebhookDelivery.state == "pending")
+               .values(state="cancelled", last_error=why, finished_at=clock.now())
+               .execution_options(synchronize_session=False))
 
 
 # -- the worker's side: fan-out of new versions, then sending what is due ----------------------------------
-
 
 def fan_out(db: Session) -> int:
     """Queue one delivery per active subscription whose resource has a newer version; returns how many."""
@@ -204,26 +167,16 @@ def fan_out(db: Session) -> int:
         if latest <= sub.last_version:
             continue
         # claim the announcement: only one worker moves last_version on, and only it queues the delivery
-        moved = db.execute(
-            update(Subscription)
-            .where(Subscription.id == sub.id, Subscription.last_version == sub.last_version)
-            .values(last_version=latest)
-            .execution_options(synchronize_session=False)
-        ).rowcount
+        moved = db.execute(update(Subscription).where(Subscription.id == sub.id,
+                                                      Subscription.last_version == sub.last_version)
+                           .values(last_version=latest)
+                           .execution_options(synchronize_session=False)).rowcount
         if moved != 1:
             db.rollback()
             continue
-        payload = {
-            "event": EVENT,
-            "subscription_id": sub.id,
-            "resource_id": sub.resource_id,
-            "version": latest,
-            "previous_version": sub.last_version,
-            "at": clock.now().isoformat(),
-        }
-        db.add(
-            WebhookDelivery(subscription_id=sub.id, event=EVENT, payload=payload, next_attempt_at=clock.now())
-        )
+        payload = {"event": EVENT, "subscription_id": sub.id, "resource_id": sub.resource_id, "version": latest,
+                   "previous_version": sub.last_version, "at": clock.now().isoformat()}
+        db.add(WebhookDelivery(subscription_id=sub.id, event=EVENT, payload=payload, next_attempt_at=clock.now()))
         db.commit()
         queued += 1
     return queued
@@ -231,31 +184,18 @@ def fan_out(db: Session) -> int:
 
 def _claim(db: Session, delivery: WebhookDelivery) -> bool:
     at = clock.now()
-    won = db.execute(
-        update(WebhookDelivery)
-        .where(
-            WebhookDelivery.id == delivery.id,
-            WebhookDelivery.state == "pending",
-            WebhookDelivery.next_attempt_at <= at,
-        )
-        .values(next_attempt_at=at + CLAIM_LEASE)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    won = db.execute(update(WebhookDelivery).where(
+        WebhookDelivery.id == delivery.id, WebhookDelivery.state == "pending",
+        WebhookDelivery.next_attempt_at <= at).values(next_attempt_at=at + CLAIM_LEASE)
+        .execution_options(synchronize_session=False)).rowcount
     db.commit()
     return won == 1
 
 
 def _finish(db: Session, d: WebhookDelivery, sub: Subscription, outcome: webhooks.Outcome) -> None:
     d.attempts += 1
-    db.add(
-        WebhookAttempt(
-            delivery_id=d.id,
-            number=d.attempts,
-            status=outcome.status,
-            error=outcome.error,
-            duration_ms=outcome.duration_ms,
-        )
-    )
+    db.add(WebhookAttempt(delivery_id=d.id, number=d.attempts, status=outcome.status, error=outcome.error,
+                          duration_ms=outcome.duration_ms))
     d.last_status, d.last_error = outcome.status, outcome.error
     if outcome.ok:
         d.state, d.finished_at = "delivered", clock.now()
@@ -263,22 +203,10 @@ def _finish(db: Session, d: WebhookDelivery, sub: Subscription, outcome: webhook
         d.state, d.finished_at = "failed", clock.now()
     else:
         d.next_attempt_at = clock.now() + webhooks.backoff(d.attempts)
-    record(
-        db,
-        actor=SYSTEM,
-        action="exchange.subscription.deliver",
-        target_kind=KIND,
-        target_id=sub.id,
-        outcome="ok" if outcome.ok else "failed",
-        detail={
-            "delivery_id": d.id,
-            "attempt": d.attempts,
-            "status": outcome.status,
-            "grant_id": sub.grant_id,
-            "resource_id": sub.resource_id,
-            "version": d.payload.get("version"),
-        },
-    )
+    record(db, actor=SYSTEM, action="exchange.subscription.deliver", target_kind=KIND, target_id=sub.id,
+           outcome="ok" if outcome.ok else "failed",
+           detail={"delivery_id": d.id, "attempt": d.attempts, "status": outcome.status, "grant_id": sub.grant_id,
+                   "resource_id": sub.resource_id, "version": d.payload.get("version")})
     db.commit()
 
 
@@ -290,23 +218,16 @@ def _refuse_now(db: Session, d: WebhookDelivery, why: str) -> None:
 def send_due(db: Session, *, settings: Settings, limit: int = 100) -> dict[str, int]:
     """Send every pending delivery whose time has come (claimed first, so two workers never both send one)."""
     counts = {"delivered": 0, "retry": 0, "failed": 0, "cancelled": 0}
-    due = list(
-        db.scalars(
-            select(WebhookDelivery)
-            .where(WebhookDelivery.state == "pending", WebhookDelivery.next_attempt_at <= clock.now())
-            .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
-            .limit(limit)
-        )
-    )
+    due = list(db.scalars(select(WebhookDelivery).where(WebhookDelivery.state == "pending",
+                                                        WebhookDelivery.next_attempt_at <= clock.now())
+                          .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id).limit(limit)))
     for d in due:
         if not _claim(db, d):
             continue
         sub = db.get(Subscription, d.subscription_id)
         grant = db.get(Grant, sub.grant_id) if sub else None
         if sub is None or not sub.active or grant is None or not is_live(grant):
-            _refuse_now(
-                db, d, "授权已失效或订阅已取消 / the grant is no longer live or the subscription ended"
-            )
+            _refuse_now(db, d, "授权已失效或订阅已取消 / the grant is no longer live or the subscription ended")
             counts["cancelled"] += 1
             continue
         try:  # the allow-list may have changed since the subscription was made
@@ -336,9 +257,7 @@ def run_once(db: Session, *, settings: Settings) -> dict[str, int]:
 
 def next_due_in(db: Session) -> float | None:
     """Seconds until the earliest pending delivery is due (0 if overdue), None when nothing is pending."""
-    at = db.scalar(
-        select(func.min(WebhookDelivery.next_attempt_at)).where(WebhookDelivery.state == "pending")
-    )
+    at = db.scalar(select(func.min(WebhookDelivery.next_attempt_at)).where(WebhookDelivery.state == "pending"))
     if at is None:
         return None
     return max(0.0, (clock.aware(at) - clock.now()).total_seconds())
@@ -346,43 +265,21 @@ def next_due_in(db: Session) -> float | None:
 
 def delivery_dict(d: WebhookDelivery, attempts: list[WebhookAttempt] | None = None) -> dict[str, Any]:
     """A delivery as the API shows it, with its attempts."""
-    out: dict[str, Any] = {
-        "id": d.id,
-        "event": d.event,
-        "payload": d.payload,
-        "state": d.state,
-        "attempts": d.attempts,
-        "next_attempt_at": clock.aware(d.next_attempt_at).isoformat(),
-        "last_status": d.last_status,
-        "last_error": d.last_error,
-        "created_at": clock.aware(d.created_at).isoformat(),
-        "finished_at": clock.aware(d.finished_at).isoformat() if d.finished_at else None,
-    }
+    out: dict[str, Any] = {"id": d.id, "event": d.event, "payload": d.payload, "state": d.state,
+                           "attempts": d.attempts, "next_attempt_at": clock.aware(d.next_attempt_at).isoformat(),
+                           "last_status": d.last_status, "last_error": d.last_error,
+                           "created_at": clock.aware(d.created_at).isoformat(),
+                           "finished_at": clock.aware(d.finished_at).isoformat() if d.finished_at else None}
     if attempts is not None:
-        out["attempt_log"] = [
-            {
-                "number": a.number,
-                "at": clock.aware(a.at).isoformat(),
-                "status": a.status,
-                "error": a.error,
-                "duration_ms": a.duration_ms,
-            }
-            for a in attempts
-        ]
+        out["attempt_log"] = [{"number": a.number, "at": clock.aware(a.at).isoformat(), "status": a.status,
+                               "error": a.error, "duration_ms": a.duration_ms} for a in attempts]
     return out
 
 
 def subscription_dict(sub: Subscription) -> dict[str, Any]:
     """A subscription as the API shows it (never its secret)."""
-    return {
-        "id": sub.id,
-        "grant_id": sub.grant_id,
-        "resource_id": sub.resource_id,
-        "consumer_department_id": sub.consumer_department_id,
-        "target_url": sub.target_url,
-        "active": sub.active,
-        "last_version": sub.last_version,
-        "created_by_name": sub.created_by_name,
-        "created_at": clock.aware(sub.created_at).isoformat(),
-        "cancelled_at": clock.aware(sub.cancelled_at).isoformat() if sub.cancelled_at else None,
-    }
+    return {"id": sub.id, "grant_id": sub.grant_id, "resource_id": sub.resource_id,
+            "consumer_department_id": sub.consumer_department_id, "target_url": sub.target_url,
+            "active": sub.active, "last_version": sub.last_version, "created_by_name": sub.created_by_name,
+            "created_at": clock.aware(sub.created_at).isoformat(),
+            "cancelled_at": clock.aware(sub.cancelled_at).isoformat() if sub.cancelled_at else None}

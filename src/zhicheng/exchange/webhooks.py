@@ -26,9 +26,7 @@ LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
 
 
 def _refuse(zh: str, en: str) -> Invalid:
-    return Invalid(
-        f"回调地址不可用：{zh}", f"webhook target refused: {en}", code="webhook_target", field="target_url"
-    )
+    return Invalid(f"回调地址不可用：{zh}", f"webhook target refused: {en}", code="webhook_target", field="target_url")
 
 
 def _is_loopback_or_any(host: str) -> bool:
@@ -129,13 +127,9 @@ class Outcome:
 def send(url: str, *, secret: str, payload: dict[str, Any], delivery_id: int, event: str) -> Outcome:
     """POST the signed payload once; redirects are not followed (a 3xx is a failure)."""
     body = body_of(payload)
-    headers = {
-        "Content-Type": "application/json; charset=utf-8",
-        SIGNATURE_HEADER: sign(secret, body),
-        "X-Zhicheng-Event": event,
-        "X-Zhicheng-Delivery": str(delivery_id),
-        "User-Agent": "zhicheng-webhook/1",
-    }
+    headers = {"Content-Type": "application/json; charset=utf-8", SIGNATURE_HEADER: sign(secret, body),
+               "X-Zhicheng-Event": event, "X-Zhicheng-Delivery": str(delivery_id),
+               "User-Agent": "zhicheng-webhook/1"}
     started = time.monotonic()
     try:
         with httpx.Client(follow_redirects=False, timeout=TIMEOUT_SECONDS, trust_env=False) as client:

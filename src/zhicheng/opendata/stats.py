@@ -170,84 +170,79 @@ def daily(
 
 def by_resource(db: Session, *, days: int = 30, limit: int = 20) -> list[dict[str, Any]]:
     """The most used resources over the last `days` days (views + downloads + API calls)."""
-    from zhicheng.catalog.models import Resource
+    from zhicheng.catalog import service as catalog
 
     start = _since(days)
     total = func.sum(UsageDaily.views + UsageDaily.downloads + UsageDaily.api_calls)
     q = (
         select(
             UsageDaily.resource_id,
-            Resource.name,
             UsageDaily.department_id,
             func.sum(UsageDaily.views),
             func.sum(UsageDaily.downloads),
             func.sum(UsageDaily.api_calls),
             total.label("total"),
         )
-        .join(Resource, Resource.id == UsageDaily.resource_id)
         .where(UsageDaily.day >= start)
-        .group_by(UsageDaily.resource_id, Resource.name, UsageDaily.department_id)
+        .group_by(UsageDaily.resource_id, UsageDaily.department_id)
         .order_by(total.desc(), UsageDaily.resource_id)
-        .limit(limit)
     )
+    rows = db.execute(q).all()
+    names = catalog.names_of(db, [r[0] for r in rows])
     return [
         {
             "resource_id": rid,
-            "name": name,
+            "name": names[rid],
             "department_id": dept,
             "views": int(v or 0),
             "downloads": int(d or 0),
             "api_calls": int(a or 0),
         }
-        for rid, name, dept, v, d, a, _t in db.execute(q)
-    ]
+        for rid, dept, v, d, a, _t in rows
+        if rid in names
+    ][:limit]
 
 
 def by_department(db: Session, *, days: int = 30) -> list[dict[str, Any]]:
-    from zhicheng.accounts.models import Department
+    from zhicheng.accounts import service as accounts
 
     start = _since(days)
     total = func.sum(UsageDaily.views + UsageDaily.downloads + UsageDaily.api_calls)
     q = (
         select(
             UsageDaily.department_id,
-            Department.name,
             func.sum(UsageDaily.views),
             func.sum(UsageDaily.downloads),
             func.sum(UsageDaily.api_calls),
             total.label("total"),
         )
-        .join(Department, Department.id == UsageDaily.department_id)
         .where(UsageDaily.day >= start)
-        .group_by(UsageDaily.department_id, Department.name)
+        .group_by(UsageDaily.department_id)
         .order_by(total.desc(), UsageDaily.department_id)
     )
+    names = {d.id: d.name for d in accounts.list_departments(db)}
     return [
         {
             "department_id": dept,
-            "name": name,
+            "name": names[dept],
             "views": int(v or 0),
             "downloads": int(d or 0),
             "api_calls": int(a or 0),
         }
-        for dept, name, v, d, a, _t in db.execute(q)
+        for dept, v, d, a, _t in db.execute(q)
+        if dept in names
     ]
 
 
 def kpis(db: Session) -> dict[str, Any]:
     """Open rate (open resources / catalogued) and open-unit coverage (departments with an open resource /
     departments with resources), over live published resources, with their targets."""
-    from zhicheng.catalog.models import Resource, Revision
+    from zhicheng.catalog import service as catalog
 
-    live = (
-        select(Resource.id, Resource.department_id, Revision.snapshot)
-        .join(Revision, (Revision.resource_id == Resource.id) & (Revision.revision == Resource.revision))
-        .where(Resource.revision > 0, Resource.withdrawn_at.is_(None))
-    )
     catalogued = opened = 0
     depts: set[int] = set()
     open_depts: set[int] = set()
-    for _rid, dept, snap in db.execute(live):
+    for _rid, dept, snap in catalog.live_attributes(db):
         catalogued += 1
         depts.add(dept)
         if (snap or {}).get("open_type") in ("unconditional", "conditional"):
