@@ -21,12 +21,9 @@ from __future__ import annotations
 import os
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -36,11 +33,10 @@ from bench_sharing import (  # noqa: E402 - the bench folder is not a package
     ITEMS,
     PAGE,
     datasette_server,
-    free_port,
     interleaved,
+    our_server,
     pages,
     peak_mb,
-    wait_up,
     write_people,
 )
 
@@ -277,42 +273,9 @@ def build_instance(data: Path, air_csv: Path, people_csv: Path, datasets: int) -
     return tables
 
 
-@contextmanager
-def start_server(data: Path) -> Iterator[tuple[str, subprocess.Popen]]:
-    port = free_port()
-    env = {
-        **os.environ,
-        "ZHICHENG_DATA": str(data),
-        "ZHICHENG_LANGUAGE": "zh-CN",
-        "PYTHONPATH": os.pathsep.join(
-            [str(Path(__file__).resolve().parent), os.environ.get("PYTHONPATH", "")]
-        ),
-    }
-    env.pop("ZHICHENG_DATABASE_URL", None)
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--factory",
-            "bench_opendata:bench_app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ],
-        env=env,
-    )
-    try:
-        base = f"http://127.0.0.1:{port}"
-        wait_up(base + "/api/v1/health", proc)
-        yield base, proc
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+def start_server(data: Path):
+    """Our app with the benchmark's settings (bench_app), under uvicorn, as bench_sharing starts it."""
+    return our_server(data, "bench_opendata:bench_app", Path(__file__).resolve().parent)
 
 
 def bench_search(client: httpx.Client, rounds: int) -> list[float]:

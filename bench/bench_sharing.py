@@ -256,9 +256,14 @@ def interleaved(walkers: dict[str, Iterator[int]], chunk: int = CHUNK) -> dict[s
 
 
 @contextmanager
-def our_server(data: Path) -> Iterator[tuple[str, subprocess.Popen]]:
+def our_server(
+    data: Path, factory: str = "zhicheng.web.app:create_app", path: Path | None = None
+) -> Iterator[tuple[str, subprocess.Popen]]:
+    """Our app under uvicorn on a free port (`factory`: module:function, importable from `path` if given)."""
     port = free_port()
     env = {**os.environ, "ZHICHENG_DATA": str(data), "ZHICHENG_LANGUAGE": "zh-CN"}
+    if path is not None:
+        env["PYTHONPATH"] = os.pathsep.join([str(path), os.environ.get("PYTHONPATH", "")])
     env.pop("ZHICHENG_DATABASE_URL", None)
     proc = subprocess.Popen(
         [
@@ -266,7 +271,7 @@ def our_server(data: Path) -> Iterator[tuple[str, subprocess.Popen]]:
             "-m",
             "uvicorn",
             "--factory",
-            "zhicheng.web.app:create_app",
+            factory,
             "--host",
             "127.0.0.1",
             "--port",

@@ -28,3 +28,14 @@ class Actor:
 
 ANONYMOUS = Actor(kind="anonymous")
 SYSTEM = Actor(kind="system", username="system", roles=frozenset({"system"}), via="system")
+
+
+def cli_operator() -> Actor:
+    """The actor of a CLI command: the system, named after the operating-system account that ran it."""
+    import getpass
+
+    try:
+        who = getpass.getuser()
+    except (KeyError, OSError):
+        who = "unknown"
+    return Actor(kind="system", username=f"cli:{who}"[:64], roles=frozenset({"system"}), via="cli")

@@ -2,25 +2,17 @@
 
 from __future__ import annotations
 
-import getpass
-
 import typer
 from rich.console import Console
 
-from zhicheng.core.actor import Actor
+from zhicheng.core.actor import cli_operator
 
 exchange_app = typer.Typer(help="共享交换：督办逾期申请、查看申请 / sharing: escalate overdue requests, list them",
                            no_args_is_help=True)
 console = Console(highlight=False, soft_wrap=True)
 
 
-def _operator() -> Actor:
-    """The actor of a command: the system, named after the operating-system account that ran it."""
-    try:
-        who = getpass.getuser()
-    except (KeyError, OSError):
-        who = "unknown"
-    return Actor(kind="system", username=f"cli:{who}"[:64], roles=frozenset({"system"}), via="cli")
+_operator = cli_operator
 
 
 @exchange_app.command()

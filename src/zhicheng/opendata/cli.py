@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import getpass
-
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from zhicheng.core.actor import Actor
+from zhicheng.core.actor import cli_operator
 
 open_app = typer.Typer(
     help="数据开放平台：统计、API 密钥、访问限额 / open-data portal: statistics, keys, limits",
@@ -19,12 +17,7 @@ open_app.add_typer(keys_app, name="keys")
 console = Console(highlight=False, soft_wrap=True)
 
 
-def _operator() -> Actor:
-    try:
-        who = getpass.getuser()
-    except (KeyError, OSError):
-        who = "unknown"
-    return Actor(kind="system", username=f"cli:{who}"[:64], roles=frozenset({"system"}), via="cli")
+_operator = cli_operator
 
 
 def _session():

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 import os
 import sys
 from datetime import datetime, timedelta
@@ -13,7 +12,7 @@ from rich.console import Console
 from sqlalchemy import func, select
 
 from zhicheng.core import clock
-from zhicheng.core.actor import Actor
+from zhicheng.core.actor import cli_operator
 from zhicheng.core.errors import AppError, Invalid
 from zhicheng.policy import audit
 from zhicheng.policy.audit_query import AuditFilter, export_csv, local_time
@@ -24,13 +23,7 @@ console = Console(highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
-def _operator() -> Actor:
-    """The actor of a command: the system, named after the operating-system account that ran it."""
-    try:
-        who = getpass.getuser()
-    except (KeyError, OSError):
-        who = "unknown"
-    return Actor(kind="system", username=f"cli:{who}"[:64], roles=frozenset({"system"}), via="cli")
+_operator = cli_operator
 
 
 def _open():

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import getpass
 import json
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from zhicheng.core.actor import Actor
+from zhicheng.core.actor import cli_operator
 
 quality_app = typer.Typer(
     help="数据质量：规则、检测、报告 / data quality: rules, runs, reports", no_args_is_help=True
@@ -17,13 +16,7 @@ quality_app = typer.Typer(
 console = Console(highlight=False, soft_wrap=True)
 
 
-def _operator() -> Actor:
-    """The actor of a command: the system, named after the operating-system account that ran it."""
-    try:
-        who = getpass.getuser()
-    except (KeyError, OSError):
-        who = "unknown"
-    return Actor(kind="system", username=f"cli:{who}"[:64], roles=frozenset({"system"}), via="cli")
+_operator = cli_operator
 
 
 def _resource_id(db, ref: str) -> int:
