@@ -32,6 +32,15 @@ class EventBus:
         if handler in handlers:
             handlers.remove(handler)
 
+    def registrations(self) -> set[tuple[str, int]]:
+        """Every (event name, id of handler) registered now: to tell what a start-up added."""
+        return {(name, id(fn)) for name, fns in self._handlers.items() for fn in fns}
+
+    def unsubscribe_added_since(self, before: set[tuple[str, int]]) -> None:
+        """Remove the handlers registered after `before` was taken (an app's, at its shutdown)."""
+        for name, fns in self._handlers.items():
+            fns[:] = [fn for fn in fns if (name, id(fn)) in before]
+
     def publish(self, name: str, payload: dict[str, Any]) -> None:
         """Deliver to every subscriber; a failing subscriber is logged and does not stop the others."""
         for fn in [*self._handlers.get(name, ()), *self._handlers.get("*", ())]:

@@ -98,6 +98,9 @@ def subscribe() -> None:
         bus.subscribe(EVENT, _on_used)
 
 
+subscribe()  # at import, for the process: not an app's start-up handler, so an app's shutdown keeps it
+
+
 def bind(factory) -> None:
     """The sessionmaker events are counted with when no request session is known (the app's, at start-up)."""
     global _latest_factory

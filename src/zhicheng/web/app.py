@@ -68,9 +68,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        from zhicheng.core.events import bus
+
+        before = bus.registrations()
         for hook in startups:
             hook(app)
-        yield
+        try:
+            yield
+        finally:  # this app's bus handlers go with it (a process may run several apps, one after the other)
+            bus.unsubscribe_added_since(before)
 
     app = FastAPI(
         lifespan=lifespan,
