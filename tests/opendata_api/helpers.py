@@ -12,7 +12,7 @@ import pytest
 
 from zhicheng.catalog.datasets import service as datasets
 from zhicheng.core.actor import SYSTEM
-from zhicheng.opendata import ckan
+from zhicheng.opendata import ckan_search
 
 AIR_ITEMS = [
     {"name": "station", "label": "监测站点", "type": "string", "length": 50, "required": True},
@@ -63,7 +63,7 @@ def _import(db, res, path: Path) -> None:
 
 @pytest.fixture
 def open_catalog(db, make_resource, departments, tmp_path) -> OpenCatalog:
-    ckan.clear_cache()
+    ckan_search.clear_cache()
     env = departments["housing"]
     air = make_resource(
         "长沙市空气质量日报",
@@ -130,7 +130,7 @@ def open_catalog(db, make_resource, departments, tmp_path) -> OpenCatalog:
         items=CREDIT_ITEMS,
         summary="草稿。",
     )
-    ckan.clear_cache()
+    ckan_search.clear_cache()
     return OpenCatalog(air=air, credit=credit, people=people, draft=draft, rows=rows)
 
 

@@ -3,12 +3,8 @@ read actions of the open catalog and the DataStore, GET or POST, in CKAN's envel
 
 from __future__ import annotations
 
-import json
 import logging
-from collections.abc import Callable
-from decimal import Decimal
 from typing import Any
-from urllib.parse import urlencode
 
 import orjson
 from fastapi import APIRouter, Request
@@ -18,134 +14,29 @@ from starlette.concurrency import run_in_threadpool
 
 from zhicheng import __version__
 from zhicheng.catalog import codes
-from zhicheng.core.errors import AppError, Forbidden, Invalid, NotFound, TooMany, Unauthorized
-from zhicheng.opendata import ckan, rows
+from zhicheng.core.errors import AppError, Forbidden, NotFound, TooMany, Unauthorized
+from zhicheng.opendata import (
+    ckan,
+    ckan_datastore,  # noqa: F401 - registers datastore_search
+    ckan_search,
+)
+from zhicheng.opendata.ckan_params import (
+    ACTIONS,
+    Action,
+    Raw,
+    _base,
+    _bool,
+    _int,
+    _json_default,
+    _list,
+    _params,
+    _str,
+    action,
+)
 from zhicheng.web.i18n import request_language
 
 log = logging.getLogger("zhicheng")
 router = APIRouter(tags=["CKAN action API 兼容接口"])
-MAX_BODY = 1_000_000
-MAX_LIST = 1000
-Action = Callable[[Session, Request, dict[str, Any]], Any]
-ACTIONS: dict[str, Action] = {}
-
-
-def action(fn: Action) -> Action:
-    ACTIONS[fn.__name__] = fn
-    return fn
-
-
-def _base(request: Request) -> str:
-    return str(request.base_url).rstrip("/")
-
-
-# -- parameters ---------------------------------------------------------------------------------------------
-
-
-async def _params(request: Request) -> dict[str, Any]:
-    """The action's data dict: the JSON (or form) body of a POST, else the query string."""
-    params: dict[str, Any] = {}
-    for key, value in request.query_params.multi_items():
-        if key in params:
-            params[key] = [*params[key], value] if isinstance(params[key], list) else [params[key], value]
-        else:
-            params[key] = value
-    if request.method == "POST":
-        body = await request.body()
-        if len(body) > MAX_BODY:
-            raise Invalid("请求体过大", "the request body is too large", field="body")
-        if body.strip():
-            ctype = request.headers.get("content-type", "")
-            if "form" in ctype:
-                form = await request.form()
-                params.update({k: v for k, v in form.items() if isinstance(v, str)})
-            else:
-                try:
-                    data = json.loads(body)
-                except ValueError:
-                    raise Invalid(
-                        "请求体不是合法的 JSON", "the request body is not valid JSON", field="body"
-                    ) from None
-                if not isinstance(data, dict):
-                    raise Invalid(
-                        "请求体须为 JSON 对象", "the request body must be a JSON object", field="body"
-                    )
-                params.update(data)
-    return params
-
-
-def _int(params: dict[str, Any], name: str, default: int, low: int, high: int) -> int:
-    value = params.get(name)
-    if value is None or value == "":
-        return default
-    if isinstance(value, bool):
-        value = None
-    try:
-        number = int(str(value).strip()) if not isinstance(value, int) else value
-    except ValueError:
-        number = None
-    if number is None or not low <= number <= high:
-        raise Invalid(
-            f"{name} 须为 {low} 至 {high} 的整数",
-            f"{name} must be an integer from {low} to {high}",
-            field=name,
-        )
-    return number
-
-
-def _bool(params: dict[str, Any], name: str, default: bool) -> bool:
-    value = params.get(name)
-    if value is None or value == "":
-        return default
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("true", "1", "yes", "on"):
-        return True
-    if text in ("false", "0", "no", "off"):
-        return False
-    raise Invalid(f"{name} 须为 true 或 false", f"{name} must be true or false", field=name)
-
-
-def _str(params: dict[str, Any], name: str, *, limit: int = 1000) -> str | None:
-    value = params.get(name)
-    if value is None:
-        return None
-    if isinstance(value, list):
-        value = value[0] if len(value) == 1 else None
-    if not isinstance(value, str | int | float) or isinstance(value, bool):
-        raise Invalid(f"{name} 须为字符串", f"{name} must be a string", field=name)
-    text = str(value)
-    if len(text) > limit or "\x00" in text:
-        raise Invalid(
-            f"{name} 过长（上限 {limit} 字符）",
-            f"{name} is too long (at most {limit} characters)",
-            field=name,
-        )
-    return text
-
-
-def _list(params: dict[str, Any], name: str) -> list[str]:
-    """A list parameter: a JSON list, a JSON-encoded list in a string (CKAN's GET form), repeated keys or a
-    comma-separated string."""
-    value = params.get(name)
-    if value is None or value == "":
-        return []
-    if isinstance(value, str):
-        text = value.strip()
-        if text.startswith("["):
-            try:
-                value = json.loads(text)
-            except ValueError:
-                raise Invalid(
-                    f"{name} 不是合法的 JSON 列表", f"{name} is not a valid JSON list", field=name
-                ) from None
-        else:
-            value = [p.strip() for p in text.split(",") if p.strip()]
-    if not isinstance(value, list) or len(value) > MAX_LIST or not all(isinstance(v, str) for v in value):
-        raise Invalid(f"{name} 须为字符串列表", f"{name} must be a list of strings", field=name)
-    return [v[:200] for v in value]
-
 
 # -- catalog actions ----------------------------------------------------------------------------------------
 
@@ -153,7 +44,7 @@ def _list(params: dict[str, Any], name: str) -> list[str]:
 @action
 def package_list(db: Session, request: Request, params: dict[str, Any]) -> list[str]:
     """All open dataset names (resource codes, / as -), sorted; `limit`, `offset`."""
-    names = sorted(ckan.slug(d["code"]) for d in ckan.all_open_documents(db))
+    names = sorted(ckan.slug(d["code"]) for d in ckan_search.all_open_documents(db))
     offset = _int(params, "offset", 0, 0, 10**9)
     limit = _int(params, "limit", len(names), 0, 10**9)
     return names[offset : offset + limit]
@@ -167,7 +58,7 @@ def package_search(db: Session, request: Request, params: dict[str, Any]) -> dic
         if dotted not in params and dotted.replace(".", "_") in params:
             params[dotted] = params[dotted.replace(".", "_")]
     fields = _list(params, "facet.field")
-    out = ckan.search(
+    out = ckan_search.search(
         db,
         q=_str(params, "q"),
         fq=_str(params, "fq"),
@@ -209,7 +100,7 @@ def package_show(db: Session, request: Request, params: dict[str, Any]) -> dict[
 @action
 def organization_list(db: Session, request: Request, params: dict[str, Any]) -> list[Any]:
     """Departments (names, or dicts with `all_fields`), with their open dataset counts."""
-    found = ckan.organizations(db, all_fields=_bool(params, "all_fields", False))
+    found = ckan_search.organizations(db, all_fields=_bool(params, "all_fields", False))
     offset = _int(params, "offset", 0, 0, 10**9)
     limit = _int(params, "limit", 1000, 0, 1000)
     return found[offset : offset + limit]
@@ -218,8 +109,8 @@ def organization_list(db: Session, request: Request, params: dict[str, Any]) -> 
 @action
 def organization_show(db: Session, request: Request, params: dict[str, Any]) -> dict[str, Any]:
     """One department; `include_datasets` adds its open datasets."""
-    dept_id = ckan.find_organization(db, params.get("id"))
-    docs = [d for d in ckan.all_open_documents(db) if d["department"]["id"] == dept_id]
+    dept_id = ckan_search.find_organization(db, params.get("id"))
+    docs = [d for d in ckan_search.all_open_documents(db) if d["department"]["id"] == dept_id]
     org = ckan.organization_dict(db, dept_id, package_count=len(docs))
     if _bool(params, "include_datasets", False):
         base = _base(request)
@@ -231,7 +122,7 @@ def organization_show(db: Session, request: Request, params: dict[str, Any]) -> 
 def group_list(db: Session, request: Request, params: dict[str, Any]) -> list[Any]:
     """Themes (base and theme subclasses) as groups; `all_fields` adds counts."""
     counts: dict[str, int] = {}
-    for doc in ckan.all_open_documents(db):
+    for doc in ckan_search.all_open_documents(db):
         key = ckan.group_key(doc)
         if key:
             counts[key] = counts.get(key, 0) + 1
@@ -247,7 +138,7 @@ def group_show(db: Session, request: Request, params: dict[str, Any]) -> dict[st
     key = _str(params, "id", limit=100) or ""
     if key not in codes.BASE_SUBCLASSES and key not in codes.THEME_SUBJECTS:
         raise ckan.not_found("分组", "group", key)
-    docs = [d for d in ckan.all_open_documents(db) if ckan.group_key(d) == key]
+    docs = [d for d in ckan_search.all_open_documents(db) if ckan.group_key(d) == key]
     return ckan.group_dict(key, package_count=len(docs))
 
 
@@ -255,7 +146,9 @@ def group_show(db: Session, request: Request, params: dict[str, Any]) -> dict[st
 def tag_list(db: Session, request: Request, params: dict[str, Any]) -> list[Any]:
     """Tags of open datasets; `query` filters them, `all_fields` gives dicts."""
     query = (_str(params, "query", limit=100) or "").lower()
-    tags = sorted({t for d in ckan.all_open_documents(db) for t in d.get("tags") or [] if query in t.lower()})
+    tags = sorted(
+        {t for d in ckan_search.all_open_documents(db) for t in d.get("tags") or [] if query in t.lower()}
+    )
     if _bool(params, "all_fields", False):
         return [{"id": t, "name": t, "display_name": t, "vocabulary_id": None} for t in tags]
     return tags
@@ -307,171 +200,6 @@ def help_show(db: Session, request: Request, params: dict[str, Any]) -> str:
 @action
 def site_read(db: Session, request: Request, params: dict[str, Any]) -> bool:
     return True
-
-
-# -- DataStore ----------------------------------------------------------------------------------------------
-
-
-def _filters(t: rows.Target, raw: Any) -> list[tuple[str, str, Any]]:
-    if raw is None or raw == "" or raw == {}:
-        return []
-    if isinstance(raw, str):
-        try:
-            raw = json.loads(raw)
-        except ValueError:
-            raise Invalid(
-                "filters 不是合法的 JSON 对象", "filters is not a valid JSON object", field="filters"
-            ) from None
-    if not isinstance(raw, dict):
-        raise Invalid(
-            "filters 须为 {字段: 值} 对象", "filters must be a {field: value} object", field="filters"
-        )
-    if len(raw) > 50:
-        raise Invalid("filters 条件过多", "too many filters", field="filters")
-    out = []
-    for name, value in raw.items():
-        where = f"filters.{str(name)[:40]}"
-        spec = rows.check_column(t, name, where, usage=("筛选", "filter by"))
-        if isinstance(value, list):
-            out.append((name, "in", rows.filter_value(spec, "in", value, where)))
-        else:
-            out.append((name, "eq", rows.filter_value(spec, "eq", value, where)))
-    return out
-
-
-def _sort(t: rows.Target, raw: Any) -> list[tuple[str, bool]]:
-    if raw is None or raw == "":
-        return []
-    parts = raw if isinstance(raw, list) else str(raw).split(",") if isinstance(raw, str) else None
-    if parts is None or len(parts) > 10:
-        raise Invalid(
-            'sort 须为 "字段 asc|desc" 列表', 'sort must be "field asc|desc", comma-separated', field="sort"
-        )
-    out = []
-    for part in parts:
-        words = str(part).strip().strip('"').split()
-        if not words:
-            continue
-        name = words[0].strip('"')
-        direction = words[1].lower() if len(words) > 1 else "asc"
-        if len(words) > 2 or direction not in ("asc", "desc"):
-            raise Invalid('sort 须为 "字段 asc|desc"', 'sort must be "field asc|desc"', field="sort")
-        if name == "_id":
-            if direction == "asc":
-                continue
-            raise Invalid("_id 只能升序", "_id sorts ascending only", field="sort")
-        rows.check_column(t, name, "sort", usage=("排序", "sort by"))
-        out.append((name, direction == "desc"))
-    return out
-
-
-def _fields(t: rows.Target, raw: Any) -> list[str] | None:
-    names = _list({"fields": raw}, "fields")
-    names = [n for n in names if n != "_id"]
-    for n in names:
-        rows.check_column(t, n, "fields")
-    return names or None
-
-
-@action
-def datastore_search(db: Session, request: Request, params: dict[str, Any]) -> Any:
-    """Rows of an open dataset: resource_id, filters, q, limit (≤ 32000), offset, fields, sort, records_format,
-    include_total."""
-    if params.get("resource_id") is None and params.get("id") is not None:
-        params["resource_id"] = params["id"]
-    if params.get("resource_id") is None:
-        raise Invalid("缺少参数 resource_id", "missing parameter resource_id", field="resource_id")
-    limit = _int(params, "limit", rows.DEFAULT_LIMIT, 0, 10**9)
-    if limit > rows.MAX_LIMIT:
-        raise Invalid(
-            f"limit 超过上限 {rows.MAX_LIMIT}",
-            f"limit is over the maximum of {rows.MAX_LIMIT}",
-            field="limit",
-        )
-    offset = _int(params, "offset", 0, 0, rows.MAX_OFFSET)
-    fmt = _str(params, "records_format", limit=20) or "objects"
-    if fmt not in ("objects", "lists"):
-        raise Invalid(
-            "records_format 须为 objects 或 lists",
-            "records_format must be objects or lists",
-            field="records_format",
-        )
-    raw_q = params.get("q")
-    if isinstance(raw_q, str) and raw_q.strip().startswith("{"):
-        try:
-            raw_q = json.loads(raw_q)
-        except ValueError:
-            raise Invalid("q 不是合法的 JSON 对象", "q is not a valid JSON object", field="q") from None
-    t = rows.open_target(db, _ckan_request(request), resource_id=params.get("resource_id"))
-    page = rows.read_page(
-        db,
-        t,
-        fields=_fields(t, params.get("fields")),
-        filters=_filters(t, params.get("filters")),
-        sort=_sort(t, params.get("sort")),
-        q=raw_q,
-        limit=max(limit, 1),
-        offset=offset,
-        include_total=_bool(params, "include_total", True),
-        via="ckan",
-        ip=request.client.host if request.client else None,
-        json_records=fmt if limit else None,
-    )
-    columns = ["_id", *page.fields]
-    head: dict[str, Any] = {
-        "resource_id": str(params["resource_id"])[:100],
-        "fields": rows.field_meta(t, page.fields),
-        "records_format": fmt,
-        "limit": limit,
-        "offset": offset,
-        "total": page.total,
-        "total_was_estimated": False,
-        "masked": page.masked,
-        "version": t.version.version,
-    }
-    path = request.url.path
-    keep = {k: v for k, v in request.query_params.items() if k != "offset"}
-    head["_links"] = {"start": f"{path}?{urlencode(keep)}" if keep else path}
-    if page.more:
-        head["_links"]["next"] = f"{path}?{urlencode({**keep, 'offset': offset + limit})}"
-    if page.json is not None:  # written by the database
-        body = page.json
-    else:  # serialised once, straight from the row tuples, and spliced into the result
-        records = page.rows[:limit]
-        body = orjson.dumps(
-            [dict(zip(columns, r, strict=True)) for r in records] if fmt == "objects" else records,
-            default=_json_default,
-        )
-    return Raw(orjson.dumps(head, default=_json_default)[:-1] + b',"records":' + body + b"}")
-
-
-class Raw(bytes):
-    """A result already serialised as JSON."""
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return str(value)  # as text: a float would lose digits
-    return str(value)
-
-
-class _ckan_request:  # noqa: N801 - a thin view of the request for opendata.access
-    """The request as `check_open_access` reads it, with CKAN's key headers (X-CKAN-API-Key, a bare
-    Authorization) presented as X-API-Key."""
-
-    def __init__(self, request: Request) -> None:
-        self._request = request
-        self.client = request.client
-        self.app = request.app
-        self.state = request.state
-        headers = {k.lower(): v for k, v in request.headers.items()}
-        key = headers.get("x-api-key") or headers.get("x-ckan-api-key")
-        auth = headers.get("authorization", "")
-        if not key and auth and " " not in auth.strip():
-            key = auth.strip()
-        if key:
-            headers["x-api-key"] = key
-        self.headers = headers
 
 
 # -- the endpoint -------------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from zhicheng.catalog import codes
 from zhicheng.core import clock
-from zhicheng.opendata import ckan
+from zhicheng.opendata import ckan, ckan_search
 
 VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
 HYDRA = Namespace("http://www.w3.org/ns/hydra/core#")
@@ -326,7 +326,9 @@ class Builder:
 
 def catalog_graph(db: Session, *, base: str, settings: Any, page: int = 1) -> Graph:
     """One page (PAGE_SIZE datasets, newest change first) of the open catalog as a DCAT-AP 3 graph."""
-    out = ckan.search(db, q=None, rows=PAGE_SIZE, start=(page - 1) * PAGE_SIZE, sort="metadata_modified desc")
+    out = ckan_search.search(
+        db, q=None, rows=PAGE_SIZE, start=(page - 1) * PAGE_SIZE, sort="metadata_modified desc"
+    )
     b = Builder(db, base, settings)
     b.add_catalog(total=out.count, page=page)
     for doc in out.docs:

@@ -19,7 +19,7 @@ from zhicheng.catalog import codes
 from zhicheng.core import clock
 from zhicheng.core.errors import Invalid
 from zhicheng.exchange.query import OPERATORS
-from zhicheng.opendata import ckan, rows
+from zhicheng.opendata import ckan, ckan_search, rows
 from zhicheng.opendata.rest_schemas import DatasetDetail, DatasetPage, RowsPage
 from zhicheng.web.deps import get_db
 
@@ -106,7 +106,7 @@ def search_datasets(
     for name, values in filters.items():
         if values:
             clean[name] = values if name == "department" else [codes.normalise(name, v) for v in values]
-    out = ckan.search(
+    out = ckan_search.search(
         db, q=q, rows=size, start=(page - 1) * size, facet_fields=FACETS, facet_limit=-1, filters=clean
     )
     return {
