@@ -142,13 +142,25 @@ def copies_in(db):
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(rows=st.lists(row, min_size=1, max_size=25), size=st.integers(1, 9))
-def test_the_copy_serves_byte_identical_pages(shared, db, rows, size):
-    shared["load"](rows)
-    if not db.scalar(sa.select(sa.func.count()).select_from(Grant)):
-        shared["grant"]()
-    normal = walk(shared["read"], size, copies=False)
-    fast = walk(shared["read"], size, copies=True)
+@given(
+    rows=st.lists(row, min_size=1, max_size=25),
+    size=st.integers(1, 9),
+    chunk=st.integers(1, 6),
+    batch=st.integers(1, 13),
+)
+def test_the_copy_serves_byte_identical_pages(shared, db, rows, size, chunk, batch):
+    # small chunks, and build batches that are not a multiple of them (chunks of uneven sizes), so that pages
+    # start and end inside chunks, on their edges and across several of them
+    saved = masked_copy.CHUNK, masked_copy.BATCH
+    masked_copy.CHUNK, masked_copy.BATCH = chunk, batch
+    try:
+        shared["load"](rows)
+        if not db.scalar(sa.select(sa.func.count()).select_from(Grant)):
+            shared["grant"]()
+        normal = walk(shared["read"], size, copies=False)
+        fast = walk(shared["read"], size, copies=True)
+    finally:
+        masked_copy.CHUNK, masked_copy.BATCH = saved
     assert {s for *_, s in normal} == {"table"} and {s for *_, s in fast} == {"copy"}
     assert [p[:3] for p in fast] == [p[:3] for p in normal]
     assert sum(c for _, c, _, _ in fast) == len(rows)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import Depends, Query, Request, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
@@ -36,6 +36,7 @@ from zhicheng.core.actor import Actor
 from zhicheng.core.errors import Invalid
 from zhicheng.core.pagination import Page, PageParams, page_params
 from zhicheng.web.deps import get_db
+from zhicheng.web.routing import APIRouter
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 WRITE = [Depends(csrf_protect)]

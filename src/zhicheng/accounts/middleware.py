@@ -6,8 +6,8 @@ import secrets
 
 from fastapi import FastAPI, Request
 from starlette.concurrency import run_in_threadpool
-from starlette.middleware.base import BaseHTTPMiddleware
-from starlette.types import Receive, Scope, Send
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from zhicheng.accounts import security
 from zhicheng.accounts.tokens import Resolved, resolve_api_key, resolve_token
@@ -31,14 +31,19 @@ def bearer_token(request: Request) -> str | None:
     return value.strip() or None if scheme.lower() == "bearer" else None
 
 
-def _resolve(request: Request, factory) -> tuple[Resolved, bool]:
-    """(what the credential is, whether it was presented explicitly in a header)."""
+def credentials(request: Request) -> tuple[str | None, str | None, str | None]:
+    """The staff credentials a request presents: (API key, bearer token, session cookie), each or None."""
     key = request.headers.get(API_KEY_HEADER)
     bearer = bearer_token(request)
     # open-data portal keys (zco_...) are not staff credentials: zhicheng.opendata.access checks them
     key = None if key and key.strip().startswith(PORTAL_KEY_MARK) else key
     bearer = None if bearer and bearer.startswith(PORTAL_KEY_MARK) else bearer
-    cookie = request.cookies.get(SESSION_COOKIE)
+    return key, bearer, request.cookies.get(SESSION_COOKIE)
+
+
+def _resolve(request: Request, factory) -> tuple[Resolved, bool]:
+    """(what the credential is, whether it was presented explicitly in a header)."""
+    key, bearer, cookie = credentials(request)
     if not (key or bearer or cookie):
         return Resolved(ANONYMOUS), False
     with factory() as db:
@@ -56,26 +61,7 @@ def _secret(app: FastAPI) -> str:
     return secret
 
 
-class ActorMiddleware(BaseHTTPMiddleware):
-    """The actor middleware; an API call carrying a bearer token or an API key takes a lean path: it has no
-    cookie to set or forget, so its response is passed through untouched instead of being re-streamed."""
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"].startswith("/api/"):
-            request = Request(scope, receive)
-            if request.headers.get(API_KEY_HEADER) or bearer_token(request):
-                resolved, _ = await run_in_threadpool(_resolve, request, request.app.state.sessionmaker)
-                if resolved.error:
-                    await _refusal(request, resolved.error)(scope, receive, send)
-                    return
-                request.state.actor = resolved.actor
-                request.state.csrf_token = resolved.csrf_token or ""
-                await self.app(scope, receive, send)
-                return
-        await super().__call__(scope, receive, send)
-
-
-def _refusal(request: Request, error: str):
+def refusal(request: Request, error: str):
     from zhicheng.web.errors import respond
 
     zh, en = _ERRORS[error]
@@ -83,35 +69,74 @@ def _refusal(request: Request, error: str):
         "WWW-Authenticate": f'Bearer error="invalid_token", error_description="{en}"'}))
 
 
-def install(app: FastAPI) -> None:
-    """Attach the middleware that sets `request.state.actor` and `request.state.csrf_token`."""
+def _cookie_header(name: str, value: str = "", *, forget: bool = False, secure: bool = False) -> tuple[bytes, bytes]:
+    """One Set-Cookie header, as Starlette's Response writes it."""
+    r = Response()
+    if forget:
+        r.delete_cookie(name, path="/")
+    else:
+        r.set_cookie(name, value, httponly=True, samesite="lax", secure=secure, path="/")
+    return next((k, v) for k, v in r.raw_headers if k == b"set-cookie")
 
-    async def resolve_actor(request: Request, call_next):
-        path = request.url.path
+
+class ActorMiddleware:
+    """Sets `request.state.actor` and `request.state.csrf_token` on every request, as plain ASGI: the response
+    passes through untouched except for the CSRF cookie of a new visitor's page and the removal of a dead session
+    cookie, added to its headers. A request without any credential costs no database read and no worker thread."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        state = scope.setdefault("state", {})
+        path = scope["path"]
         if path.startswith("/static/"):
-            request.state.actor, request.state.csrf_token = ANONYMOUS, ""
-            return await call_next(request)
-        resolved, explicit = await run_in_threadpool(_resolve, request, request.app.state.sessionmaker)
+            state["actor"], state["csrf_token"] = ANONYMOUS, ""
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        if any(credentials(request)):
+            resolved, explicit = await run_in_threadpool(_resolve, request, request.app.state.sessionmaker)
+        else:
+            resolved, explicit = Resolved(ANONYMOUS), False
         if resolved.error and explicit:
-            return _refusal(request, resolved.error)
+            await refusal(request, resolved.error)(scope, receive, send)
+            return
         actor = resolved.actor or ANONYMOUS
-        request.state.actor = actor
+        state["actor"] = actor
         new_nonce = None
         if actor.is_authenticated:
-            request.state.csrf_token = resolved.csrf_token or ""
+            state["csrf_token"] = resolved.csrf_token or ""
         else:
             nonce = request.cookies.get(CSRF_COOKIE)
             if not nonce or len(nonce) > 64:
                 nonce = new_nonce = secrets.token_urlsafe(24)
-            request.state.csrf_token = security.anonymous_csrf(_secret(request.app), nonce)
-            request.state.csrf_nonce = nonce
-        response = await call_next(request)
+            state["csrf_token"] = security.anonymous_csrf(_secret(request.app), nonce)
+            state["csrf_nonce"] = nonce
+        give_nonce = bool(new_nonce) and not path.startswith("/api/")
+        forget_session = bool(resolved.error) and not explicit
+        if not (give_nonce or forget_session):
+            await self.app(scope, receive, send)
+            return
         secure = request.app.state.settings.secure_cookies
-        if new_nonce and not path.startswith("/api/"):
-            response.set_cookie(CSRF_COOKIE, new_nonce, httponly=True, samesite="lax", secure=secure, path="/")
-        if resolved.error and not explicit and not any(  # a dead session cookie, not replaced: forget it
-                c.startswith(SESSION_COOKIE + "=") for c in response.headers.getlist("set-cookie")):
-            response.delete_cookie(SESSION_COOKIE, path="/")
-        return response
 
-    app.add_middleware(ActorMiddleware, dispatch=resolve_actor)
+        async def send_with_cookies(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                raw = list(message.get("headers", []))
+                if give_nonce:
+                    raw.append(_cookie_header(CSRF_COOKIE, new_nonce, secure=secure))
+                if forget_session and not any(  # a dead session cookie, not replaced: forget it
+                        k.lower() == b"set-cookie" and v.startswith(SESSION_COOKIE.encode() + b"=") for k, v in raw):
+                    raw.append(_cookie_header(SESSION_COOKIE, forget=True))
+                message = {**message, "headers": raw}
+            await send(message)
+
+        await self.app(scope, receive, send_with_cookies)
+
+
+def install(app: FastAPI) -> None:
+    """Attach the middleware that sets `request.state.actor` and `request.state.csrf_token`."""
+    app.add_middleware(ActorMiddleware)

@@ -100,7 +100,8 @@ def _token_query():
 
 def resolve_token(db: Session, *, token: str, kind: str) -> Resolved:
     """The actor behind a session cookie or bearer token (one indexed lookup), or why not."""
-    row = db.execute(_token_query(), {"token_hash": security.token_digest(token), "kind": kind}).first()
+    # on the session's connection (Core, not the ORM: no entities to load; this runs on every request)
+    row = db.connection().execute(_token_query(), {"token_hash": security.token_digest(token), "kind": kind}).first()
     if row is None or row.revoked_at is not None or not row.user_active:
         return Resolved(None, error="invalid_token")
     if clock.aware(row.expires_at) <= clock.now():
@@ -120,7 +121,7 @@ def resolve_api_key(db: Session, *, key: str) -> Resolved:
     prefix = security.api_key_prefix(key)
     if prefix is None:
         return Resolved(None, error="invalid_token")
-    row = db.execute(_api_key_query(), {"prefix": prefix}).first()
+    row = db.connection().execute(_api_key_query(), {"prefix": prefix}).first()
     if row is None or not security.same_digest(row.key_hash, security.token_digest(key)) \
             or row.revoked_at is not None or not row.user_active:
         return Resolved(None, error="invalid_token")

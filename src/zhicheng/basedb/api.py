@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 from sqlalchemy.orm import Session
 
 from zhicheng.accounts.deps import csrf_protect, require_user
@@ -12,6 +12,7 @@ from zhicheng.basedb import service
 from zhicheng.basedb.schemas import AssemblyIn, AssemblyUpdate, RecordsOut, ResolveIn
 from zhicheng.core.actor import Actor
 from zhicheng.web.deps import get_db
+from zhicheng.web.routing import APIRouter
 
 router = APIRouter(prefix="/api/v1/basedb", tags=["base databases 基础库"])
 

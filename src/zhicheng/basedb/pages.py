@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import Depends, Form, Request
 from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 
@@ -19,6 +19,7 @@ from zhicheng.policy.service import decide
 from zhicheng.web.deps import get_db
 from zhicheng.web.flash import flash
 from zhicheng.web.i18n import request_language
+from zhicheng.web.routing import APIRouter
 from zhicheng.web.templating import render
 
 router = APIRouter(include_in_schema=False)

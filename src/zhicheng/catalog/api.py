@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 from sqlalchemy.orm import Session
 
 from zhicheng.accounts.deps import csrf_protect, require_user
@@ -24,6 +24,7 @@ from zhicheng.core import clock
 from zhicheng.core.actor import Actor
 from zhicheng.core.pagination import MAX_PAGE_SIZE
 from zhicheng.web.deps import get_db
+from zhicheng.web.routing import APIRouter
 
 router = APIRouter(prefix="/api/v1/catalog", tags=["catalog 数据目录"])
 WRITE = [Depends(csrf_protect)]

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from zhicheng.catalog import codes, search
 from zhicheng.catalog.items import ItemCheck, ItemSpec, ItemType, Sensitivity
@@ -36,9 +36,11 @@ SCALAR_FIELDS = ("name", "catalog_class", "subclass", "detail_code", "summary", 
 
 # ---------------------------------------------------------------- reading
 
-def get_resource(db: Session, resource_id: int) -> Resource:
-    """The resource `resource_id` (working copy, no policy check), or NotFound."""
-    return get_or_404(db, Resource, resource_id, "数据资源", "data resource")
+def get_resource(db: Session, resource_id: int, *, items: bool = True) -> Resource:
+    """The resource `resource_id` (working copy, no policy check), or NotFound. `items=False`: its data items
+    are loaded only if read (a caller that needs only the resource's own fields saves a query)."""
+    options = () if items else (lazyload(Resource.items),)
+    return get_or_404(db, Resource, resource_id, "数据资源", "data resource", options=options)
 
 
 def get_by_code(db: Session, code: str) -> Resource:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import Depends
 from sqlalchemy.orm import Session
 
 from zhicheng.accounts.deps import csrf_protect, require_user
@@ -12,6 +12,7 @@ from zhicheng.core.actor import Actor
 from zhicheng.exchange import service
 from zhicheng.exchange.schemas import ApproveIn, GrantOut, ReasonIn, RequestIn, RequestOut
 from zhicheng.web.deps import get_db
+from zhicheng.web.routing import APIRouter
 
 router = APIRouter(prefix="/api/v1/exchange", tags=["exchange requests 共享申请"])
 

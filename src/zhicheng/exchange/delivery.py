@@ -203,7 +203,7 @@ def query_rows(
             body, count, next_key = masked_copy.read_page(
                 db.connection(), copy, q.after[-1] if q.after else None, q.size
             )
-        except sa.exc.DBAPIError:  # dropped meanwhile by another process: read the table instead
+        except masked_copy.CopyGone:  # dropped meanwhile by another process: read the table instead
             db.rollback()
             masked_copy.forget(db.get_bind(), copy)
             return query_rows(db, actor=actor, resource_id=resource_id, params=params, ip=ip, copies=False)

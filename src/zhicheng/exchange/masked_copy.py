@@ -1,8 +1,11 @@
 """Materialised masked copies (物化脱敏副本): a dataset version is immutable, so the JSON object of each of its
 rows with every personal or graded item masked can be written once and served page after page.
 
-A copy is the table `ds_<resource>_v<version>_m<sig>` with `_row` (the version table's key) and `j` (the row's
-JSON object, byte for byte what `fastread.page_bytes` writes for it). `<sig>` is a short hash of the version
+A copy is the table `ds_<resource>_v<version>_m<sig>` of chunks of CHUNK consecutive rows: `last_row` (the version
+table's key `_row` of the chunk's last row), `row_keys` (every row's `_row`, packed), `row_ends` (where each
+row's JSON ends in `j`, packed) and `j` (the rows' JSON objects joined by commas, each byte for byte what
+`fastread.page_bytes` writes for it). A page of 1,000 rows is then a dozen chunks sliced and joined, about a tenth
+of the cost of reading 1,000 rows one by one. `<sig>` is a short hash of the version
 (id, table, import time), its columns, the masked items with their kinds and every masking rule in force: when
 an admin edits a rule, the signature of the next call differs, that call takes the normal path (no stale mask
 can leave) and the copy is built again. Only the all-items, all-masked variant is kept (a grant of every item,
@@ -22,6 +25,8 @@ import logging
 import re
 import threading
 import time
+from array import array
+from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from itertools import repeat
@@ -29,16 +34,16 @@ from typing import Any
 
 import orjson
 import sqlalchemy as sa
-from sqlalchemy.dialects import sqlite
-from sqlalchemy.dialects.postgresql import psycopg
 from sqlalchemy.engine import Connection, Engine
 
 from zhicheng.catalog.datasets import fastread
 from zhicheng.exchange import masking_rules
 
 log = logging.getLogger(__name__)
-NAME = re.compile(r"^ds_[0-9]{1,12}_v[0-9]{1,9}_m[0-9a-f]{12}$")
-BATCH = 2000
+NAME = re.compile(r"^ds_[0-9]{1,12}_v[0-9]{1,9}_[mo][0-9a-f]{12}$")
+BATCH = 2000  # rows read from the version table at a time while building (a multiple of CHUNK)
+CHUNK = 100  # rows a chunk holds
+LAYOUT = "chunks-1"  # part of every copy's signature: a copy of another layout is never read, only replaced
 SYNC_ROWS = 5000  # a version this small is copied in the calling thread, larger ones in the background
 _ready: set[tuple[str, str]] = set()  # (database, copy) this process has seen complete
 _building: set[str] = set()
@@ -47,9 +52,13 @@ RETRY_AFTER = 600.0
 _lock = threading.Lock()
 
 
-def signature(version: fastread.VersionInfo, masked: Mapping[str, str], rules: Mapping[str, Any]) -> str:
+def signature(
+    version: fastread.VersionInfo, masked: Mapping[str, str], rules: Mapping[str, Any], *, with_id: bool = False
+) -> str:
     """The short hash naming a copy: the version, its columns, the masked items and the rules in force."""
     key = [
+        LAYOUT,
+        with_id,
         version.id,
         version.table_name,
         str(version.imported_at),
@@ -60,8 +69,12 @@ def signature(version: fastread.VersionInfo, masked: Mapping[str, str], rules: M
     return hashlib.sha256(orjson.dumps(key, default=str)).hexdigest()[:12]
 
 
-def copy_name(version: fastread.VersionInfo, masked: Mapping[str, str], rules: Mapping[str, Any]) -> str:
-    name = f"{version.table_name}_m{signature(version, masked, rules)}"
+def copy_name(
+    version: fastread.VersionInfo, masked: Mapping[str, str], rules: Mapping[str, Any], *, with_id: bool = False
+) -> str:
+    """The copy's table: `<version table>_m<sig>` for the shared-data pages, `_o<sig>` for open-data records
+    (each object led by its `_id`, as CKAN's DataStore writes them)."""
+    name = f"{version.table_name}_{'o' if with_id else 'm'}{signature(version, masked, rules, with_id=with_id)}"
     if not NAME.match(name):
         raise ValueError(f"bad masked copy name {name!r}")
     return name
@@ -102,68 +115,119 @@ def copy_table(name: str) -> sa.Table:
     return sa.Table(
         name,
         sa.MetaData(),
-        sa.Column("_row", sa.Integer, nullable=False, autoincrement=False),
-        sa.Column("j", sa.Text, nullable=False),
-        sa.PrimaryKeyConstraint("_row", name=f"{base}_pk"),
+        # INTEGER PRIMARY KEY on SQLite: the key is the rowid itself, no second index
+        sa.Column(
+            "last_row",
+            sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+            nullable=False,
+            autoincrement=False,
+        ),
+        sa.Column("row_keys", sa.LargeBinary, nullable=False),
+        sa.Column("row_ends", sa.LargeBinary, nullable=False),
+        sa.Column("j", sa.LargeBinary, nullable=False),
+        sa.PrimaryKeyConstraint("last_row", name=f"{base}_pk"),
     )
 
 
 @lru_cache(maxsize=256)
-def _page_sql(name: str, dialect: str, first: bool) -> tuple[str, tuple[str, ...] | None, dict[str, Any]]:
-    """The page query of a copy as the driver's SQL, and the order of its parameters when they are positional
-    (compiled once: it runs on every page)."""
-    t = copy_table(name)
-    # SQLite hands the text over as bytes with no decoding (half the cost of a page); psycopg decodes it
-    j = sa.cast(t.c.j, sa.LargeBinary) if dialect == "sqlite" else t.c.j
-    stmt = sa.select(t.c._row, j).order_by(t.c._row).limit(sa.bindparam("limit"))
-    if not first:
-        stmt = stmt.where(t.c._row > sa.bindparam("after"))
-    compiled = stmt.compile(dialect=_DIALECTS[dialect]())
-    order = tuple(compiled.positiontup) if compiled.positional else None
-    return str(compiled), order, {k: v for k, v in compiled.params.items() if k not in ("limit", "after")}
+def _sql(name: str, dialect: str) -> tuple[str, str]:
+    """(the chunks after a key, whether a chunk follows a key) as the driver's SQL for a copy: compiled once, they
+    run on every page."""
+    if not NAME.match(name):  # a name of our own making, checked: the values are bound
+        raise ValueError(f"bad masked copy name {name!r}")
+    mark = "?" if dialect == "sqlite" else "%s"
+    return (
+        f"SELECT row_keys, row_ends, j FROM {name} WHERE last_row > {mark} ORDER BY last_row LIMIT {mark}",  # noqa: S608
+        f"SELECT 1 FROM {name} WHERE last_row > {mark} LIMIT 1",  # noqa: S608
+    )
 
 
-_DIALECTS = {"sqlite": sqlite.dialect, "postgresql": psycopg.dialect}
+class CopyGone(Exception):
+    """The copy could not be read (dropped meanwhile by another process): read the version table instead."""
+
+
+def _cursor(conn: Connection):
+    return conn.connection.driver_connection.cursor()
 
 
 def read_page(conn: Connection, name: str, after: int | None, limit: int) -> tuple[bytes, int, list | None]:
-    """(a JSON array of the rows after `_row` `after`, how many, the next key or None): one indexed query."""
-    sql, order, fixed = _page_sql(name, conn.dialect.name, after is None)
-    args: Any = {**fixed, "limit": limit + 1}
-    if after is not None:
-        args["after"] = after
-    if order is not None:
-        args = tuple(args[k] for k in order)
-    result = conn.exec_driver_sql(sql, args)
-    rows = result.cursor.fetchall()
-    result.close()
-    next_key = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_key = [rows[-1][0]]
-    if rows and rows[0][1].__class__ is str:
-        body = ("[" + ",".join([r[1] for r in rows]) + "]").encode()
-    else:
-        body = b"[" + b",".join([r[1] for r in rows]) + b"]"
-    return body, len(rows), next_key
+    """(a JSON array of the `limit` rows after `_row` `after`, how many, the next key or None): the chunks that
+    hold them, in one indexed query (another when the page ends exactly where the chunks read end)."""
+    chunks_sql, more_sql = _sql(name, conn.dialect.name)
+    after = -1 if after is None else int(after)
+    parts: list[bytes] = []
+    count, from_key = 0, after
+    cursor = _cursor(conn)
+    try:
+        while True:
+            wanted = -(-(limit - count) // CHUNK) + 1
+            try:
+                cursor.execute(chunks_sql, (from_key, wanted))
+            except conn.dialect.loaded_dbapi.Error as exc:
+                raise CopyGone(name) from exc
+            chunks = cursor.fetchall()
+            for n, (packed_keys, packed_ends, body) in enumerate(chunks):
+                keys, ends = array("q"), array("I")
+                keys.frombytes(bytes(packed_keys))
+                ends.frombytes(bytes(packed_ends))
+                start = bisect_right(keys, after)
+                stop = min(len(keys), start + limit - count)
+                if stop > start:
+                    parts.append(bytes(body)[ends[start - 1] + 1 if start else 0 : ends[stop - 1]])
+                    count += stop - start
+                if count == limit:
+                    last_key = keys[stop - 1]
+                    if stop < len(keys) or n + 1 < len(chunks):
+                        return _array(parts), count, [last_key]
+                    cursor.execute(more_sql, (last_key,))
+                    return _array(parts), count, [last_key] if cursor.fetchone() is not None else None
+            if len(chunks) < wanted:  # the copy ends here
+                return _array(parts), count, None
+            from_key = array("q", bytes(chunks[-1][0]))[-1]
+    finally:
+        cursor.close()
+
+
+def _array(parts: list[bytes]) -> bytes:
+    return b"[" + b",".join(parts) + b"]"
 
 
 # -- building ----------------------------------------------------------------------------------------------------
 
 
-def _rows_json(rows: list[tuple], columns: Sequence[str], masks: Mapping[str, Any]) -> list[tuple[int, str]]:
+def _chunks(
+    rows: list[tuple], columns: Sequence[str], masks: Mapping[str, Any], *, with_id: bool = False
+) -> list[tuple]:
+    """The rows (version-table tuples, `_row` last) as copy chunks: (last_row, row_keys, row_ends, j)."""
     values = fastread.mask_columns(rows, columns, masks)
     names = list(columns)
+    if with_id:  # CKAN's records: `_id` (the row number) first
+        names = ["_id", *names]
+        values = [(r[-1], *v) for r, v in zip(rows, values, strict=True)]
     dumps, default = orjson.dumps, fastread.json_default
-    objects = map(dict, map(zip, repeat(names), values))
-    return [(r[-1], dumps(o, default=default).decode()) for r, o in zip(rows, objects, strict=True)]
+    objects = [dumps(o, default=default) for o in map(dict, map(zip, repeat(names), values))]
+    out = []
+    for first in range(0, len(rows), CHUNK):
+        part = objects[first : first + CHUNK]
+        keys = array("q", [r[-1] for r in rows[first : first + CHUNK]])
+        ends, end = array("I"), -1
+        for o in part:
+            end += 1 + len(o)
+            ends.append(end)
+        out.append((keys[-1], keys.tobytes(), ends.tobytes(), b",".join(part)))
+    return out
 
 
 def build(
-    engine: Engine, version: fastread.VersionInfo, masked: Mapping[str, str], rules: Mapping[str, Any]
+    engine: Engine,
+    version: fastread.VersionInfo,
+    masked: Mapping[str, str],
+    rules: Mapping[str, Any],
+    *,
+    with_id: bool = False,
 ) -> str:
     """Write the copy of `version` under `rules` (nothing when it exists); returns its name."""
-    name = copy_name(version, masked, rules)
+    name = copy_name(version, masked, rules, with_id=with_id)
     columns = [s.name for s in version.specs]
     masks = masking_rules.column_maskers(dict(rules), dict(masked))
     staging = f"{name}_b"
@@ -174,12 +238,14 @@ def build(
         table = copy_table(staging)
         table.drop(conn, checkfirst=True)  # a build that died half way
         table.create(conn)
+        if conn.dialect.name == "postgresql":  # stored as is: no decompression on every page
+            conn.exec_driver_sql(f"ALTER TABLE {staging} ALTER COLUMN j SET STORAGE EXTERNAL")
         conn.commit()
         after = None
         while True:
             rows, after = fastread.fetch_page(conn, version.table, columns, after=after, limit=BATCH)
             if rows:
-                _write(conn, table, _rows_json(rows, columns, masks))
+                _write(conn, table, _chunks(rows, columns, masks, with_id=with_id))
                 conn.commit()  # one batch at a time: SQLite's other writers (audit entries) are not held up
             if after is None:
                 break
@@ -190,12 +256,14 @@ def build(
     return name
 
 
-def _write(conn: Connection, table: sa.Table, rows: list[tuple[int, str]]) -> None:
+def _write(conn: Connection, table: sa.Table, rows: list[tuple]) -> None:
     """Append rows to a copy being built: COPY on PostgreSQL, the driver's executemany on SQLite."""
     if conn.dialect.name == "postgresql":
         from psycopg import sql
 
-        statement = sql.SQL("COPY {} (_row, j) FROM STDIN").format(sql.Identifier(table.name))
+        statement = sql.SQL("COPY {} (last_row, row_keys, row_ends, j) FROM STDIN").format(
+            sql.Identifier(table.name)
+        )
         with conn.connection.driver_connection.cursor() as cursor, cursor.copy(statement) as copy:
             for row in rows:
                 copy.write_row(row)
@@ -217,13 +285,20 @@ def _copies_of(conn: Connection, resource_id: int) -> list[str]:
     return [n for n in names if NAME.match(n) and n.startswith(prefix)]
 
 
+def _version_kind(name: str) -> tuple[int, str]:
+    """(version number, kind letter m|o) of a copy's name."""
+    version, sig = name.split("_v", 1)[1].split("_", 1)
+    return int(version), sig[0]
+
+
 def drop_stale(conn: Connection, resource_id: int, *, keep: str) -> list[str]:
-    """Drop the resource's copies of older versions, and of this version under other rules; the dropped names."""
-    version = int(keep.split("_v", 1)[1].split("_m", 1)[0])
+    """Drop the resource's copies of the same kind as `keep` (shared-data pages or open records) of older
+    versions, and of this version under other rules; the dropped names."""
+    version, kind = _version_kind(keep)
     dropped = []
     for other in _copies_of(conn, resource_id):
-        other_version = int(other.split("_v", 1)[1].split("_m", 1)[0])
-        if other != keep and other_version <= version:
+        other_version, other_kind = _version_kind(other)
+        if other != keep and other_kind == kind and other_version <= version:
             conn.exec_driver_sql(f"DROP TABLE IF EXISTS {other}")
             conn.commit()
             forget(conn, other)
@@ -238,27 +313,30 @@ def ensure(
     rules: Mapping[str, Any],
     *,
     background: bool | None = None,
+    with_id: bool = False,
 ) -> bool:
     """Have the copy built: now (a small version, or `background=False`) or in a thread of its own; True when
     it was built here and now. One build of a copy at a time in this process; a failure is logged, not raised
     (the normal path keeps serving)."""
-    name = copy_name(version, masked, rules)
+    name = copy_name(version, masked, rules, with_id=with_id)
     with _lock:
         if name in _building or time.monotonic() - _failed.get(name, -RETRY_AFTER) < RETRY_AFTER:
             return False
         _building.add(name)
     if background is None:
         background = version.row_count > SYNC_ROWS
-    args = (engine, version, dict(masked), {k: dict(v) for k, v in rules.items()}, name)
+    args = (engine, version, dict(masked), {k: dict(v) for k, v in rules.items()}, name, with_id)
     if background:
         threading.Thread(target=_build_logged, args=args, name=f"zhicheng-{name}", daemon=True).start()
         return False
     return _build_logged(*args)
 
 
-def _build_logged(engine: Engine, version: Any, masked: dict, rules: dict, name: str) -> bool:
+def _build_logged(
+    engine: Engine, version: Any, masked: dict, rules: dict, name: str, with_id: bool = False
+) -> bool:
     try:
-        build(engine, version, masked, rules)
+        build(engine, version, masked, rules, with_id=with_id)
         return True
     except Exception:  # noqa: BLE001 - a failed copy only means the normal path keeps serving
         log.exception("building the masked copy %s failed", name)

@@ -7,7 +7,7 @@ import threading
 import weakref
 
 import typer
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import Depends, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
@@ -17,6 +17,7 @@ from zhicheng.core.events import bus
 from zhicheng.core.settings import Settings
 from zhicheng.exchange import kpis, subscriptions
 from zhicheng.web.deps import get_db, get_settings
+from zhicheng.web.routing import APIRouter
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1/exchange", tags=["exchange"])

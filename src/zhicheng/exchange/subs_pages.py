@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 
@@ -16,6 +16,7 @@ from zhicheng.exchange import kpis, subscriptions
 from zhicheng.web.deps import get_db, get_settings
 from zhicheng.web.flash import flash
 from zhicheng.web.i18n import request_language
+from zhicheng.web.routing import APIRouter
 from zhicheng.web.templating import render
 
 router = APIRouter(include_in_schema=False)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 from sqlalchemy.orm import Session
 
 from zhicheng.accounts.deps import require_user
 from zhicheng.core.actor import Actor
 from zhicheng.lineage import service
 from zhicheng.web.deps import get_db
+from zhicheng.web.routing import APIRouter
 
 router = APIRouter(prefix="/api/v1/lineage", tags=["lineage 数据血缘"])
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Depends, Query, Request
 from sqlalchemy.orm import Session
 
 from zhicheng.accounts.deps import require_user
 from zhicheng.core.actor import Actor
 from zhicheng.lineage import service
 from zhicheng.web.deps import get_db
+from zhicheng.web.routing import APIRouter
 from zhicheng.web.templating import render
 
 router = APIRouter(include_in_schema=False)

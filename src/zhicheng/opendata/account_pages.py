@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Path, Request
+from fastapi import Depends, Form, Path, Request
 from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 
@@ -18,6 +18,7 @@ from zhicheng.web.deps import get_db
 from zhicheng.web.flash import flash
 from zhicheng.web.i18n import request_language
 from zhicheng.web.pages import safe_next
+from zhicheng.web.routing import APIRouter
 
 router = APIRouter(include_in_schema=False)
 ResourceId = Annotated[int, Path(ge=1, le=2_147_483_647)]

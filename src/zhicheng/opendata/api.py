@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import Depends, Path, Query, Request, Response
 from sqlalchemy.orm import Session
 
 from zhicheng.accounts.deps import csrf_protect, require_user
 from zhicheng.core.actor import Actor
 from zhicheng.core.errors import Forbidden
-from zhicheng.opendata import access, accounts, interaction, service, stats
+from zhicheng.opendata import access, accounts, interaction, open_copy, service, stats
 from zhicheng.opendata.deps import portal_csrf, portal_session, portal_session_user, portal_user
 from zhicheng.opendata.models import PortalUser
 from zhicheng.opendata.schemas import (
@@ -31,6 +31,7 @@ from zhicheng.opendata.schemas import (
 )
 from zhicheng.web.deps import get_db
 from zhicheng.web.i18n import request_language
+from zhicheng.web.routing import APIRouter
 
 router = APIRouter(prefix="/api/v1/open", tags=["open data portal / 数据开放平台"])
 Id = Annotated[int, Path(ge=1, le=2_147_483_647)]
@@ -38,6 +39,7 @@ Id = Annotated[int, Path(ge=1, le=2_147_483_647)]
 
 def on_startup(app) -> None:
     stats.bind(app.state.sessionmaker)
+    open_copy.subscribe(app)
 
 
 def set_session_cookie(request: Request, response: Response, token: str) -> None:

@@ -152,7 +152,7 @@ def _lookup(db: Session, ident: Any, field_name: str) -> tuple[Resource | None, 
         if code is not None:
             res = catalog.get_by_code(db, code)
         elif rid is not None and 0 < rid <= MAX_KEY:
-            res = catalog.get_resource(db, rid)
+            res = catalog.get_resource(db, rid, items=False)
     except NotFound:
         res = None
     return res, text

@@ -7,7 +7,7 @@ import logging
 from typing import Any
 
 import orjson
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -34,6 +34,7 @@ from zhicheng.opendata.ckan_params import (
     action,
 )
 from zhicheng.web.i18n import request_language
+from zhicheng.web.routing import APIRouter
 
 log = logging.getLogger("zhicheng")
 router = APIRouter(tags=["CKAN action API 兼容接口"])

@@ -4,13 +4,14 @@ catalog page, so the catalog is only served with its extension)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import Depends, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from zhicheng.core.errors import AppError, not_found
 from zhicheng.opendata import dcat
 from zhicheng.web.deps import get_db
+from zhicheng.web.routing import APIRouter
 
 router = APIRouter(tags=["DCAT-AP 目录导出"])
 FORMAT = Path(..., pattern="^(jsonld|ttl|rdf|xml)$", description="jsonld | ttl | rdf")

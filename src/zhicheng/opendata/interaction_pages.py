@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 
@@ -13,6 +13,7 @@ from zhicheng.opendata.models import PortalUser
 from zhicheng.web.deps import get_db
 from zhicheng.web.flash import flash
 from zhicheng.web.i18n import request_language
+from zhicheng.web.routing import APIRouter
 
 router = APIRouter(include_in_schema=False)
 

@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 import orjson
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import Depends, Path, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
@@ -22,6 +22,7 @@ from zhicheng.exchange.query import OPERATORS
 from zhicheng.opendata import ckan, ckan_search, rows
 from zhicheng.opendata.rest_schemas import DatasetDetail, DatasetPage, RowsPage
 from zhicheng.web.deps import get_db
+from zhicheng.web.routing import APIRouter
 
 router = APIRouter(prefix="/api/v1/open", tags=["open data 开放数据"])
 ROW_PARAMS = {"fields", "sort", "size", "after", "offset", "format", "version", "total", "q", "lang"}

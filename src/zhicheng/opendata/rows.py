@@ -21,11 +21,11 @@ from sqlalchemy.orm import Session
 from zhicheng.catalog.datasets import rowstore
 from zhicheng.catalog.datasets import service as datasets
 from zhicheng.catalog.items import ItemSpec, ItemType
-from zhicheng.core.actor import ANONYMOUS
 from zhicheng.core.errors import Forbidden, Invalid, NotFound
 from zhicheng.core.events import bus
+from zhicheng.exchange import masked_copy
 from zhicheng.exchange.query import RowQuery, build_select, condition, convert
-from zhicheng.opendata import ckan
+from zhicheng.opendata import ckan, open_copy
 from zhicheng.policy.audit import record
 
 MAX_LIMIT = 32_000  # CKAN's ckan.datastore.search.rows_max
@@ -126,22 +126,18 @@ def open_target(
     access = _gate(db, request, res, open_type)
     reader = access.actor if access is not None else ckan.reader()
     try:
-        dv = datasets.get_version(db, actor=reader, resource_id=res.id, version=version)
+        dv = datasets.version_info(db, actor=reader, resource=res, version=version)
     except NotFound:
         raise ckan.not_found("资源", "resource", resource_id or package) from None
-    specs = datasets.specs_of(dv)
-    # masked as for the anonymous public, whoever asks (open data never carries plain personal fields), with the
-    # masking rules of the sharing domain
-    from zhicheng.exchange.masking_rules import kind_of
-
-    masked = {specs[i].name: kind_of(specs[i]) for i in datasets.masked_columns(ANONYMOUS, res, specs)}
     return Target(
         resource=res,
         open_type=open_type,
         version=dv,
-        specs=specs,
-        masked=masked,
-        table=_table(dv.table_name, tuple(specs)),
+        specs=list(dv.specs),
+        # masked as for the anonymous public, whoever asks (open data never carries plain personal fields), with
+        # the masking rules of the sharing domain
+        masked=open_copy.public_masks(res, dv),
+        table=dv.table,
         access=access,
     )
 
@@ -326,7 +322,17 @@ def read_page(
     if plain and offset:
         after = [offset]  # rows are numbered 1..n: an offset without filters is a keyset on the row number
     body = None
-    if plain and json_records and _json_ready(db, t, names):
+    copy = (
+        open_copy.ready_copy(db, t.version, t.masked)
+        if plain and json_records == "objects" and (names == t.names)
+        else None
+    )
+    if copy is not None:
+        body, count, next_key = masked_copy.read_page(
+            db.connection(), copy, after[0] if after else None, limit
+        )
+        rows = count
+    elif plain and json_records and _json_ready(db, t, names):
         rows, body, next_key = _json_page(db, t, names, after[0] if after else 0, limit, json_records)
     else:
         rows, next_key = _fetch(db, t, names, where, sort, after, limit, offset=0 if plain else offset)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Path, Request
+from fastapi import Depends, Form, Path, Request
 from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 
@@ -16,6 +16,7 @@ from zhicheng.opendata import interaction, service
 from zhicheng.web.deps import get_db
 from zhicheng.web.flash import flash
 from zhicheng.web.i18n import request_language
+from zhicheng.web.routing import APIRouter
 from zhicheng.web.templating import render
 
 router = APIRouter(include_in_schema=False)

@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -39,6 +39,22 @@ def today() -> date:
     return clock.now().astimezone(CHINA).date()
 
 
+_BUMPS: dict[str, Any] = {}
+
+
+def _bump(column: str) -> Any:
+    """The counter's UPDATE for one kind, built once (every API call runs it); the values are bound."""
+    stmt = _BUMPS.get(column)
+    if stmt is None:
+        t = UsageDaily.__table__
+        stmt = _BUMPS[column] = (
+            update(t)
+            .where(t.c.resource_id == bindparam("b_resource"), t.c.day == bindparam("b_day"))
+            .values({column: t.c[column] + bindparam("b_times"), "rows": t.c.rows + bindparam("b_rows")})
+        )
+    return stmt
+
+
 def count(
     db: Session,
     *,
@@ -56,9 +72,9 @@ def count(
     day = day or today()
     rows = max(int(rows or 0), 0)
     times = max(int(times), 1)
-    bump = {column: getattr(UsageDaily, column) + times, "rows": UsageDaily.rows + rows}
-    where = (UsageDaily.resource_id == resource_id, UsageDaily.day == day)
-    if db.execute(update(UsageDaily).where(*where).values(**bump)).rowcount == 0:
+    conn = db.connection()
+    params = {"b_resource": resource_id, "b_day": day, "b_times": times, "b_rows": rows}
+    if conn.execute(_bump(column), params).rowcount == 0:
         try:
             with db.begin_nested():
                 values = {c: 0 for c in COLUMNS.values()}
@@ -69,7 +85,7 @@ def count(
                     )
                 )
         except IntegrityError:  # another request made the row first
-            db.execute(update(UsageDaily).where(*where).values(**bump))
+            db.connection().execute(_bump(column), params)
     db.commit()
 
 

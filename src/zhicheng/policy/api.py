@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import Depends, Path, Query, Request
 from fastapi.responses import StreamingResponse
 from sqlalchemy.orm import Session
 
@@ -27,6 +27,7 @@ from zhicheng.policy.audit_query import (
 from zhicheng.policy.schemas import AuditEntryOut, AuditPageOut, VerifyOut
 from zhicheng.web.deps import get_db
 from zhicheng.web.i18n import request_language
+from zhicheng.web.routing import APIRouter
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 

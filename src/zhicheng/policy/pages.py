@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from zhicheng.accounts.deps import require_user
@@ -18,6 +18,7 @@ from zhicheng.policy import audit
 from zhicheng.policy.audit_query import OUTCOMES, AuditFilter, local_time, open_log, search
 from zhicheng.web.deps import get_db
 from zhicheng.web.i18n import request_language, translate
+from zhicheng.web.routing import APIRouter
 from zhicheng.web.templating import render
 
 router = APIRouter(include_in_schema=False)

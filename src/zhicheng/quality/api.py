@@ -8,7 +8,7 @@ import threading
 import weakref
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Depends, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
@@ -20,6 +20,7 @@ from zhicheng.quality import service
 from zhicheng.quality.schemas import RuleIn, RunIn, ScheduleIn
 from zhicheng.web.deps import get_db
 from zhicheng.web.i18n import request_language
+from zhicheng.web.routing import APIRouter
 
 router = APIRouter(prefix="/api/v1/quality", tags=["quality 数据质量"])
 log = logging.getLogger(__name__)

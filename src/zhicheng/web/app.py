@@ -13,6 +13,7 @@ from zhicheng import __version__
 from zhicheng.core.db import make_engine, make_sessionmaker
 from zhicheng.core.settings import Settings, get_settings
 from zhicheng.web import errors
+from zhicheng.web.fastlane import FastLanes
 from zhicheng.web.templating import static_dir
 
 log = logging.getLogger("zhicheng")
@@ -48,6 +49,8 @@ ROUTERS = [
     "zhicheng.web.pages",
 ]
 MIDDLEWARE = ["zhicheng.accounts.middleware"]
+# modules with `lanes`: hot read endpoints answered before the framework (zhicheng.web.fastlane)
+FAST_LANES = ["zhicheng.exchange.delivery_lane"]
 
 
 def _optional(module: str):
@@ -101,10 +104,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         mod = _optional(name)
         if mod is not None:
             mod.install(app)
+    lanes = [lane for name in FAST_LANES if (mod := _optional(name)) is not None for lane in mod.lanes]
+    if lanes:
+        app.add_middleware(FastLanes, lanes=lanes)  # added last: the outermost layer
     app.mount("/static", StaticFiles(directory=str(static_dir())), name="static")
 
     @app.get("/api/v1/health", tags=["system"])
-    def health() -> dict:
+    async def health() -> dict:
         return {"status": "ok", "version": __version__}
 
     return app

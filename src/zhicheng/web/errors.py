@@ -39,6 +39,22 @@ def respond(request: Request, err: AppError) -> Response:
                         media_type=PROBLEM, headers=err.headers)
 
 
+def app_error_of(request: Request, exc: Exception) -> AppError:
+    """What a user is told of an exception that is not an AppError (an unexpected one is logged)."""
+    if isinstance(exc, AppError):
+        return exc
+    if isinstance(exc, (OverflowError, DataError)):
+        # a number larger than the database can hold (a huge id in a path or body): the input is at fault
+        return AppError("输入的数值超出范围", "a number in the input is out of range", code="out_of_range", status=422)
+    if isinstance(exc, OperationalError) and "locked" in str(exc).lower():
+        # SQLite holds one writer at a time: a long import can outlast the busy timeout
+        log.warning("database busy on %s %s", request.method, request.url.path)
+        return AppError("平台正忙（可能正在导入大批数据），请稍后重试", "the platform is busy (a large import may be "
+                        "running); please try again shortly", code="busy", status=503, headers={"Retry-After": "10"})
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return AppError("服务器内部错误，已记录，请稍后再试", "Internal error; it has been logged", code="internal", status=500)
+
+
 def _field(loc: tuple) -> str:
     parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "cookie", "form")]
     return ".".join(parts) or ".".join(str(p) for p in loc)
@@ -70,24 +86,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(OverflowError)
     @app.exception_handler(DataError)
-    async def out_of_range(request: Request, exc: Exception):
-        # a number larger than the database can hold (a huge id in a path or body): the input is at fault
-        err = AppError("输入的数值超出范围", "a number in the input is out of range", code="out_of_range", status=422)
-        return respond(request, err)
-
     @app.exception_handler(OperationalError)
-    async def database_busy(request: Request, exc: OperationalError):
-        if "locked" not in str(exc).lower():
-            return await unexpected(request, exc)
-        # SQLite holds one writer at a time: a long import can outlast the busy timeout
-        log.warning("database busy on %s %s", request.method, request.url.path)
-        err = AppError("平台正忙（可能正在导入大批数据），请稍后重试", "the platform is busy (a large import may be "
-                       "running); please try again shortly", code="busy", status=503, headers={"Retry-After": "10"})
-        return respond(request, err)
-
     @app.exception_handler(Exception)
-    async def unexpected(request: Request, exc: Exception):
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        err = AppError("服务器内部错误，已记录，请稍后再试", "Internal error; it has been logged",
-                       code="internal", status=500)
-        return respond(request, err)
+    async def other_error(request: Request, exc: Exception):
+        return respond(request, app_error_of(request, exc))

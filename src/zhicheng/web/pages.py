@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 
 from zhicheng.core.errors import Invalid
 from zhicheng.web.deps import get_db
 from zhicheng.web.i18n import COOKIE, LANGUAGES, normalise, request_language
+from zhicheng.web.routing import APIRouter
 from zhicheng.web.summary import about_sources, home_summary
 from zhicheng.web.templating import render
 

@@ -6,7 +6,7 @@ import csv
 import io
 from collections.abc import Iterator
 
-from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi import Depends, File, Form, Query, Request, UploadFile
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, StreamingResponse
 from sqlalchemy.orm import Session
@@ -18,6 +18,7 @@ from zhicheng.catalog.datasets.uploads import limit_upload, save_upload
 from zhicheng.core.actor import Actor
 from zhicheng.web.deps import get_db
 from zhicheng.web.i18n import request_language
+from zhicheng.web.routing import APIRouter
 
 router = APIRouter(prefix="/api/v1", tags=["datasets 数据集"])
 

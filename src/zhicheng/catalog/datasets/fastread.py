@@ -220,36 +220,41 @@ def _parsed(table_name: str, columns_json: str) -> tuple[tuple[ItemSpec, ...], s
     return specs, build_table(table_name, specs)
 
 
-def _version_query() -> sa.Select:
+def _version_query(numbered: bool = False) -> sa.Select:
     from zhicheng.catalog.datasets.models import DatasetVersion
 
     t = DatasetVersion.__table__
-    return (
-        sa.select(
-            t.c.id,
-            t.c.resource_id,
-            t.c.version,
-            t.c.table_name,
-            sa.cast(t.c.columns, sa.Text),
-            t.c.row_count,
-            t.c.imported_at,
-        )
-        .where(t.c.resource_id == sa.bindparam("resource_id"))
-        .order_by(t.c.version.desc())
-        .limit(1)
-    )
-
-
-_VERSION = None
+    query = sa.select(
+        t.c.id,
+        t.c.resource_id,
+        t.c.version,
+        t.c.table_name,
+        sa.cast(t.c.columns, sa.Text),
+        t.c.row_count,
+        t.c.imported_at,
+    ).where(t.c.resource_id == sa.bindparam("resource_id"))
+    if numbered:
+        return query.where(t.c.version == sa.bindparam("version"))
+    return query.order_by(t.c.version.desc()).limit(1)
 
 
 def newest_version(conn: Connection, resource_id: int) -> VersionInfo | None:
     """The newest version of `resource_id` (None when nothing was imported): one indexed query, specs and Table
     parsed once per version. The caller authorises the read (e.g. through a grant)."""
-    global _VERSION
-    if _VERSION is None:
-        _VERSION = _version_query()
-    row = conn.execute(_VERSION, {"resource_id": resource_id}).first()
+    return version_info(conn, resource_id)
+
+
+_QUERIES: dict[bool, sa.Select] = {}
+
+
+def version_info(conn: Connection, resource_id: int, version: int | None = None) -> VersionInfo | None:
+    """Version `version` of `resource_id` (the newest when None), or None: as `newest_version`."""
+    numbered = version is not None
+    query = _QUERIES.get(numbered)
+    if query is None:
+        query = _QUERIES[numbered] = _version_query(numbered)
+    params = {"resource_id": resource_id, "version": version} if numbered else {"resource_id": resource_id}
+    row = conn.execute(query, params).first()
     if row is None:
         return None
     specs, table = _parsed(row[3], row[4])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi import Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 
@@ -17,6 +17,7 @@ from zhicheng.core.actor import Actor
 from zhicheng.core.errors import AppError, NotFound
 from zhicheng.web.deps import get_db
 from zhicheng.web.i18n import request_language
+from zhicheng.web.routing import APIRouter
 from zhicheng.web.templating import render
 
 router = APIRouter(include_in_schema=False)

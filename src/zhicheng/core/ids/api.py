@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from zhicheng.core.errors import Invalid, NotFound
 from zhicheng.core.ids import identify, regions
+from zhicheng.web.routing import APIRouter
 
 router = APIRouter(prefix="/api/v1/ids", tags=["ids"])
 

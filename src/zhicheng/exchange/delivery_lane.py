@@ -1,0 +1,65 @@
+"""The fast lane of the granted-rows API (`GET /api/v1/exchange/resources/{id}/rows` with a bearer token): the
+token, the grant, the page and its audit entry in one worker-thread trip on one session (`web.fastlane`). The
+answer is the route's own (`delivery_api.rows_response`); errors are the app's problem+json."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.requests import Request
+from starlette.types import Send
+
+from zhicheng.accounts.middleware import credentials, refusal
+from zhicheng.accounts.tokens import resolve_token
+from zhicheng.core.errors import AppError
+from zhicheng.exchange import delivery
+from zhicheng.exchange.delivery_api import rows_response
+from zhicheng.web.errors import respond
+from zhicheng.web.fastlane import Lane, in_thread
+
+
+def _serve(
+    factory: sessionmaker[Session], token: str, resource_id: int, params: list[tuple[str, str]], ip: str | None
+) -> tuple[str, Any]:
+    """("page", (page, query)) | ("refused", token error) | ("error", AppError), on one session."""
+    db = factory()
+    try:
+        resolved = resolve_token(db, token=token, kind="bearer")
+        if resolved.error:
+            return "refused", resolved.error
+        try:
+            return "page", delivery.query_rows(
+                db, actor=resolved.actor, resource_id=resource_id, params=params, ip=ip
+            )
+        except AppError as err:
+            return "error", err
+    finally:
+        db.rollback()
+        db.close()
+
+
+async def rows(request: Request, match: re.Match[str], send: Send) -> bool:
+    key, bearer, cookie = credentials(request)
+    if key or cookie or not bearer:  # API keys and browser sessions take the normal path
+        return False
+    kind, value = await in_thread(
+        _serve,
+        request.app.state.sessionmaker,
+        bearer,
+        int(match[1]),
+        request.query_params.multi_items(),
+        request.client.host if request.client else None,
+    )
+    if kind == "page":
+        response = rows_response(request, *value)
+    elif kind == "refused":
+        response = refusal(request, value)
+    else:
+        response = respond(request, value)
+    await response(request.scope, request.receive, send)
+    return True
+
+
+lanes = [Lane(re.compile(r"/api/v1/exchange/resources/([0-9]{1,18})/rows"), rows)]

@@ -1,0 +1,87 @@
+"""Materialised open records (物化开放记录): the rows of an open dataset version as CKAN's DataStore writes them
+(`{"_id": n, …}`, personal and graded fields masked as for the anonymous public under the masking rules in force),
+written once in chunks by `exchange.masked_copy` and served page after page by `datastore_search` and the REST
+rows API when a page reads every column in row order (no filter, sort, search or `fields`).
+
+A copy is built after an import of an open resource's version, or at the first qualifying call (now for a small
+version, in the background for a large one; that call and the ones after it read the version table until the
+copy is complete). Its name signs the version, the masked items and every masking rule: a rule edit sends the very
+next call to the version table and has the copy built again.
+"""
+
+from __future__ import annotations
+
+import logging
+import weakref
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from zhicheng.catalog import service as catalog
+from zhicheng.catalog.datasets import fastread
+from zhicheng.catalog.datasets import service as datasets
+from zhicheng.core.actor import ANONYMOUS
+from zhicheng.core.events import bus
+from zhicheng.exchange import masked_copy, masking_rules
+
+log = logging.getLogger(__name__)
+
+
+def public_masks(resource: Any, version: fastread.VersionInfo) -> dict[str, str]:
+    """Item name → masking kind, for every item the anonymous public sees masked."""
+    specs = list(version.specs)
+    return {
+        specs[i].name: masking_rules.kind_of(specs[i])
+        for i in datasets.masked_columns(ANONYMOUS, resource, specs)
+    }
+
+
+def ready_copy(db: Session, version: fastread.VersionInfo, masked: dict[str, str]) -> str | None:
+    """The name of the complete open copy of `version` under the rules in force, or None (then it is being
+    built: now for a small version, in a thread of its own for a large one)."""
+    rules = masking_rules.current_rules(db)
+    name = masked_copy.copy_name(version, masked, rules, with_id=True)
+    conn = db.connection()
+    if masked_copy.ready(conn, name):
+        return name
+    if masked_copy.ensure(db.get_bind(), version, masked, rules, with_id=True):
+        return name
+    return None
+
+
+def build(factory: sessionmaker[Session], resource_id: int, *, version: int | None = None) -> str | None:
+    """Build the open copy of the resource's newest version (when it is `version`, if given) if the resource is
+    open to the public now; its name, or None. Run after an import."""
+    from zhicheng.opendata.access import open_type_of
+    from zhicheng.opendata.ckan import OPEN_TYPES
+
+    with factory() as db:
+        dv = fastread.newest_version(db.connection(), resource_id)
+        if dv is None or (version is not None and dv.version != version):
+            return None
+        resource = catalog.get_resource(db, resource_id)
+        if open_type_of(db, resource) not in OPEN_TYPES:
+            return None
+        masked = public_masks(resource, dv)
+        rules = masking_rules.current_rules(db)
+        engine = db.get_bind()
+    return masked_copy.build(engine, dv, masked, rules, with_id=True)
+
+
+def subscribe(app: Any) -> None:
+    """Build the open copy of each newly imported version of an open resource (in the importing thread, as the
+    sharing copy and the quality run are)."""
+    app_ref, pool = weakref.ref(app), app.state.engine.pool
+
+    def after_import(_name: str, payload: dict[str, Any]) -> None:
+        live = app_ref()
+        if live is None or live.state.engine.pool is not pool:  # a test's app outlived by the bus
+            return
+        factory = live.state.sessionmaker
+        del live
+        try:
+            build(factory, int(payload["resource_id"]), version=int(payload["version"]))
+        except Exception:  # noqa: BLE001 - without a copy the version table serves
+            log.exception("open copy after the import of %s failed", payload)
+
+    bus.subscribe("catalog.dataset.imported", after_import)
