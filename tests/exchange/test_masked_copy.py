@@ -402,7 +402,7 @@ def test_a_copy_dropped_behind_our_back_falls_back_to_the_table(shared, db):
 def test_a_failed_build_is_logged_the_table_serves_and_it_is_not_retried_at_once(shared, db, monkeypatch):
     calls = []
 
-    def broken(*args):
+    def broken(*args, **kwargs):
         calls.append(args)
         raise RuntimeError("disk full")
 

@@ -8,11 +8,12 @@ announced on the event bus ("catalog.resource.<what>").
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, lazyload
 
@@ -22,7 +23,7 @@ from zhicheng.catalog.models import Item, Resource, Review, Revision
 from zhicheng.catalog.schemas import as_dict, validate  # noqa: F401 - validate is part of this module's API
 from zhicheng.core import clock
 from zhicheng.core.actor import Actor
-from zhicheng.core.db import get_or_404
+from zhicheng.core.db import MAX_ID, get_or_404
 from zhicheng.core.errors import Conflict, Forbidden, Invalid, not_found
 from zhicheng.core.events import bus
 
@@ -41,6 +42,32 @@ def get_resource(db: Session, resource_id: int, *, items: bool = True) -> Resour
     are loaded only if read (a caller that needs only the resource's own fields saves a query)."""
     options = () if items else (lazyload(Resource.items),)
     return get_or_404(db, Resource, resource_id, "数据资源", "data resource", options=options)
+
+
+@dataclass(frozen=True)
+class ResourceHead:
+    """The few fields of a resource that decide who may read its data (its department, state, open attribute,
+    published revision): what a path serving its rows loads, in one plain query."""
+
+    id: int
+    department_id: int
+    state: str
+    open_type: str
+    revision: int
+    withdrawn_at: datetime | None
+
+
+_R = Resource.__table__
+_HEAD = select(_R.c.id, _R.c.department_id, _R.c.state, _R.c.open_type, _R.c.revision, _R.c.withdrawn_at).where(
+    _R.c.id == bindparam("resource_id"))
+
+
+def resource_head(db: Session, resource_id: int) -> ResourceHead | None:
+    """The head of resource `resource_id` (working copy, no policy check), or None."""
+    if not isinstance(resource_id, int) or not 0 < resource_id <= MAX_ID:
+        return None
+    row = db.connection().execute(_HEAD, {"resource_id": resource_id}).first()
+    return ResourceHead(*row) if row is not None else None
 
 
 def get_by_code(db: Session, code: str) -> Resource:

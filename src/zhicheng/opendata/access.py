@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from zhicheng.accounts import security
@@ -162,8 +162,14 @@ def limiter(request) -> RateLimiter:
     return lim
 
 
+_LIMIT = select(ResourceLimit.__table__.c.rate_per_minute).where(
+    ResourceLimit.__table__.c.resource_id == bindparam("resource_id")
+)
+
+
 def resource_limit(db: Session, resource_id: int) -> int | None:
-    return db.scalar(select(ResourceLimit.rate_per_minute).where(ResourceLimit.resource_id == resource_id))
+    """The resource's own calls-per-minute limit, if one is set (a plain query: it runs on every call)."""
+    return db.connection().execute(_LIMIT, {"resource_id": resource_id}).scalar()
 
 
 def _load(db: Session, resource):

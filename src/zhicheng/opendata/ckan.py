@@ -135,7 +135,7 @@ def open_document(db: Session, res: Resource) -> dict[str, Any] | None:
     return doc
 
 
-def _lookup(db: Session, ident: Any, field_name: str) -> tuple[Resource | None, str]:
+def _lookup(db: Session, ident: Any, field_name: str, *, light: bool = False) -> tuple[Any, str]:
     text = _ident_text(ident, field_name)
     rid: int | None = None
     code: str | None = None
@@ -152,7 +152,9 @@ def _lookup(db: Session, ident: Any, field_name: str) -> tuple[Resource | None, 
         if code is not None:
             res = catalog.get_by_code(db, code)
         elif rid is not None and 0 < rid <= MAX_KEY:
-            res = catalog.get_resource(db, rid, items=False)
+            head = catalog.resource_head(db, rid) if light else None
+            # a published working copy is its live revision: its head is all a row read needs
+            res = head if head is not None and head.state == "published" else catalog.get_resource(db, rid)
     except NotFound:
         res = None
     return res, text
@@ -167,10 +169,13 @@ def find_package(db: Session, ident: Any, *, field_name: str = "id") -> tuple[Re
     return res, doc
 
 
-def find_open_resource(db: Session, ident: Any, *, field_name: str = "id") -> tuple[Resource, str]:
+def find_open_resource(
+    db: Session, ident: Any, *, field_name: str = "id", light: bool = False
+) -> tuple[Any, str]:
     """Like find_package, but only (resource, open type of its live revision): no snapshot is loaded when the
-    working copy is the live revision (state published)."""
-    res, text = _lookup(db, ident, field_name)
+    working copy is the live revision (state published). `light`: a published resource comes as its
+    `catalog.service.ResourceHead` (id, department, state, open type), not the whole resource."""
+    res, text = _lookup(db, ident, field_name, light=light)
     open_type = None
     if res is not None and catalog.is_live(res):
         if res.state == "published":

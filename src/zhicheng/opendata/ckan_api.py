@@ -278,7 +278,8 @@ def _run(request: Request, name: str, fn: Action, params: dict[str, Any]) -> Res
     return _respond(request, name, True, {"result": result})
 
 
-async def _dispatch(request: Request, name: str) -> Response:
+async def _dispatch(request: Request, name: str, *, hop=run_in_threadpool) -> Response:
+    """Run action `name` on the request's parameters in a worker thread (`hop`: how to get there)."""
     fn = ACTIONS.get(name)
     if fn is None:
         shown = name[:60]
@@ -293,7 +294,7 @@ async def _dispatch(request: Request, name: str) -> Response:
         params = await _params(request)
     except AppError as err:
         return _error(request, name, err)
-    return await run_in_threadpool(_run, request, name, fn, params)
+    return await hop(_run, request, name, fn, params)
 
 
 DESCRIPTION = """CKAN 兼容的只读动作接口 / CKAN-compatible read actions, in CKAN's envelope

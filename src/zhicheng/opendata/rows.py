@@ -113,16 +113,16 @@ def open_target(
         if parsed:
             rid, version, _fmt = parsed
             try:
-                res, open_type = ckan.find_open_resource(db, rid, field_name="resource_id")
+                res, open_type = ckan.find_open_resource(db, rid, field_name="resource_id", light=True)
             except NotFound:
                 raise ckan.not_found("资源", "resource", text) from None
         else:  # a package name or id stands for its newest version
             try:
-                res, open_type = ckan.find_open_resource(db, text, field_name="resource_id")
+                res, open_type = ckan.find_open_resource(db, text, field_name="resource_id", light=True)
             except NotFound:
                 raise ckan.not_found("资源", "resource", text) from None
     else:
-        res, open_type = ckan.find_open_resource(db, package)
+        res, open_type = ckan.find_open_resource(db, package, light=True)
     access = _gate(db, request, res, open_type)
     reader = access.actor if access is not None else ckan.reader()
     try:
@@ -321,17 +321,11 @@ def read_page(
     plain = not (where or sort)
     if plain and offset:
         after = [offset]  # rows are numbered 1..n: an offset without filters is a keyset on the row number
-    body = None
-    copy = (
-        open_copy.ready_copy(db, t.version, t.masked)
-        if plain and json_records == "objects" and (names == t.names)
-        else None
-    )
-    if copy is not None:
-        body, count, next_key = masked_copy.read_page(
-            db.connection(), copy, after[0] if after else None, limit
-        )
-        rows = count
+    body = copied = None
+    if plain and json_records == "objects" and names == t.names:
+        copied = _copy_page(db, t, after[0] if after else None, limit)
+    if copied is not None:
+        body, rows, next_key = copied
     elif plain and json_records and _json_ready(db, t, names):
         rows, body, next_key = _json_page(db, t, names, after[0] if after else 0, limit, json_records)
     else:
@@ -364,6 +358,20 @@ def read_page(
         page.rows = []
     _audit(db, t, page, via=via, ip=ip, filters=filters, sort=sort, q=q)
     return page
+
+
+def _copy_page(db: Session, t: Target, after: int | None, limit: int) -> tuple[bytes, int, list | None] | None:
+    """(records as JSON, how many, next key) from the version's open copy, or None: no complete copy yet, or
+    it vanished (dropped by a rebuild elsewhere), when the version table serves."""
+    name = open_copy.ready_copy(db, t.version, t.masked)
+    if name is None:
+        return None
+    try:
+        return masked_copy.read_page(db.connection(), name, after, limit)
+    except masked_copy.CopyGone:
+        db.rollback()  # nothing written yet in this transaction
+        masked_copy.forget(db.get_bind(), name)
+        return None
 
 
 _JSON_TYPES = (ItemType.STRING, ItemType.TEXT, ItemType.INTEGER, ItemType.DATE, ItemType.GEOMETRY)

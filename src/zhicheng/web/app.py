@@ -50,7 +50,7 @@ ROUTERS = [
 ]
 MIDDLEWARE = ["zhicheng.accounts.middleware"]
 # modules with `lanes`: hot read endpoints answered before the framework (zhicheng.web.fastlane)
-FAST_LANES = ["zhicheng.exchange.delivery_lane"]
+FAST_LANES = ["zhicheng.exchange.delivery_lane", "zhicheng.opendata.ckan_lane"]
 
 
 def _optional(module: str):

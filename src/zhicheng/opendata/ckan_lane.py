@@ -1,0 +1,26 @@
+"""The fast lane of CKAN's `datastore_search` (GET `/api/3/action/datastore_search`, `/api/action/…`): the
+action as its route runs it (`ckan_api._dispatch`: parameters, one worker-thread trip for access check, page,
+audit and usage count, CKAN's envelope and errors), without the router and middleware in between
+(`web.fastlane`). A request carrying staff credentials takes the normal path, which checks them."""
+
+from __future__ import annotations
+
+import re
+
+from starlette.requests import Request
+from starlette.types import Send
+
+from zhicheng.accounts.middleware import credentials
+from zhicheng.opendata.ckan_api import _dispatch
+from zhicheng.web.fastlane import Lane, in_thread
+
+
+async def datastore_search(request: Request, match: re.Match[str], send: Send) -> bool:
+    if any(credentials(request)):
+        return False
+    response = await _dispatch(request, "datastore_search", hop=in_thread)
+    await response(request.scope, request.receive, send)
+    return True
+
+
+lanes = [Lane(re.compile(r"/api/(?:3/)?action/datastore_search"), datastore_search)]
