@@ -98,6 +98,19 @@ def client(app):
         yield c
 
 
+@pytest.fixture
+def route_client(settings, monkeypatch):
+    """A second app on the same database without fast lanes (zhicheng.web.fastlane): every request takes the
+    FastAPI route, to hold a lane's answers to the route's."""
+    from zhicheng.web import app as app_module
+
+    monkeypatch.setattr(app_module, "FAST_LANES", [])
+    application = app_module.create_app(settings)
+    with TestClient(application) as c:
+        yield c
+    application.state.engine.dispose()
+
+
 @pytest.fixture(autouse=True)
 def _reset_clock_and_bus():
     yield

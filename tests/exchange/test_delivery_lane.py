@@ -4,25 +4,15 @@ errors for every kind of request, the same audit; browser sessions and API keys 
 from __future__ import annotations
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from zhicheng.accounts import service as accounts
 from zhicheng.exchange import delivery_lane
 from zhicheng.policy.models import AuditEntry
-from zhicheng.web import app as app_module
 
 SAME_HEADERS = ("content-type", "x-grant-id", "x-masked-fields", "x-next-cursor", "link", "www-authenticate")
 
 
-@pytest.fixture
-def route_client(settings, monkeypatch):
-    """A second app on the same database with no fast lanes: every request takes the FastAPI route."""
-    monkeypatch.setattr(app_module, "FAST_LANES", [])
-    application = app_module.create_app(settings)
-    with TestClient(application) as c:
-        yield c
-    application.state.engine.dispose()
 
 
 @pytest.fixture

@@ -59,3 +59,20 @@ def test_an_approved_key_reads_conditional_rows_through_rest(open_catalog, keys,
     assert httpx.get(url, headers={"Authorization": f"Bearer {keys['good']}"}).status_code == 200
     assert httpx.get(url, headers={"X-API-Key": keys["bad"]}).status_code == 403
     assert httpx.get(url).status_code == 401
+
+
+def test_a_staff_token_reads_open_data_as_the_public_does(open_catalog, client, make_user, departments, auth_headers):
+    staff = auth_headers(make_user("env_analyst", roles=["dept_user"], department=departments["housing"]))
+    url = "/api/3/action/datastore_search"
+    air = client.get("/api/3/action/package_show", params={"id": open_catalog.air.code}).json()["result"]
+    r = client.get(url, params={"resource_id": air["resources"][0]["id"], "limit": 2}, headers=staff)
+    assert r.status_code == 200, r.text
+    assert r.json()["result"]["records"][0]["contact"] == "138****0000"  # masked as for everyone
+    rest = client.get(f"/api/v1/open/datasets/{open_catalog.air.id}/rows", params={"size": 2}, headers=staff)
+    assert rest.status_code == 200 and rest.json()["count"] == 2
+    credit = client.get("/api/3/action/package_show", params={"id": open_catalog.credit.code}).json()["result"]
+    r = client.get(url, params={"resource_id": credit["resources"][0]["id"]}, headers=staff)
+    assert r.status_code == 403, r.text  # CKAN's NotAuthorized: a portal key is needed, not "a bad key"
+    assert "API 密钥" in r.json()["error"]["message"]
+    bad = client.get(url, params={"resource_id": air["resources"][0]["id"]}, headers={"Authorization": "Bearer x"})
+    assert bad.status_code == 401  # an unknown bearer token is refused, staff or portal

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
-from fastapi.testclient import TestClient
 
 from tests.opendata_api.helpers import STATIONS
 from zhicheng.accounts import service as accounts
 from zhicheng.exchange import masked_copy, masking_rules
 from zhicheng.opendata import ckan_lane
-from zhicheng.web import app as app_module
 
 URL = "/api/3/action/datastore_search"
 
@@ -80,13 +78,6 @@ def test_an_import_of_an_open_resource_builds_its_copy(open_catalog, client, db,
     assert len(records) == 12 and records[0]["contact"] == "139****0000"
 
 
-@pytest.fixture
-def route_client(settings, monkeypatch):
-    monkeypatch.setattr(app_module, "FAST_LANES", [])
-    application = app_module.create_app(settings)
-    with TestClient(application) as c:
-        yield c
-    application.state.engine.dispose()
 
 
 def test_the_ckan_lane_answers_as_the_route(open_catalog, client, route_client, monkeypatch):

@@ -82,3 +82,14 @@ def test_an_admin_is_turned_away_and_the_attempt_recorded(client, db, login, mak
 def test_a_visitor_is_sent_to_log_in(client):
     r = client.get("/audit", headers=HTML, follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"].startswith("/login?next=/audit")
+
+
+def test_the_page_tells_the_retention_in_force_and_the_oldest_entry(client, login, auditor, entries, db, settings):
+    login(client, auditor)
+    r = client.get("/audit", headers=HTML)
+    shown = re.search(r'<p class="muted" id="audit-retention">(.*?)</p>', r.text, re.S).group(1)
+    assert f"<strong>{settings.audit_retention_days}</strong>" in shown and "183" in shown
+    assert "ZHICHENG_AUDIT_RETENTION_DAYS" in shown and "zhicheng audit purge" in shown and "最早一条记录" in shown
+    assert "上次清理" not in shown  # never purged
+    en = client.get("/audit", params={"lang": "en"}, headers=HTML)
+    assert "Kept for" in en.text and "Oldest entry" in en.text

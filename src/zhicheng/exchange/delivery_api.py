@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import logging
-import weakref
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,32 +15,24 @@ from starlette.concurrency import run_in_threadpool
 from zhicheng.accounts.deps import csrf_protect, require_user
 from zhicheng.catalog.datasets import fastread
 from zhicheng.core.actor import Actor
-from zhicheng.core.events import bus
 from zhicheng.exchange import delivery, masking_rules
 from zhicheng.web.deps import get_db
+from zhicheng.web.hooks import after_event
 from zhicheng.web.routing import APIRouter
 
 router = APIRouter(prefix="/api/v1/exchange", tags=["exchange delivery 共享交付"])
-log = logging.getLogger(__name__)
 
 
 def on_startup(app) -> None:
     """Build the masked copy of each newly imported version that a live grant will read (synchronously, in the
-    importing thread, like the quality run after an import)."""
-    app_ref, pool = weakref.ref(app), app.state.engine.pool
-
-    def after_import(_name: str, payload: dict[str, Any]) -> None:
-        live = app_ref()
-        if live is None or live.state.engine.pool is not pool:  # a test's app outlived by the bus
-            return
-        factory = live.state.sessionmaker
-        del live
-        try:
-            delivery.build_copy(factory, int(payload["resource_id"]), version=int(payload["version"]))
-        except Exception:  # noqa: BLE001 - without a copy the normal path serves
-            log.exception("masked copy after the import of %s failed", payload)
-
-    bus.subscribe("catalog.dataset.imported", after_import)
+    importing thread, like the quality run after an import); without a copy the normal path serves."""
+    after_event(
+        app,
+        "catalog.dataset.imported",
+        lambda factory, payload: delivery.build_copy(
+            factory, int(payload["resource_id"]), version=int(payload["version"])
+        ),
+    )
 
 
 def _client_ip(request: Request) -> str | None:

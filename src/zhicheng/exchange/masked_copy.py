@@ -189,7 +189,13 @@ def read_page(conn: Connection, name: str, after: int | None, limit: int) -> tup
 
 
 def _array(parts: list[bytes]) -> bytes:
-    return b"[" + b",".join(parts) + b"]"
+    """`[part,part,…]` in one copy of the bytes."""
+    if not parts:
+        return b"[]"
+    out = [b","] * (2 * len(parts) + 1)
+    out[0], out[-1] = b"[", b"]"
+    out[1:-1:2] = parts
+    return b"".join(out)
 
 
 # -- building ----------------------------------------------------------------------------------------------------

@@ -70,13 +70,19 @@ def client_ip(request) -> str:
 
 
 def presented_key(request) -> str | None:
-    """A portal key from `X-API-Key` or `Authorization: Bearer`, if one is there."""
+    """A portal key from `X-API-Key` or `Authorization: Bearer`, if one is there. A staff token or API key (no
+    `zco_` mark) that the platform has already accepted is not a portal key: its bearer reads open data as the
+    public does."""
     key = request.headers.get("x-api-key")
     if not key:
         scheme, _, value = request.headers.get("authorization", "").partition(" ")
         key = value if scheme.lower() == "bearer" else None
-    key = (key or "").strip()
-    return key or None
+    key = (key or "").strip() or None
+    if key and not key.startswith(f"{KEY_PREFIX}_"):
+        actor = getattr(getattr(request, "state", None), "actor", None)
+        if actor is not None and actor.is_authenticated:
+            return None
+    return key
 
 
 def key_prefix(key: str) -> str | None:

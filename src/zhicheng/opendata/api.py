@@ -30,6 +30,7 @@ from zhicheng.opendata.schemas import (
     ReviewIn,
 )
 from zhicheng.web.deps import get_db
+from zhicheng.web.hooks import after_event
 from zhicheng.web.i18n import request_language
 from zhicheng.web.routing import APIRouter
 
@@ -39,7 +40,14 @@ Id = Annotated[int, Path(ge=1, le=2_147_483_647)]
 
 def on_startup(app) -> None:
     stats.bind(app.state.sessionmaker)
-    open_copy.subscribe(app)
+    # the open records of each newly imported version of an open resource, built in the importing thread
+    after_event(
+        app,
+        "catalog.dataset.imported",
+        lambda factory, payload: open_copy.build(
+            factory, int(payload["resource_id"]), version=int(payload["version"])
+        ),
+    )
 
 
 def set_session_cookie(request: Request, response: Response, token: str) -> None:

@@ -3,16 +3,14 @@
 written once in chunks by `exchange.masked_copy` and served page after page by `datastore_search` and the REST
 rows API when a page reads every column in row order (no filter, sort, search or `fields`).
 
-A copy is built after an import of an open resource's version, or at the first qualifying call (now for a small
-version, in the background for a large one; that call and the ones after it read the version table until the
-copy is complete). Its name signs the version, the masked items and every masking rule: a rule edit sends the very
+A copy is built after an import of an open resource's version (`opendata.api.on_startup`), or at the first
+qualifying call (now for a small version, in the background for a large one; that call and the ones after it read
+the version table until the copy is complete). Its name signs the version, the masked items and every masking rule: a rule edit sends the very
 next call to the version table and has the copy built again.
 """
 
 from __future__ import annotations
 
-import logging
-import weakref
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -21,10 +19,7 @@ from zhicheng.catalog import service as catalog
 from zhicheng.catalog.datasets import fastread
 from zhicheng.catalog.datasets import service as datasets
 from zhicheng.core.actor import ANONYMOUS
-from zhicheng.core.events import bus
 from zhicheng.exchange import masked_copy, masking_rules
-
-log = logging.getLogger(__name__)
 
 
 def public_masks(resource: Any, version: fastread.VersionInfo) -> dict[str, str]:
@@ -66,22 +61,3 @@ def build(factory: sessionmaker[Session], resource_id: int, *, version: int | No
         rules = masking_rules.current_rules(db)
         engine = db.get_bind()
     return masked_copy.build(engine, dv, masked, rules, with_id=True)
-
-
-def subscribe(app: Any) -> None:
-    """Build the open copy of each newly imported version of an open resource (in the importing thread, as the
-    sharing copy and the quality run are)."""
-    app_ref, pool = weakref.ref(app), app.state.engine.pool
-
-    def after_import(_name: str, payload: dict[str, Any]) -> None:
-        live = app_ref()
-        if live is None or live.state.engine.pool is not pool:  # a test's app outlived by the bus
-            return
-        factory = live.state.sessionmaker
-        del live
-        try:
-            build(factory, int(payload["resource_id"]), version=int(payload["version"]))
-        except Exception:  # noqa: BLE001 - without a copy the version table serves
-            log.exception("open copy after the import of %s failed", payload)
-
-    bus.subscribe("catalog.dataset.imported", after_import)

@@ -220,6 +220,25 @@ def retention_days(settings: Settings) -> int:
 
 
 @dataclass
+class Retention:
+    """What the auditor sees of retention: the days kept, the oldest entry kept, the last purge."""
+
+    days: int
+    minimum: int
+    oldest_at: datetime | None
+    purged_at: datetime | None
+    anchor_seq: int
+
+
+def retention(db: Session, settings: Settings) -> Retention:
+    """The retention in force and where the log stands against it."""
+    oldest = db.scalar(select(func.min(AuditEntry.at)))
+    head = db.execute(select(AuditHead.purged_at, AuditHead.anchor_seq).where(AuditHead.id == HEAD_ID)).first()
+    return Retention(days=retention_days(settings), minimum=MIN_RETENTION_DAYS, oldest_at=clock.aware(oldest),
+                     purged_at=clock.aware(head[0]) if head else None, anchor_seq=int(head[1]) if head else 0)
+
+
+@dataclass
 class PurgeResult:
     purged: int
     anchor_seq: int

@@ -82,6 +82,7 @@ def audit_log_page(request: Request, actor: Actor = Depends(require_user), db: S
         "next_url": ("/audit?" + urlencode({**params, "before": page.next_before})
                      if page and page.next_before else None),
         "first_url": ("/audit?" + urlencode(params)) if before else None,
+        "retention": audit.retention(db, request.app.state.settings),
         "breadcrumbs": [("审计日志", None)],
     }
     return render(request, "policy/audit_log.html", ctx)

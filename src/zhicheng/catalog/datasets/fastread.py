@@ -189,7 +189,7 @@ def envelope(head: Mapping[str, Any], body: bytes, key: str = "items") -> bytes:
     """The JSON object `head` with `key` set to the already serialised page `body` (no second encoding)."""
     start = orjson.dumps(dict(head), default=json_default)
     sep = b"," if len(start) > 2 else b""
-    return start[:-1] + sep + orjson.dumps(key) + b":" + body + b"}"
+    return b"".join((start[:-1], sep, orjson.dumps(key), b":", body, b"}"))  # one copy of the page
 
 
 # -- the newest version of a resource, without the catalog -------------------------------------------------------
