@@ -64,3 +64,5 @@ def test_admin_reads_the_sharing_kpis(live_server, browser, make_resource, depar
     log_in(browser, live_server.url, "/exchange/kpis", exchange_users["admin"].username)
     assert wait(browser).until(lambda d: css(d, "#sharing-rate")).text == "50.0%"
     assert "长沙市住房和城乡建设局" in css(browser, "#kpi-least-sharing").text
+    # the departments' rates drawn by ECharts against the 70 % target
+    assert wait(browser).until(lambda d: css(d, "#dept-chart canvas")).size["width"] > 100
