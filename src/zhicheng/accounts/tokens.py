@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, func, literal_column, select, update
 from sqlalchemy.orm import Session
 
 from zhicheng.accounts import security
@@ -16,6 +16,7 @@ from zhicheng.accounts.models import ApiKey, Department, LoginSession, User, Use
 from zhicheng.core import clock
 from zhicheng.core.actor import Actor
 from zhicheng.core.errors import Invalid, NotFound, Unauthorized
+from zhicheng.core.prepared import Prepared
 from zhicheng.core.settings import Settings, get_settings
 
 TOKEN_KINDS = ("session", "bearer")
@@ -75,7 +76,7 @@ class Resolved:
 
 
 def _actor_query():
-    roles = (select(func.aggregate_strings(UserRole.role, ",")).where(UserRole.user_id == User.id)
+    roles = (select(func.aggregate_strings(UserRole.role, literal_column("','"))).where(UserRole.user_id == User.id)
              .correlate(User).scalar_subquery())
     return select(User.id.label("user_id"), User.username, User.display_name, User.department_id,
                   User.active.label("user_active"), Department.code.label("department_code"),
@@ -90,18 +91,18 @@ def _actor(row, via: str) -> Actor:
 
 
 @lru_cache(maxsize=1)
-def _token_query():
-    # built once (every request with a credential runs it): the values are bound at execution
-    return _actor_query().add_columns(LoginSession.expires_at, LoginSession.revoked_at,
-                                      LoginSession.csrf_token).join(
+def _token_query() -> Prepared:
+    # prepared once (every request with a credential runs it): the values are bound at execution
+    return Prepared(_actor_query().add_columns(LoginSession.expires_at, LoginSession.revoked_at,
+                                               LoginSession.csrf_token).join(
         LoginSession, LoginSession.user_id == User.id).where(
-        LoginSession.token_hash == bindparam("token_hash"), LoginSession.kind == bindparam("kind"))
+        LoginSession.token_hash == bindparam("token_hash"), LoginSession.kind == bindparam("kind")))
 
 
 def resolve_token(db: Session, *, token: str, kind: str) -> Resolved:
     """The actor behind a session cookie or bearer token (one indexed lookup), or why not."""
-    # on the session's connection (Core, not the ORM: no entities to load; this runs on every request)
-    row = db.connection().execute(_token_query(), {"token_hash": security.token_digest(token), "kind": kind}).first()
+    # on the session's connection, prepared (no entities to load; this runs on every request)
+    row = _token_query().first(db.connection(), {"token_hash": security.token_digest(token), "kind": kind})
     if row is None or row.revoked_at is not None or not row.user_active:
         return Resolved(None, error="invalid_token")
     if clock.aware(row.expires_at) <= clock.now():

@@ -26,6 +26,7 @@ from zhicheng.core.actor import Actor
 from zhicheng.core.db import MAX_ID, get_or_404
 from zhicheng.core.errors import Conflict, Forbidden, Invalid, not_found
 from zhicheng.core.events import bus
+from zhicheng.core.prepared import Prepared
 
 KIND = "catalog.resource"
 CHINA = ZoneInfo("Asia/Shanghai")
@@ -58,15 +59,15 @@ class ResourceHead:
 
 
 _R = Resource.__table__
-_HEAD = select(_R.c.id, _R.c.department_id, _R.c.state, _R.c.open_type, _R.c.revision, _R.c.withdrawn_at).where(
-    _R.c.id == bindparam("resource_id"))
+_HEAD = Prepared(select(_R.c.id, _R.c.department_id, _R.c.state, _R.c.open_type, _R.c.revision,
+                         _R.c.withdrawn_at).where(_R.c.id == bindparam("resource_id")))
 
 
 def resource_head(db: Session, resource_id: int) -> ResourceHead | None:
     """The head of resource `resource_id` (working copy, no policy check), or None."""
     if not isinstance(resource_id, int) or not 0 < resource_id <= MAX_ID:
         return None
-    row = db.connection().execute(_HEAD, {"resource_id": resource_id}).first()
+    row = _HEAD.first(db.connection(), {"resource_id": resource_id})
     return ResourceHead(*row) if row is not None else None
 
 

@@ -19,6 +19,7 @@ from zhicheng.core import clock
 from zhicheng.core.actor import Actor
 from zhicheng.core.db import MAX_ID
 from zhicheng.core.errors import Forbidden, NotFound, not_found
+from zhicheng.core.prepared import Prepared
 from zhicheng.exchange import grants, masked_copy, masking_rules
 from zhicheng.exchange.models import Grant
 from zhicheng.exchange.query import RowQuery, encode_cursor, parse, row_filter_conditions, where_of
@@ -64,7 +65,7 @@ def needs_masking(spec: ItemSpec) -> bool:
 
 _G = Grant.__table__
 # the columns a delivery needs, read as plain rows (no ORM object per call); live grants first, newest first
-_LIVE_GRANTS = (
+_LIVE_GRANTS = Prepared(
     sa.select(
         _G.c.id,
         _G.c.resource_id,
@@ -93,7 +94,7 @@ _RESOURCE_GRANTS = (
     .where(_G.c.resource_id == sa.bindparam("resource_id"), _G.c.revoked_at.is_(None))
     .where(_G.c.expires_at > sa.bindparam("at"))
 )
-_NOTE_USE = (
+_NOTE_USE = Prepared(
     sa.update(_G)
     .where(_G.c.id == sa.bindparam("grant_id"))
     .values(
@@ -110,8 +111,8 @@ def live_grant(db: Session, *, actor: Actor, resource_id: int) -> Any:
     found = None
     if actor.department_id is not None:
         params = {"resource_id": resource_id, "department_id": actor.department_id, "at": clock.now()}
-        for row in db.connection().execute(_LIVE_GRANTS, params):
-            grant = SimpleNamespace(**row._mapping)
+        for row in _LIVE_GRANTS.rows(db.connection(), params):
+            grant = SimpleNamespace(**row._asdict())
             if grants.is_live(grant):
                 found = grant
                 break
@@ -127,7 +128,7 @@ def live_grant(db: Session, *, actor: Actor, resource_id: int) -> Any:
 
 def note_use(db: Session, grant: Any, *, rows: int) -> None:
     """Count one delivery of `rows` rows on the grant, in one UPDATE (as `grants.note_use`); the caller commits."""
-    db.connection().execute(_NOTE_USE, {"grant_id": grant.id, "rows": max(0, int(rows)), "now": clock.now()})
+    _NOTE_USE.run(db.connection(), {"grant_id": grant.id, "rows": max(0, int(rows)), "now": clock.now()})
     loaded = db.identity_map.get(db.identity_key(Grant, grant.id))
     if loaded is not None:  # a Grant object of this session would show stale counts otherwise
         db.expire(loaded, ["use_count", "rows_delivered", "last_used_at"])

@@ -16,6 +16,7 @@ from zhicheng.catalog.items import ItemSpec
 from zhicheng.core import clock
 from zhicheng.core.actor import Actor
 from zhicheng.core.errors import Invalid, NotFound
+from zhicheng.core.prepared import Prepared
 from zhicheng.exchange.delivery_models import MaskingRule
 from zhicheng.policy import masking
 from zhicheng.policy.audit import record
@@ -64,13 +65,13 @@ def kind_of(spec: ItemSpec) -> str:
     return "mobile" if kind == "phone" else (kind if kind in KINDS else "default")
 
 
-_RULES = select(MaskingRule.__table__.c.kind, MaskingRule.__table__.c.params)
+_RULES = Prepared(select(MaskingRule.__table__.c.kind, MaskingRule.__table__.c.params))
 
 
 def current_rules(db: Session) -> dict[str, dict[str, Any]]:
     """Every kind's parameters in force: the stored rule, or the default (read fresh: edits apply at once)."""
     rules = {k: dict(v) for k, v in DEFAULTS.items()}
-    for kind, params in db.connection().execute(_RULES):  # plain rows: this runs on every delivered page
+    for kind, params in _RULES.rows(db.connection()):  # prepared: this runs on every delivered page
         if kind in rules:
             rules[kind] = {**rules[kind], **params}
     return rules

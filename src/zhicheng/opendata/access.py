@@ -19,6 +19,7 @@ from zhicheng.accounts import security
 from zhicheng.core import clock
 from zhicheng.core.actor import Actor
 from zhicheng.core.errors import Forbidden, Invalid, NotFound, TooMany, Unauthorized
+from zhicheng.core.prepared import Prepared
 from zhicheng.opendata import stats
 from zhicheng.opendata.accounts import SESSION_COOKIE, session_user
 from zhicheng.opendata.models import Application, PortalKey, PortalUser, ResourceLimit
@@ -168,14 +169,16 @@ def limiter(request) -> RateLimiter:
     return lim
 
 
-_LIMIT = select(ResourceLimit.__table__.c.rate_per_minute).where(
-    ResourceLimit.__table__.c.resource_id == bindparam("resource_id")
+_LIMIT = Prepared(
+    select(ResourceLimit.__table__.c.rate_per_minute).where(
+        ResourceLimit.__table__.c.resource_id == bindparam("resource_id")
+    )
 )
 
 
 def resource_limit(db: Session, resource_id: int) -> int | None:
     """The resource's own calls-per-minute limit, if one is set (a plain query: it runs on every call)."""
-    return db.connection().execute(_LIMIT, {"resource_id": resource_id}).scalar()
+    return _LIMIT.scalar(db.connection(), {"resource_id": resource_id})
 
 
 def _load(db: Session, resource):

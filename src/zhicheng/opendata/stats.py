@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from zhicheng.core import clock
 from zhicheng.core.errors import Invalid
 from zhicheng.core.events import bus
+from zhicheng.core.prepared import Prepared
 from zhicheng.opendata.models import UsageDaily
 
 log = logging.getLogger(__name__)
@@ -39,15 +40,15 @@ def today() -> date:
     return clock.now().astimezone(CHINA).date()
 
 
-_BUMPS: dict[str, Any] = {}
+_BUMPS: dict[str, Prepared] = {}
 
 
-def _bump(column: str) -> Any:
+def _bump(column: str) -> Prepared:
     """The counter's UPDATE for one kind, built once (every API call runs it); the values are bound."""
     stmt = _BUMPS.get(column)
     if stmt is None:
         t = UsageDaily.__table__
-        stmt = _BUMPS[column] = (
+        stmt = _BUMPS[column] = Prepared(
             update(t)
             .where(t.c.resource_id == bindparam("b_resource"), t.c.day == bindparam("b_day"))
             .values({column: t.c[column] + bindparam("b_times"), "rows": t.c.rows + bindparam("b_rows")})
@@ -74,7 +75,7 @@ def count(
     times = max(int(times), 1)
     conn = db.connection()
     params = {"b_resource": resource_id, "b_day": day, "b_times": times, "b_rows": rows}
-    if conn.execute(_bump(column), params).rowcount == 0:
+    if _bump(column).run(conn, params) == 0:
         try:
             with db.begin_nested():
                 values = {c: 0 for c in COLUMNS.values()}
@@ -85,7 +86,7 @@ def count(
                     )
                 )
         except IntegrityError:  # another request made the row first
-            db.connection().execute(_bump(column), params)
+            _bump(column).run(db.connection(), params)
     db.commit()
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from zhicheng.core import clock
 from zhicheng.core.actor import Actor
 from zhicheng.core.errors import Conflict, Invalid
+from zhicheng.core.prepared import Prepared
 from zhicheng.core.settings import Settings
 from zhicheng.policy.models import GENESIS_HASH, AuditEntry, AuditHead
 
@@ -72,11 +73,14 @@ def entry_hash(prev_hash: str, entry: Any) -> str:
 _HEAD = AuditHead.__table__
 _ENTRY = AuditEntry.__table__
 # built once: the append path runs for every audited request
-_BUMP_HEAD = (update(_HEAD).where(_HEAD.c.id == HEAD_ID).values(seq=_HEAD.c.seq + bindparam("bump"))
-              .returning(_HEAD.c.seq, _HEAD.c.hash))
-_SET_HEAD_HASH = update(_HEAD).where(_HEAD.c.id == HEAD_ID).values(hash=bindparam("new_hash"))
+_BUMP_HEAD = Prepared(update(_HEAD).where(_HEAD.c.id == HEAD_ID).values(seq=_HEAD.c.seq + bindparam("bump"))
+                     .returning(_HEAD.c.seq, _HEAD.c.hash))
+_SET_HEAD_HASH = Prepared(update(_HEAD).where(_HEAD.c.id == HEAD_ID).values(hash=bindparam("new_hash")))
 _SEED_HEAD = insert(_HEAD).values(id=HEAD_ID, seq=0, hash=GENESIS_HASH, anchor_seq=0, anchor_hash=GENESIS_HASH)
-_INSERT_ENTRY = insert(_ENTRY).returning(_ENTRY.c.id)
+_ENTRY_KEYS = ["seq", "at", "actor_kind", "actor_user_id", "actor_username", "actor_department_id",
+               "actor_department_code", "action", "target_kind", "target_id", "outcome", "detail", "ip", "prev_hash",
+               "hash"]
+_INSERT_ENTRY = Prepared(insert(_ENTRY).returning(_ENTRY.c.id), column_keys=_ENTRY_KEYS)
 
 
 def _lock_head(db: Session, *, bump: int = 1) -> tuple[int, str]:
@@ -86,10 +90,10 @@ def _lock_head(db: Session, *, bump: int = 1) -> tuple[int, str]:
     appender wait on the row until this transaction ends: the chain never forks.
     """
     conn = db.connection()
-    row = conn.execute(_BUMP_HEAD, {"bump": bump}).first()
+    row = _BUMP_HEAD.returning(conn, {"bump": bump})
     if row is None:  # an instance whose migration did not seed the head (created with create_all)
         conn.execute(_SEED_HEAD)
-        row = conn.execute(_BUMP_HEAD, {"bump": bump}).first()
+        row = _BUMP_HEAD.returning(conn, {"bump": bump})
     return int(row[0]), row[1]
 
 
@@ -116,8 +120,8 @@ def record(db: Session, *, actor: Actor, action: str, target_kind: str, target_i
     written = SimpleNamespace(**values)
     written.hash = values["hash"] = entry_hash(prev, written)
     conn = db.connection()
-    written.id = conn.execute(_INSERT_ENTRY, values).scalar_one()
-    conn.execute(_SET_HEAD_HASH, {"new_hash": written.hash})
+    written.id = _INSERT_ENTRY.returning(conn, values)[0]
+    _SET_HEAD_HASH.run(conn, {"new_hash": written.hash})
     return written
 
 

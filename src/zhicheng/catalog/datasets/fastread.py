@@ -33,6 +33,7 @@ from sqlalchemy.engine import Connection
 
 from zhicheng.catalog.datasets.rowstore import ROW_COLUMN, build_table
 from zhicheng.catalog.items import ItemSpec
+from zhicheng.core.prepared import Prepared
 
 ColumnMasker = Callable[[list[Any]], list[Any]]
 FORMATS = ("json", "csv")
@@ -244,7 +245,7 @@ def newest_version(conn: Connection, resource_id: int) -> VersionInfo | None:
     return version_info(conn, resource_id)
 
 
-_QUERIES: dict[bool, sa.Select] = {}
+_QUERIES: dict[bool, Prepared] = {}
 
 
 def version_info(conn: Connection, resource_id: int, version: int | None = None) -> VersionInfo | None:
@@ -252,9 +253,9 @@ def version_info(conn: Connection, resource_id: int, version: int | None = None)
     numbered = version is not None
     query = _QUERIES.get(numbered)
     if query is None:
-        query = _QUERIES[numbered] = _version_query(numbered)
+        query = _QUERIES[numbered] = Prepared(_version_query(numbered))
     params = {"resource_id": resource_id, "version": version} if numbered else {"resource_id": resource_id}
-    row = conn.execute(query, params).first()
+    row = query.first(conn, params)
     if row is None:
         return None
     specs, table = _parsed(row[3], row[4])
