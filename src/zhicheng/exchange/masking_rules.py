@@ -56,8 +56,10 @@ add_rule(RULE_KIND, "read", "authenticated", authenticated)
 add_rule(RULE_KIND, "update", "admin", admin)
 
 
+@lru_cache(maxsize=4096)
 def kind_of(spec: ItemSpec) -> str:
-    """The masking kind of a data item: coordinates by what its label says, else the policy's own choice."""
+    """The masking kind of a data item: coordinates by what its label says, else the policy's own choice
+    (remembered per spec: a spec never changes, and every delivered page asks)."""
     text = f"{spec.label} {spec.name}".lower()
     if any(w in text for w in _COORD_WORDS):
         return "coordinates"
