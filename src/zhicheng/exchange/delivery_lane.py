@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.requests import Request
-from starlette.types import Send
+from starlette.responses import Response
 
 from zhicheng.accounts.middleware import credentials, refusal
 from zhicheng.accounts.tokens import resolve_token
@@ -40,10 +40,10 @@ def _serve(
         db.close()
 
 
-async def rows(request: Request, match: re.Match[str], send: Send) -> bool:
+async def rows(request: Request, match: re.Match[str]) -> Response | None:
     key, bearer, cookie = credentials(request)
     if key or cookie or not bearer:  # API keys and browser sessions take the normal path
-        return False
+        return None
     kind, value = await in_thread(
         _serve,
         request.app.state.sessionmaker,
@@ -53,13 +53,10 @@ async def rows(request: Request, match: re.Match[str], send: Send) -> bool:
         request.client.host if request.client else None,
     )
     if kind == "page":
-        response = rows_response(request, *value)
-    elif kind == "refused":
-        response = refusal(request, value)
-    else:
-        response = respond(request, value)
-    await response(request.scope, request.receive, send)
-    return True
+        return rows_response(request, *value)
+    if kind == "refused":
+        return refusal(request, value)
+    return respond(request, value)
 
 
 lanes = [Lane(re.compile(r"/api/v1/exchange/resources/([0-9]{1,18})/rows"), rows)]

@@ -8,19 +8,17 @@ from __future__ import annotations
 import re
 
 from starlette.requests import Request
-from starlette.types import Send
+from starlette.responses import Response
 
 from zhicheng.accounts.middleware import credentials
 from zhicheng.opendata.ckan_api import _dispatch
 from zhicheng.web.fastlane import Lane, in_thread
 
 
-async def datastore_search(request: Request, match: re.Match[str], send: Send) -> bool:
+async def datastore_search(request: Request, match: re.Match[str]) -> Response | None:
     if any(credentials(request)):
-        return False
-    response = await _dispatch(request, "datastore_search", hop=in_thread)
-    await response(request.scope, request.receive, send)
-    return True
+        return None
+    return await _dispatch(request, "datastore_search", hop=in_thread)
 
 
 lanes = [Lane(re.compile(r"/api/(?:3/)?action/datastore_search"), datastore_search)]

@@ -10,18 +10,17 @@ and every other caller see them unchanged."""
 from __future__ import annotations
 
 import asyncio
-import logging
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from zhicheng.web.errors import app_error_of, respond
 
-log = logging.getLogger("zhicheng")
 T = TypeVar("T")
 
 
@@ -30,8 +29,9 @@ async def in_thread(fn: Callable[..., T], *args: Any) -> T:
     limiter, which a lane's self-contained call does not need)."""
     return await asyncio.get_running_loop().run_in_executor(None, fn, *args)
 
-# handler(request, match, send) → True when it answered; False to let the request take the normal path
-Handler = Callable[[Request, re.Match[str], Send], Awaitable[bool]]
+
+# handler(request, match) → the response, or None to let the request take the normal path
+Handler = Callable[[Request, re.Match[str]], Awaitable[Response | None]]
 
 
 @dataclass(frozen=True)
@@ -58,10 +58,11 @@ class FastLanes:
                     continue
                 request = Request(scope, receive)
                 try:
-                    if await lane.handler(request, match, send):
-                        return
+                    response = await lane.handler(request, match)
                 except Exception as exc:  # noqa: BLE001 - answered as the app's handlers would
-                    await respond(request, app_error_of(request, exc))(scope, receive, send)
-                    return
-                break
+                    response = respond(request, app_error_of(request, exc))
+                if response is None:
+                    break
+                await response(scope, receive, send)
+                return
         await self.app(scope, receive, send)
