@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, lazyload
+from sqlalchemy.orm import Session
 
 from zhicheng.catalog import codes, search
 from zhicheng.catalog.items import ItemCheck, ItemSpec, ItemType, Sensitivity
@@ -38,11 +38,9 @@ SCALAR_FIELDS = ("name", "catalog_class", "subclass", "detail_code", "summary", 
 
 # ---------------------------------------------------------------- reading
 
-def get_resource(db: Session, resource_id: int, *, items: bool = True) -> Resource:
-    """The resource `resource_id` (working copy, no policy check), or NotFound. `items=False`: its data items
-    are loaded only if read (a caller that needs only the resource's own fields saves a query)."""
-    options = () if items else (lazyload(Resource.items),)
-    return get_or_404(db, Resource, resource_id, "数据资源", "data resource", options=options)
+def get_resource(db: Session, resource_id: int) -> Resource:
+    """The resource `resource_id` (working copy, no policy check), or NotFound."""
+    return get_or_404(db, Resource, resource_id, "数据资源", "data resource")
 
 
 @dataclass(frozen=True)

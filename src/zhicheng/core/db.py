@@ -88,14 +88,13 @@ def migrate(engine: Engine) -> None:
 MAX_ID = 2**31 - 1  # the smallest integer key range of our back ends (PostgreSQL INTEGER)
 
 
-def get_or_404(db: Session, model: type, ident: int, what_zh: str, what_en: str, *, options: tuple = ()):
-    """The row of `model` with primary key `ident`, or NotFound (also for ids no back end could hold);
-    `options`: loader options for `Session.get`."""
+def get_or_404(db: Session, model: type, ident: int, what_zh: str, what_en: str):
+    """The row of `model` with primary key `ident`, or NotFound (also for ids no back end could hold)."""
     from zhicheng.core.errors import not_found
 
     if not isinstance(ident, int) or not 0 < ident <= MAX_ID:
         raise not_found(what_zh, what_en, ident)
-    row = db.get(model, ident, options=list(options) or None)
+    row = db.get(model, ident)
     if row is None:
         raise not_found(what_zh, what_en, ident)
     return row

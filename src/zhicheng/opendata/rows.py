@@ -44,11 +44,6 @@ CKAN_TYPES = {
 }
 
 
-@lru_cache(maxsize=256)
-def _table(name: str, specs: tuple[ItemSpec, ...]) -> sa.Table:
-    return rowstore.build_table(name, specs)
-
-
 @dataclass
 class Target:
     """An open dataset version ready to read: what it is, who asks, what is masked."""
