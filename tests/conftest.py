@@ -89,6 +89,7 @@ def app(settings, engine):
 
     application = create_app(settings)
     yield application
+    application.state.lane_workers.close()
     application.state.engine.dispose()
 
 

@@ -74,6 +74,21 @@ def test_limit_per_resource_gives_retry_after(db, app, open_data):
     access.check_open_access(db, fake_request(app, ip="10.0.0.2"), open_data["free"], kind="api")
 
 
+def test_the_settings_set_the_default_limits(db, app, open_data, approved_key):
+    """ZHICHENG_OPEN_RATE_PER_MINUTE / ZHICHENG_OPEN_KEY_RATE_PER_MINUTE: the limits without a key, and per key."""
+    app.state.settings = app.state.settings.model_copy(
+        update={"open_rate_per_minute": 3, "open_key_rate_per_minute": 1}
+    )
+    for _ in range(3):
+        access.check_open_access(db, fake_request(app), open_data["free"], kind="api")
+    with pytest.raises(TooMany):
+        access.check_open_access(db, fake_request(app), open_data["free"], kind="api")
+    keyed = fake_request(app, {"X-API-Key": approved_key["key"]}, ip="10.0.0.3")
+    access.check_open_access(db, keyed, open_data["free"], kind="api")
+    with pytest.raises(TooMany):
+        access.check_open_access(db, keyed, open_data["free"], kind="api")
+
+
 def test_expired_key_is_refused(db, app, open_data, approved_key):
     from datetime import timedelta
 

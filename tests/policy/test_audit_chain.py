@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select, text
 
 from zhicheng.core import clock
@@ -195,4 +200,43 @@ def test_odd_details_are_stored_as_plain_json_and_still_verify(db):
     assert stored[0].detail["nan"] == "NaN" and stored[0].detail["amount"] == "12.50"
     assert stored[0].detail["nested"] == {"列表": [1, "二", None]}
     assert stored[1].detail == {"value": [1, 2]} and len(stored[1].action) == 64
+    assert audit.verify(db).ok
+
+
+_TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=12)
+_PLAIN = st.recursive(
+    st.none() | st.booleans() | st.integers(min_value=-(2**63), max_value=2**64 - 1) | _TEXT,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_TEXT, inner, max_size=4),
+    max_leaves=25,
+)
+
+
+@hypothesis_settings(max_examples=500, deadline=None)
+@given(detail=st.dictionaries(_TEXT, _PLAIN, max_size=6), target=st.none() | _TEXT)
+def test_the_fast_canonical_form_is_byte_for_byte_jsons(detail, target):
+    """A plain detail is written by orjson: the bytes hashed must be exactly those of the `json` definition."""
+    entry = SimpleNamespace(seq=7, at=clock.now(), actor_kind="user", actor_user_id=1, actor_username="张三",
+                            actor_department_id=2, actor_department_code="430100-001", action="a.b",
+                            target_kind="t", target_id=target, outcome="ok", ip=None,
+                            detail=audit.normalise_detail(detail))
+    assert entry.detail == json.loads(json.dumps(detail))
+    doc = {k: getattr(entry, k) for k in ("seq", "actor_kind", "actor_user_id", "actor_username",
+                                          "actor_department_id", "actor_department_code", "action", "target_kind",
+                                          "target_id", "outcome", "detail", "ip")}
+    doc["at"] = audit._iso(entry.at)
+    expected = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    assert audit.canonical(entry) == expected
+
+
+def test_details_outside_the_fast_form_take_the_json_path_and_verify(db):
+    """Floats, huge numbers, tuples and deep nesting are not 'plain': they are written as before and verify."""
+    deep: list = []
+    for _ in range(150):
+        deep = [deep]
+    for detail in ({"ratio": 1e-07, "big": 1e16}, {"n": 2**70}, {"pair": (1, 2)}, {"deep": deep}):
+        audit.record(db, actor=CLERK, action="test.odd", target_kind="test", detail=detail)
+    db.commit()
+    stored = db.scalars(select(AuditEntry).where(AuditEntry.action == "test.odd").order_by(AuditEntry.seq)).all()
+    assert stored[0].detail == {"ratio": 1e-07, "big": 1e16} and stored[1].detail == {"n": 2**70}
+    assert stored[2].detail == {"pair": [1, 2]}
     assert audit.verify(db).ok

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from fastapi.testclient import TestClient
 from starlette.responses import PlainTextResponse
 
 from zhicheng.core.errors import NotFound
-from zhicheng.web.fastlane import FastLanes, Lane
+from zhicheng.web.fastlane import Lane
 
 
 async def lane(request, match):
@@ -24,7 +25,7 @@ async def lane(request, match):
 
 
 def test_answers_declines_and_errors(app):
-    app.add_middleware(FastLanes, lanes=[Lane(re.compile(r"/api/v1/health/(\w+)"), lane)])
+    app.lanes = [Lane(re.compile(r"/api/v1/health/(\w+)"), lane)]
 
     @app.get("/api/v1/health/{what}")
     def route(what: str) -> dict:
@@ -38,3 +39,66 @@ def test_answers_declines_and_errors(app):
         assert missing.status_code == 404 and missing.headers["content-type"].startswith("application/problem+json")
         boom = c.get("/api/v1/health/boom")
         assert boom.status_code == 500 and boom.json()["code"] == "internal" and "a bug" not in boom.text
+
+
+def _connection_of(db):
+    return db.connection()  # the SQLAlchemy Connection the session is bound to
+
+
+def test_lane_workers_keep_one_connection_per_thread_and_leave_nothing_behind(engine):
+    """Calls in a row run on the connection their thread kept; what a call did not commit is undone and no
+    object outlives it."""
+    import asyncio
+
+    from sqlalchemy import text
+
+    from zhicheng.core.db import make_sessionmaker
+    from zhicheng.web.fastlane import LaneWorkers
+
+    workers = LaneWorkers(make_sessionmaker(engine), threads=1)
+
+    def write_uncommitted(db):
+        db.execute(text("CREATE TABLE IF NOT EXISTS lane_probe (n INTEGER)"))
+        db.commit()
+        db.execute(text("INSERT INTO lane_probe VALUES (1)"))
+        return _connection_of(db)
+
+    def read(db):
+        return _connection_of(db), db.execute(text("SELECT count(*) FROM lane_probe")).scalar(), len(db.identity_map)
+
+    def boom(db):
+        raise RuntimeError("a bug")
+
+    async def scenario():
+        first = await workers.run(write_uncommitted)
+        second, count, objects = await workers.run(read)
+        assert second is first and count == 0 and objects == 0  # kept; the insert was rolled back
+        with pytest.raises(RuntimeError):
+            await workers.run(boom)
+        third, _, _ = await workers.run(read)
+        assert third is not first and workers.held == 1  # a call that raised has its connection replaced
+        workers.close()
+        assert workers.held == 0
+        fourth, _, _ = await workers.run(read)  # usable again after close: new threads, a new connection
+        assert fourth is not third
+        workers.close()
+
+    asyncio.run(scenario())
+
+
+def test_lane_workers_replace_an_invalidated_connection(engine):
+    import asyncio
+
+    from zhicheng.core.db import make_sessionmaker
+    from zhicheng.web.fastlane import LaneWorkers
+
+    workers = LaneWorkers(make_sessionmaker(engine), threads=1)
+
+    async def scenario():
+        first = await workers.run(_connection_of)
+        await workers.run(lambda db: db.connection().invalidate())
+        second = await workers.run(_connection_of)
+        assert second is not first and workers.held == 1
+        workers.close()
+
+    asyncio.run(scenario())

@@ -59,7 +59,7 @@ bus = EventBus()
 def database_of(db) -> str:
     """Which database a session writes to, as events carry it (`payload["database"]`): a process may hold several
     apps (tests do), and a subscriber bound to one database must ignore the facts of another."""
-    return db.get_bind().url.render_as_string(hide_password=True)
+    return db.get_bind().engine.url.render_as_string(hide_password=True)
 
 
 def same_database(payload: dict[str, Any], engine) -> bool:

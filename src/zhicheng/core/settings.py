@@ -37,6 +37,12 @@ class Settings(BaseSettings):
     audit_retention_days: int = 183
     secure_cookies: bool = False
     webhook_allowed_hosts: list[str] = Field(default_factory=list, description="hosts webhooks may target")
+    open_rate_per_minute: int = Field(
+        default=120, ge=1, description="open-data API calls a minute per client IP and dataset, without a key"
+    )
+    open_key_rate_per_minute: int = Field(
+        default=600, ge=1, description="open-data API calls a minute per API key and dataset (unless the key has its own)"
+    )
 
     @classmethod
     def settings_customise_sources(

@@ -281,7 +281,7 @@ def _copy_for(db: Session, p: Plan, q: RowQuery) -> str | None:
     name = masked_copy.copy_name(p.version, p.masked, p.rules)
     if masked_copy.ready(db.connection(), name):
         return name
-    if masked_copy.ensure(db.get_bind(), p.version, p.masked, p.rules):
+    if masked_copy.ensure(db.get_bind().engine, p.version, p.masked, p.rules):
         db.commit()  # nothing written yet: a fresh snapshot that sees the new copy
         return name if masked_copy.ready(db.connection(), name) else None
     return None

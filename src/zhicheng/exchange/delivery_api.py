@@ -18,6 +18,7 @@ from zhicheng.core.actor import Actor
 from zhicheng.exchange import delivery, masking_rules
 from zhicheng.web.deps import get_db
 from zhicheng.web.hooks import after_event
+from zhicheng.web.links import with_param
 from zhicheng.web.routing import APIRouter
 
 router = APIRouter(prefix="/api/v1/exchange", tags=["exchange delivery 共享交付"])
@@ -60,7 +61,7 @@ def rows_response(request: Request, page: delivery.RowsPage, q: Any) -> Response
     headers = {"X-Grant-Id": str(page.grant_id), "X-Masked-Fields": ",".join(page.masked)}
     if page.next:
         headers["X-Next-Cursor"] = page.next
-        headers["Link"] = f'<{request.url.include_query_params(after=page.next)}>; rel="next"'
+        headers["Link"] = f'<{with_param(request, "after", page.next)}>; rel="next"'
     if q.format == "csv":
         return Response(page.body, media_type="text/csv; charset=utf-8", headers=headers)
     head = {

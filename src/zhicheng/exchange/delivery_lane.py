@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -17,36 +17,28 @@ from zhicheng.core.errors import AppError
 from zhicheng.exchange import delivery
 from zhicheng.exchange.delivery_api import rows_response
 from zhicheng.web.errors import respond
-from zhicheng.web.fastlane import Lane, in_thread
+from zhicheng.web.fastlane import Lane
 
 
 def _serve(
-    factory: sessionmaker[Session], token: str, resource_id: int, params: list[tuple[str, str]], ip: str | None
+    db: Session, token: str, resource_id: int, params: list[tuple[str, str]], ip: str | None
 ) -> tuple[str, Any]:
-    """("page", (page, query)) | ("refused", token error) | ("error", AppError), on one session."""
-    db = factory()
+    """("page", (page, query)) | ("refused", token error) | ("error", AppError), on the lane thread's session."""
+    resolved = resolve_token(db, token=token, kind="bearer")
+    if resolved.error:
+        return "refused", resolved.error
     try:
-        resolved = resolve_token(db, token=token, kind="bearer")
-        if resolved.error:
-            return "refused", resolved.error
-        try:
-            return "page", delivery.query_rows(
-                db, actor=resolved.actor, resource_id=resource_id, params=params, ip=ip
-            )
-        except AppError as err:
-            return "error", err
-    finally:
-        db.rollback()
-        db.close()
+        return "page", delivery.query_rows(db, actor=resolved.actor, resource_id=resource_id, params=params, ip=ip)
+    except AppError as err:
+        return "error", err
 
 
 async def rows(request: Request, match: re.Match[str]) -> Response | None:
     key, bearer, cookie = credentials(request)
     if key or cookie or not bearer:  # API keys and browser sessions take the normal path
         return None
-    kind, value = await in_thread(
+    kind, value = await request.app.state.lane_workers.run(
         _serve,
-        request.app.state.sessionmaker,
         bearer,
         int(match[1]),
         request.query_params.multi_items(),

@@ -154,10 +154,10 @@ def open_type_of(db: Session, resource) -> str | None:
 
 
 def _settings_limit(request, name: str, default: int) -> int:
-    settings = getattr(getattr(request, "app", None), "state", None)
-    settings = getattr(settings, "settings", None)
-    value = getattr(settings, name, None)
-    return int(value) if isinstance(value, int) else default
+    """The app's setting `name` (`open_rate_per_minute`, `open_key_rate_per_minute`), or `default` without one."""
+    app = getattr(request, "app", None)
+    settings = getattr(app.state, "settings", None) if app is not None else None
+    return int(getattr(settings, name)) if settings is not None else default
 
 
 def limiter(request) -> RateLimiter:

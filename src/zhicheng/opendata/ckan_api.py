@@ -249,9 +249,8 @@ def _respond(
     )
 
 
-def _run(request: Request, name: str, fn: Action, params: dict[str, Any]) -> Response:
-    """Run one action on a session of its own (one worker-thread hop per call)."""
-    db = request.app.state.sessionmaker()
+def _run(db: Session, request: Request, name: str, fn: Action, params: dict[str, Any]) -> Response:
+    """Run one action on `db` (in a worker thread; the caller closes the session)."""
     try:
         result = fn(db, request, params)
     except AppError as err:
@@ -272,14 +271,21 @@ def _run(request: Request, name: str, fn: Action, params: dict[str, Any]) -> Res
             },
             status=500,
         )
-    finally:
-        db.rollback()
-        db.close()
     return _respond(request, name, True, {"result": result})
 
 
-async def _dispatch(request: Request, name: str, *, hop=run_in_threadpool) -> Response:
-    """Run action `name` on the request's parameters in a worker thread (`hop`: how to get there)."""
+def _on_own_session(request: Request, name: str, fn: Action, params: dict[str, Any]) -> Response:
+    db = request.app.state.sessionmaker()
+    try:
+        return _run(db, request, name, fn, params)
+    finally:
+        db.rollback()
+        db.close()
+
+
+async def _dispatch(request: Request, name: str, *, lane: bool = False) -> Response:
+    """Run action `name` on the request's parameters in a worker thread, on a session of its own (or, for the
+    fast lane, on the lane thread's: `web.fastlane.LaneWorkers`)."""
     fn = ACTIONS.get(name)
     if fn is None:
         shown = name[:60]
@@ -294,7 +300,9 @@ async def _dispatch(request: Request, name: str, *, hop=run_in_threadpool) -> Re
         params = await _params(request)
     except AppError as err:
         return _error(request, name, err)
-    return await hop(_run, request, name, fn, params)
+    if lane:
+        return await request.app.state.lane_workers.run(_run, request, name, fn, params)
+    return await run_in_threadpool(_on_own_session, request, name, fn, params)
 
 
 DESCRIPTION = """CKAN 兼容的只读动作接口 / CKAN-compatible read actions, in CKAN's envelope

@@ -12,13 +12,13 @@ from starlette.responses import Response
 
 from zhicheng.accounts.middleware import credentials
 from zhicheng.opendata.ckan_api import _dispatch
-from zhicheng.web.fastlane import Lane, in_thread
+from zhicheng.web.fastlane import Lane
 
 
 async def datastore_search(request: Request, match: re.Match[str]) -> Response | None:
     if any(credentials(request)):
         return None
-    return await _dispatch(request, "datastore_search", hop=in_thread)
+    return await _dispatch(request, "datastore_search", lane=True)
 
 
 lanes = [Lane(re.compile(r"/api/(?:3/)?action/datastore_search"), datastore_search)]

@@ -284,7 +284,7 @@ bus.subscribe("catalog.dataset.imported", _forget)
 
 def all_open_documents(db: Session) -> list[dict[str, Any]]:
     """Every open document, newest change first (cached for a minute and dropped on catalog changes)."""
-    key = f"docs:{id(db.get_bind())}"
+    key = f"docs:{id(db.get_bind().engine)}"
     with _cache_lock:
         hit = _cache.get(key)
         if hit and time.monotonic() - hit[0] < CACHE_SECONDS:

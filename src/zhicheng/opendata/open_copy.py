@@ -39,7 +39,7 @@ def ready_copy(db: Session, version: fastread.VersionInfo, masked: dict[str, str
     conn = db.connection()
     if masked_copy.ready(conn, name):
         return name
-    if masked_copy.ensure(db.get_bind(), version, masked, rules, with_id=True):
+    if masked_copy.ensure(db.get_bind().engine, version, masked, rules, with_id=True):
         return name
     return None
 

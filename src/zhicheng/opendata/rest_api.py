@@ -22,6 +22,7 @@ from zhicheng.exchange.query import OPERATORS
 from zhicheng.opendata import ckan, ckan_search, rows
 from zhicheng.opendata.rest_schemas import DatasetDetail, DatasetPage, RowsPage
 from zhicheng.web.deps import get_db
+from zhicheng.web.links import with_param
 from zhicheng.web.routing import APIRouter
 
 router = APIRouter(prefix="/api/v1/open", tags=["open data 开放数据"])
@@ -276,9 +277,7 @@ def dataset_rows(
     if page.total is not None:
         headers["X-Total-Count"] = str(page.total)
     if page.next_after:
-        headers["Link"] = (
-            f'<{request.url.remove_query_params(["after", "offset"]).include_query_params(after=page.next_after)}>; rel="next"'
-        )
+        headers["Link"] = f'<{with_param(request, "after", page.next_after, drop=["offset"])}>; rel="next"'
     columns = ["_id", *page.fields]
     if format == "csv":
         buffer = io.StringIO()

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
+import orjson
 from cryptography.hazmat.primitives import hashes
 from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
@@ -35,18 +36,56 @@ def _iso(at: datetime) -> str:
     return clock.aware(at).astimezone(UTC).isoformat(timespec="microseconds")
 
 
+_INT64 = (-(2**63), 2**64)  # the integers orjson writes (it refuses larger ones)
+_MAX_DEPTH = 100
+
+
+def _plain(value: Any, depth: int = 0) -> bool:
+    """Whether `value` is plain JSON that reads back as itself and that orjson writes byte for byte as `json` does
+    (sorted, compact, UTF-8): dicts with str keys, lists, str, bool, None and 64-bit ints; no float, tuple,
+    subclass or deep nesting (which take the `json` path)."""
+    kind = type(value)
+    if kind is str or value is None or kind is bool:
+        return True
+    if kind is int:
+        return _INT64[0] <= value < _INT64[1]
+    if depth > _MAX_DEPTH:
+        return False
+    if kind is dict:
+        for key, item in value.items():
+            if type(key) is not str:
+                return False
+            kind = type(item)
+            if not (kind is str or item is None or kind is bool or _plain(item, depth + 1)):
+                return False
+        return True
+    if kind is list:
+        for item in value:
+            kind = type(item)
+            if not (kind is str or item is None or kind is bool or _plain(item, depth + 1)):
+                return False
+        return True
+    return False
+
+
 def normalise_detail(detail: dict[str, Any] | None) -> dict[str, Any] | None:
     """The detail as it will read back from the database: plain JSON (dates and the like become strings)."""
     if detail is None:
         return None
     if not isinstance(detail, dict):
         detail = {"value": detail}
+    if _plain(detail):  # the common case: a copy, as the round trip below would give
+        try:
+            return orjson.loads(orjson.dumps(detail))
+        except orjson.JSONEncodeError:  # a lone surrogate: json's own error below
+            pass
     # NaN and Infinity are not JSON: PostgreSQL would refuse them, so they are kept as their names
     return json.loads(json.dumps(detail, default=str, ensure_ascii=False), parse_constant=str)
 
 
 def canonical(entry: Any) -> bytes:
-    """The bytes the hash covers: every field but id and the hashes, as sorted compact UTF-8 JSON."""
+    """The bytes the hash covers: every field but id and the hashes, as sorted compact UTF-8 JSON (`json.dumps`
+    with sorted keys and no spaces; orjson writes the same bytes, faster, when the detail is plain)."""
     doc = {
         "seq": int(entry.seq),
         "at": _iso(entry.at),
@@ -62,6 +101,11 @@ def canonical(entry: Any) -> bytes:
         "detail": entry.detail,
         "ip": entry.ip,
     }
+    if _plain(doc):
+        try:
+            return orjson.dumps(doc, option=orjson.OPT_SORT_KEYS)
+        except orjson.JSONEncodeError:  # a lone surrogate: json's own error below
+            pass
     return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 

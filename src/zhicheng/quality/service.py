@@ -350,7 +350,7 @@ def run(
     )
     started, at = time.perf_counter(), clock.now()
     plan = plans.build(active, table, specs, db.get_bind().dialect.name, _references(db, active))
-    rows, outcomes = runner.execute(db.connection(), table, plan, engine=db.get_bind())
+    rows, outcomes = runner.execute(db.connection(), table, plan, engine=db.get_bind().engine)
     limit = R.CYCLE_LIMITS.get(res.update_cycle)
     for rule_id in plan.timely:
         imported = clock.aware(latest.imported_at)

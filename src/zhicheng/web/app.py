@@ -10,10 +10,11 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from zhicheng import __version__
+from zhicheng.core.checkpoints import Checkpointer
 from zhicheng.core.db import make_engine, make_sessionmaker
 from zhicheng.core.settings import Settings, get_settings
 from zhicheng.web import errors
-from zhicheng.web.fastlane import FastLanes
+from zhicheng.web.fastlane import LaneApp, LaneWorkers
 from zhicheng.web.templating import static_dir
 
 log = logging.getLogger("zhicheng")
@@ -66,7 +67,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app for `settings` (the environment's by default). Migrations are applied by the CLI."""
     settings = settings or get_settings()
     settings.ensure_data_dir()
-    engine = make_engine(settings.db_url)
+    engine = make_engine(settings.db_url, background_checkpoints=True)
+    checkpointer = Checkpointer(engine)
     startups = []
 
     @asynccontextmanager
@@ -76,12 +78,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         before = bus.registrations()
         for hook in startups:
             hook(app)
+        checkpointer.start()
         try:
             yield
         finally:  # this app's bus handlers go with it (a process may run several apps, one after the other)
+            checkpointer.stop()
+            app.state.lane_workers.close()
             bus.unsubscribe_added_since(before)
 
-    app = FastAPI(
+    app = LaneApp(
         lifespan=lifespan,
         title="智城 zhicheng",
         version=__version__,
@@ -92,7 +97,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine
+    app.state.checkpointer = checkpointer
     app.state.sessionmaker = make_sessionmaker(engine)
+    app.state.lane_workers = LaneWorkers(app.state.sessionmaker)
     errors.install(app)
     for name in ROUTERS:
         mod = _optional(name)
@@ -104,9 +111,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         mod = _optional(name)
         if mod is not None:
             mod.install(app)
-    lanes = [lane for name in FAST_LANES if (mod := _optional(name)) is not None for lane in mod.lanes]
-    if lanes:
-        app.add_middleware(FastLanes, lanes=lanes)  # added last: the outermost layer
+    app.lanes = [lane for name in FAST_LANES if (mod := _optional(name)) is not None for lane in mod.lanes]
     app.mount("/static", StaticFiles(directory=str(static_dir())), name="static")
 
     @app.get("/api/v1/health", tags=["system"])
