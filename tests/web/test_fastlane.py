@@ -102,3 +102,54 @@ def test_lane_workers_replace_an_invalidated_connection(engine):
         workers.close()
 
     asyncio.run(scenario())
+
+
+def test_an_idle_lane_thread_ends_and_lets_its_connection_go(engine, monkeypatch):
+    import asyncio
+    import time
+
+    from zhicheng.core.db import make_sessionmaker
+    from zhicheng.web import fastlane
+
+    monkeypatch.setattr(fastlane, "IDLE_EXIT", 0.05)
+    workers = fastlane.LaneWorkers(make_sessionmaker(engine), threads=2)
+
+    async def scenario():
+        assert await workers.run(lambda db: 7) == 7
+        assert workers.held == 1
+        deadline = time.monotonic() + 5
+        while workers.held and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        assert workers.held == 0
+        assert await workers.run(lambda db: 8) == 8  # a new thread takes the next call
+        workers.close()
+
+    asyncio.run(scenario())
+
+
+def test_concurrent_lane_calls_all_answer_on_at_most_the_threads_connections(engine):
+    import asyncio
+    import time
+
+    from zhicheng.core.db import make_sessionmaker
+    from zhicheng.web.fastlane import LaneWorkers
+
+    workers = LaneWorkers(make_sessionmaker(engine), threads=3)
+    seen = set()
+
+    def call(db, n):
+        seen.add(id(db.connection()))
+        time.sleep(0.02)
+        return n * n
+
+    async def scenario():
+        results = await asyncio.gather(*(workers.run(call, n) for n in range(12)))
+        assert results == [n * n for n in range(12)]
+        assert len(seen) <= 3 and workers.held <= 3
+        slow = asyncio.ensure_future(workers.run(call, 5))
+        await asyncio.sleep(0)
+        slow.cancel()  # the request went away: the call finishes in its thread, its answer is dropped
+        assert await workers.run(call, 6) == 36
+        workers.close()
+
+    asyncio.run(scenario())
