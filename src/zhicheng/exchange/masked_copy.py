@@ -88,7 +88,12 @@ def _exists(conn: Connection, name: str) -> bool:
 
 
 def _key(conn: Connection | Engine, name: str) -> tuple[str, str]:
-    return str(conn.engine.url), name
+    return _database(conn.engine.url), name
+
+
+@lru_cache(maxsize=64)
+def _database(url: sa.URL) -> str:
+    return str(url)  # rendered once per database: a page's `ready` check runs on every call
 
 
 def ready(conn: Connection, name: str) -> bool:
@@ -173,7 +178,8 @@ def read_page(conn: Connection, name: str, after: int | None, limit: int) -> tup
                 start = bisect_right(keys, after)
                 stop = min(len(keys), start + limit - count)
                 if stop > start:
-                    parts.append(bytes(body)[ends[start - 1] + 1 if start else 0 : ends[stop - 1]])
+                    # a view, not a copy: the page is copied once, when _array joins it
+                    parts.append(memoryview(body)[ends[start - 1] + 1 if start else 0 : ends[stop - 1]])
                     count += stop - start
                 if count == limit:
                     last_key = keys[stop - 1]

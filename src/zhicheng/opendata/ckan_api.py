@@ -241,7 +241,7 @@ def _respond(
     result = payload.get("result")
     if isinstance(result, Raw):
         del body["result"]
-        data = orjson.dumps(body)[:-1] + b',"result":' + bytes(result) + b"}"
+        data = b"".join((orjson.dumps(body)[:-1], b',"result":', *result.parts, b"}"))
     else:
         data = orjson.dumps(body, default=_json_default)
     return Response(

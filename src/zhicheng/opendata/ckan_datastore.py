@@ -148,7 +148,7 @@ def datastore_search(db: Session, request: Request, params: dict[str, Any]) -> A
             [dict(zip(columns, r, strict=True)) for r in records] if fmt == "objects" else records,
             default=_json_default,
         )
-    return Raw(orjson.dumps(head, default=_json_default)[:-1] + b',"records":' + body + b"}")
+    return Raw(orjson.dumps(head, default=_json_default)[:-1], b',"records":', body, b"}")
 
 
 class _ckan_request:  # noqa: N801 - a thin view of the request for opendata.access

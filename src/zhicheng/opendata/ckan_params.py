@@ -138,8 +138,17 @@ def _list(params: dict[str, Any], name: str) -> list[str]:
     return [v[:200] for v in value]
 
 
-class Raw(bytes):
-    """A result already serialised as JSON."""
+class Raw:
+    """A result already serialised as JSON, in parts (joined once, into the response body: a page of records is
+    copied once more, not once per layer that wraps it)."""
+
+    __slots__ = ("parts",)
+
+    def __init__(self, *parts: bytes) -> None:
+        self.parts = parts
+
+    def __bytes__(self) -> bytes:
+        return b"".join(self.parts)
 
 
 def _json_default(value: Any) -> Any:
