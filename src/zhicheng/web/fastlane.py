@@ -145,13 +145,24 @@ class LaneWorkers:
     def close(self) -> None:
         """Stop the threads (after the calls under way) and close the connections they held."""
         with self._lock:
-            workers, self._workers = self._workers, []
+            workers, self._workers = [w for w in self._workers if w.is_alive()], []
             for _ in workers:
                 self._jobs.put(None)
         for worker in workers:
             worker.join(timeout=30)
         while self._idle.acquire(blocking=False):  # the stopped threads are idle no more
             pass
+        # a stop meant for a thread that ended on its own meanwhile must not stop the next one: keep only calls
+        kept = []
+        while True:
+            try:
+                job = self._jobs.get_nowait()
+            except queue.Empty:
+                break
+            if job is not None:
+                kept.append(job)
+        for job in kept:
+            self._jobs.put(job)
         with self._lock:
             held, self._held = list(self._held), set()
         for conn in held:
