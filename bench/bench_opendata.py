@@ -306,7 +306,8 @@ def bench_search(client: httpx.Client, rounds: int) -> list[float]:
 
 
 def bench_rows(ours: httpx.Client, ref: httpx.Client, resource: str, db_name: str, table: str) -> dict:
-    """Every row of one table from both servers, read in turn: {"ours": (rows, s), "datasette": (rows, s)}."""
+    """Every row of one table from both servers, read in turn: {"ours": (rows, s, s with the client's parse),
+    "datasette": (…)} (bench_sharing's `interleaved`)."""
     path = "/api/3/action/datastore_search"
     sample = ours.get(path, params={"resource_id": resource, "limit": 1}).json()["result"]["records"][0]
     print(f"  a row: {sample}", flush=True)
@@ -379,7 +380,8 @@ def main() -> None:
         rates[key] = (n / ours[key][1], n / ref[key][1])
         print(
             f"datastore_search limit={PAGE} ({what}): ours {n / ours[key][1]:,.0f} rows/s, Datasette _size={PAGE} "
-            f"_next {n / ref[key][1]:,.0f} rows/s, ratio {rates[key][0] / rates[key][1]:.2f}"
+            f"_next {n / ref[key][1]:,.0f} rows/s, ratio {rates[key][0] / rates[key][1]:.2f} (with the client's "
+            f"parse: {ours[key][2]:.2f}s against {ref[key][2]:.2f}s, ratio {ref[key][2] / ours[key][2]:.2f})"
         )
     print(f"server peak RSS {ours_mb:.1f} MB")
     ours_rate, ref_rate = rates["air"]
