@@ -53,13 +53,19 @@ def test_hostile_search_queries_are_harmless(open_catalog, live_server, q):
     "fq",
     [
         "organization:x OR 1=1",
-        "-open_type:conditional",
         "state:draft",
         "tags:[a TO b]",
         "metadata_modified:[yesterday TO *]",
-        "open_type:(none OR unconditional)",
+        "open_type:(none OR bogus)",
         "x" * 5000,
         'name:"a" ; DROP TABLE x',
+        "(open_type:conditional",
+        "open_type:conditional)",
+        "tags:",
+        "organization:(tags:a)",
+        "(" * 30 + "tags:a" + ")" * 30,
+        "-",
+        "*:x",
     ],
 )
 def test_unsupported_or_hostile_fq_is_a_validation_error(open_catalog, live_server, fq):

@@ -269,5 +269,56 @@ def test_harvester_filters_tags_groups_and_modification_dates(open_catalog, ckan
     assert titles(fq="metadata_modified:[* TO 2000-01-01T00:00:00Z]")[0] == 0
     facets = ckan_client.call_action("package_search", {"fq": "tags:环境", "facet.field": ["organization"]})
     assert list(facets["facets"]["organization"].values()) == [1]
-    with pytest.raises(ckanapi.ValidationError):
-        ckan_client.action.package_search(q="空气", fq="tags:环境")
+    # with words too: the query's matches, filtered
+    assert titles(q="空气", fq="tags:环境") == (1, ["长沙市空气质量日报"])
+    assert titles(q="空气", fq="tags:信用")[0] == 0
+
+
+def test_fq_as_ckan_harvesters_write_it(open_catalog, ckan_client):
+    """Solr's syntax as ckanext-harvest and CKAN's own front end send it: OR, negation, groups of values, *:*."""
+
+    def titles(fq, **params):
+        found = ckan_client.call_action("package_search", {"fq": fq, **params})
+        return sorted(p["title"] for p in found["results"])
+
+    air, credit = "长沙市空气质量日报", "守信企业名单"
+    air_org = ckan_client.action.package_show(id=open_catalog.air.code)["organization"]["name"]
+    credit_org = ckan_client.action.package_show(id=open_catalog.credit.code)["organization"]["name"]
+    assert air_org != credit_org
+    assert titles(f"organization:{air_org} OR organization:{credit_org}") == sorted([air, credit])
+    assert titles(f"-organization:{credit_org}") == [air]
+    assert titles(f"NOT organization:{credit_org}") == [air]
+    assert titles(f"organization:({air_org} OR {credit_org}) -tags:信用") == [air]
+    assert titles(f"organization:{air_org} AND organization:{credit_org}") == []  # one organization each
+    assert titles("open_type:(none OR unconditional)") == [air]  # what is not open stays unfound
+    assert titles("-open_type:conditional") == [air]
+    assert titles("*:*") == sorted([air, credit])
+    assert titles("(tags:信用 OR groups:environment) AND metadata_modified:[2000-01-01T00:00:00Z TO NOW]") == sorted(
+        [air, credit]
+    )
+    assert titles("metadata_modified:{* TO 2000-01-01T00:00:00Z}") == []
+    assert titles("res_format:CSV") == sorted([air, credit])  # CKAN's name for the resources' formats
+    assert titles('res_format:"csv" license_id:cc-by-4.0') == sorted([air, credit])
+    assert titles(f"name:{ckan.slug(open_catalog.air.code)}") == [air]
+    assert titles("tags:信*") == [credit]  # a prefix
+
+
+def test_facets_ckan_clients_ask_for(open_catalog, ckan_client):
+    """CKAN's default facets (organization, groups, tags, res_format, license_id) are all counted."""
+    found = ckan_client.call_action(
+        "package_search", {"facet.field": ["organization", "groups", "tags", "res_format", "license_id"]}
+    )
+    facets = found["facets"]
+    assert found["count"] == 2
+    assert facets["res_format"]["CSV"] == 2 and facets["license_id"] == {"cc-by-4.0": 2}
+    assert facets["tags"]["信用"] == 1 and facets["tags"]["环境"] == 1
+    assert facets["groups"]["environment"] == 1
+    assert sum(facets["organization"].values()) == 2
+    items = found["search_facets"]["groups"]["items"]
+    assert any(i["name"] == "environment" and i["display_name"] for i in items)
+    # the same counts under an fq the catalog indexes
+    narrowed = ckan_client.call_action(
+        "package_search", {"fq": "open_type:unconditional", "facet.field": ["tags", "open_type"]}
+    )
+    assert narrowed["count"] == 1 and narrowed["facets"]["open_type"] == {"unconditional": 1}
+    assert "信用" not in narrowed["facets"]["tags"]

@@ -8,27 +8,26 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from zhicheng.catalog import codes
 from zhicheng.catalog import service as catalog
-from zhicheng.core import clock
 from zhicheng.core.errors import Invalid, NotFound
 from zhicheng.core.events import bus
+from zhicheng.opendata import ckan_fq
 from zhicheng.opendata.ckan import (
     _ORG_RE,
     DEFAULT_ROWS,
     FACET_FIELDS,
-    MAX_FQ,
+    LICENSE,
     MAX_ROWS,
     MAX_START,
     OPEN_TYPES,
     SORTS,
     _ident_text,
-    group_key,
+    group_dict,
     not_found,
     organization_dict,
     reader,
@@ -44,54 +43,8 @@ class SearchOut:
     facets: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
 
-_FQ_TOKEN = re.compile(r'\s*([+]?)([A-Za-z_]+):("(?:[^"\\]|\\.)*"|\[[^\]]*\]|[^\s"\[]+)\s*')
-# filters the catalog search does not index: applied to the (cached) list of open documents, without `q`
-MEMORY_FIELDS = ("tags", "groups", "metadata_modified", "metadata_created")
-_RANGE = re.compile(r"^\[\s*(\S+)\s+TO\s+(\S+)\s*\]$")
-
-
-def parse_fq(fq: Any) -> dict[str, list[str]]:
-    """CKAN's `fq` (Solr filter syntax), the subset we index: `field:value` or `field:"value"` terms, AND-ed."""
-    if fq is None or fq == "":
-        return {}
-    if not isinstance(fq, str):
-        raise Invalid("fq 须为字符串", "fq must be a string", field="fq")
-    if len(fq) > MAX_FQ:
-        raise Invalid(
-            f"fq 过长（上限 {MAX_FQ} 字符）", f"fq is too long (at most {MAX_FQ} characters)", field="fq"
-        )
-    out: dict[str, list[str]] = {}
-    pos = 0
-    text = fq.strip()
-    while pos < len(text):
-        m = _FQ_TOKEN.match(text, pos)
-        if not m or m.end() == pos:
-            raise Invalid(
-                'fq 语法无效：仅支持 字段:值 或 字段:"值"',
-                'invalid fq: only field:value or field:"value" terms are supported',
-                field="fq",
-            )
-        name, value = m[2], m[3]
-        if name not in FACET_FIELDS and name not in MEMORY_FIELDS:
-            known = ", ".join([*FACET_FIELDS, *MEMORY_FIELDS])
-            raise Invalid(
-                f"fq 不支持字段 {name[:40]}（可用：{known}）",
-                f"fq cannot filter on {name[:40]} (use {known})",
-                field="fq",
-            )
-        if value.startswith("[") and (
-            name not in ("metadata_modified", "metadata_created") or not _RANGE.match(value)
-        ):
-            raise Invalid(
-                "fq 的范围只用于 metadata_modified / metadata_created，形如 [2026-01-01T00:00:00Z TO *]",
-                "fq ranges apply to metadata_modified / metadata_created only, as [2026-01-01T00:00:00Z TO *]",
-                field="fq",
-            )
-        if value.startswith('"'):
-            value = re.sub(r"\\(.)", r"\1", value[1:-1])
-        out.setdefault(name, []).append(value)
-        pos = m.end()
-    return out
+# facets counted over the documents themselves (the catalog search counts the FACET_FIELDS ones)
+DOCUMENT_FACETS = ("tags", "groups", "res_format", "license_id")
 
 
 def _department_filter(db: Session, name: str, values: list[str]) -> list[int]:
@@ -142,122 +95,117 @@ def search(
             field="sort",
         )
     # the catalog orders by relevance when there is a query, then by last change: both accepted sorts are that
-    q_text = q
-    wanted = parse_fq(fq)
-    memory = {k: wanted.pop(k) for k in MEMORY_FIELDS if k in wanted}
+    expr = ckan_fq.parse(fq)
+    indexed = ckan_fq.as_filters(expr)
     filters = {k: list(v) for k, v in (filters or {}).items() if v}
-    for name, values in wanted.items():
+    for name, values in (indexed or {}).items():
         target = FACET_FIELDS[name]
-        if target == "department":
-            filters.setdefault("department", []).extend(_department_filter(db, name, values))
-        else:
-            filters.setdefault(target, []).extend(codes.normalise(target, v) for v in values)
+        wanted = _department_filter(db, name, values) if target == "department" else values
+        # AND-ed with what the caller or another fq field named for the same facet: what both allow
+        filters[target] = [v for v in filters[target] if v in wanted] if target in filters else list(wanted)
     open_types = [t for t in filters.get("open_type", OPEN_TYPES) if t in OPEN_TYPES]
     if not open_types or any(v == [] for v in filters.values()):
         return SearchOut(count=0, docs=[], facets={})
     filters["open_type"] = open_types
-    if memory:
-        if q and q.strip():
-            raise Invalid(
-                f"fq 中的 {', '.join(memory)} 不能与 q 同用",
-                f"fq on {', '.join(memory)} cannot be combined with q",
-                field="fq",
-            )
-        return _search_in_memory(db, filters, memory, rows, start, facet_fields or [], facet_limit)
+    facet_fields = facet_fields or []
+    if indexed is None or any(f in DOCUMENT_FACETS for f in facet_fields):
+        return _search_documents(db, q, filters, expr, rows, start, facet_fields, facet_limit)
     actor = reader()
     size = max(rows, 1)
     first_page = start // size + 1
-    result = catalog_search.search(db, actor=actor, q=q_text, filters=filters, page=first_page, size=size)
+    result = catalog_search.search(db, actor=actor, q=q, filters=filters, page=first_page, size=size)
     items = result.items[start % size :]
     if start % size and len(items) < rows and result.total > start + len(items):
-        more = catalog_search.search(
-            db, actor=actor, q=q_text, filters=filters, page=first_page + 1, size=size
-        )
+        more = catalog_search.search(db, actor=actor, q=q, filters=filters, page=first_page + 1, size=size)
         items += more.items
     docs = items[:rows]
-    return SearchOut(
-        count=result.total, docs=docs, facets=_facets(result.facets, facet_fields or [], facet_limit)
-    )
+    return SearchOut(count=result.total, docs=docs, facets=_facets(result.facets, facet_fields, facet_limit))
 
 
-def _when(text: str, where: str) -> datetime | None:
-    if text == "*":
-        return None
-    value = text.upper().replace("NOW", clock.now().isoformat())
-    try:
-        at = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise Invalid(
-            f"fq 中的时间 {text[:40]} 无效", f"invalid time {text[:40]} in fq", field=where
-        ) from None
-    return clock.aware(at)
-
-
-def _matches(doc: dict[str, Any], filters: dict[str, list[Any]], memory: dict[str, list[str]]) -> bool:
+def _matches(doc: dict[str, Any], filters: dict[str, list[Any]]) -> bool:
     for name, values in filters.items():
         value = doc["department"]["id"] if name == "department" else doc.get(name)
         if value not in values:
             return False
-    for name, values in memory.items():
-        for value in values:
-            if name == "tags" and value not in (doc.get("tags") or []):
-                return False
-            if name == "groups" and value != group_key(doc):
-                return False
-            if name in ("metadata_modified", "metadata_created"):
-                stamp = doc.get("updated_at" if name == "metadata_modified" else "created_at")
-                low, high = _RANGE.match(value).groups() if value.startswith("[") else (value, value)
-                at = clock.aware(datetime.fromisoformat(stamp)) if stamp else None
-                lo, hi = _when(low, "fq"), _when(high, "fq")
-                if at is None or (lo is not None and at < lo) or (hi is not None and at > hi):
-                    return False
     return True
 
 
-def _search_in_memory(
+def _candidates(db: Session, q: str | None, filters: dict[str, list[Any]]) -> list[dict[str, Any]]:
+    """The open documents that `q` finds (every page, by relevance) or, without `q`, all of them (newest change
+    first), within the catalog's own filters."""
+    from zhicheng.catalog import search as catalog_search
+
+    if not (q and q.strip()):
+        return [d for d in all_open_documents(db) if _matches(d, filters)]
+    docs: list[dict[str, Any]] = []
+    page = 1
+    while True:
+        result = catalog_search.search(db, actor=reader(), q=q, filters=filters, page=page, size=MAX_ROWS)
+        docs.extend(result.items)
+        if page * MAX_ROWS >= result.total or not result.items:
+            return docs
+        page += 1
+
+
+def _search_documents(
     db: Session,
+    q: str | None,
     filters: dict[str, list[Any]],
-    memory: dict[str, list[str]],
+    expr: ckan_fq.Expr | None,
     rows: int,
     start: int,
     facet_fields: list[str],
     facet_limit: int,
 ) -> SearchOut:
-    """package_search over the cached open documents (newest change first) for filters the catalog search
-    does not index (tags, groups, modification dates: what harvesters ask for)."""
-    found = [d for d in all_open_documents(db) if _matches(d, filters, memory)]
+    """package_search decided document by document: an fq the catalog search does not index (tags, groups,
+    dates, OR across fields, negation: what harvesters send), or facets it does not count (tags, groups,
+    res_format, license_id)."""
+    departments: dict[str, int] = {}
+
+    def department(name: str) -> int:
+        if name not in departments:
+            departments[name] = _department_filter(db, "organization", [name])[0]
+        return departments[name]
+
+    found = [d for d in _candidates(db, q, filters) if ckan_fq.matches(expr, d, department)]
     raw: dict[str, list[dict[str, Any]]] = {}
-    for target in {FACET_FIELDS[f] for f in facet_fields if f in FACET_FIELDS}:
+    for name in facet_fields:
+        target = FACET_FIELDS.get(name, name if name in DOCUMENT_FACETS else None)
+        if target is None or target in raw:
+            continue
         counts: dict[Any, int] = {}
         for doc in found:
-            value = doc["department"]["id"] if target == "department" else doc.get(target)
-            counts[value] = counts.get(value, 0) + 1
-        items = []
-        for value, n in sorted(counts.items(), key=lambda p: (-p[1], str(p[0]))):
-            if target == "department":
-                dept = catalog.department_ref(db, value)
-                items.append(
-                    {"value": value, "label": dept["name"], "label_en": dept.get("name_en"), "count": n}
-                )
-            else:
-                items.append(
-                    {
-                        "value": value,
-                        "label": codes.label(target, value),
-                        "label_en": codes.label(target, value, "en"),
-                        "count": n,
-                    }
-                )
-        raw[target] = items
+            values = [doc["department"]["id"]] if target == "department" else (
+                [doc.get(target)] if target in FACET_FIELDS.values() else ckan_fq.values_of(name, doc))
+            for value in values:
+                counts[value] = counts.get(value, 0) + 1
+        raw[target] = [
+            {"value": value, **_facet_label(db, target, value), "count": n}
+            for value, n in sorted(counts.items(), key=lambda p: (-p[1], str(p[0])))
+        ]
     return SearchOut(
         count=len(found), docs=found[start : start + rows], facets=_facets(raw, facet_fields, facet_limit)
     )
 
 
+def _facet_label(db: Session, target: str, value: Any) -> dict[str, Any]:
+    if target == "department":
+        dept = catalog.department_ref(db, value)
+        return {"label": dept["name"], "label_en": dept.get("name_en")}
+    if target == "groups":
+        group = group_dict(value)
+        return {"label": group["title"], "label_en": group["title_en"]}
+    if target == "license_id":
+        return {"label": LICENSE["title"], "label_en": LICENSE["title"]}
+    if target in ("tags", "res_format"):
+        return {"label": value, "label_en": value}
+    return {"label": codes.label(target, value), "label_en": codes.label(target, value, "en")}
+
+
 def _facets(raw: dict[str, list[dict[str, Any]]], fields: list[str], limit: int) -> dict[str, list[dict]]:
     out: dict[str, list[dict]] = {}
     for name in fields:
-        target = FACET_FIELDS.get(name)
+        target = FACET_FIELDS.get(name, name if name in DOCUMENT_FACETS else None)
         values = [v for v in raw.get(target, []) if v["count"] > 0] if target else []
         if target == "open_type":  # never count what is not open
             values = [v for v in values if v["value"] in OPEN_TYPES]

@@ -1,0 +1,355 @@
+"""CKAN's `fq`: the Solr filter query that CKAN clients and harvesters send to `package_search`, parsed into a
+boolean expression over the open documents.
+
+The grammar is the part of Solr's standard query syntax that CKAN clients use: `field:value`, `field:"quoted
+value"`, `field:[low TO high]` (dates), `field:*` and `field:prefix*`; clauses joined by `AND`, `OR` (`&&`, `||`)
+or nothing (AND, as CKAN's Solr schema sets `q.op`), negated by `-`, `NOT` or `!`, required by `+`, grouped by
+parentheses, and a field applied to a group (`organization:(a OR b)`). ckanext-harvest's CKAN harvester, for one,
+sends `organization:a OR organization:b`, `-organization:c` and `metadata_modified:[… TO *]`.
+
+`parse` gives the expression (None for an empty fq); `as_filters` the catalog search's own filters when the
+expression is one it indexes (an AND of single fields, each one value or several OR-ed), so the search and its
+facets run in the database; otherwise `matches` decides document by document over the cached open documents.
+Every error is an `Invalid` on the field `fq`, with what was wrong, in Chinese and English.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from zhicheng.catalog import codes
+from zhicheng.core import clock
+from zhicheng.core.errors import Invalid
+from zhicheng.opendata.ckan import (
+    FACET_FIELDS,
+    FORMATS,
+    LICENSE,
+    MAX_FQ,
+    formats_of,
+    group_key,
+    package_id,
+    slug,
+)
+
+MAX_DEPTH = 20  # nested parentheses and negations
+# the fields fq can name beyond the indexed ones (FACET_FIELDS): decided per document
+DOCUMENT_FIELDS = ("tags", "groups", "res_format", "license_id", "name", "id", "metadata_modified",
+                   "metadata_created")
+DATE_FIELDS = ("metadata_modified", "metadata_created")
+FIELDS = (*FACET_FIELDS, *DOCUMENT_FIELDS)
+_FORMAT_LABELS = {key: label for key, (_, label, _) in FORMATS.items()}
+
+
+@dataclass(frozen=True)
+class Term:
+    """`field:value`; `value` is "*" for any, ends in "*" for a prefix; `low`/`high` (inclusive or not) for a
+    range, with None for an open end."""
+
+    field: str
+    value: str
+    low: datetime | None = None
+    high: datetime | None = None
+    low_inclusive: bool = True
+    high_inclusive: bool = True
+    is_range: bool = False
+
+
+@dataclass(frozen=True)
+class Not:
+    item: Any
+
+
+@dataclass(frozen=True)
+class All:
+    items: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class AnyOf:
+    items: tuple[Any, ...]
+
+
+Expr = Term | Not | All | AnyOf
+
+
+def _invalid(zh: str, en: str) -> Invalid:
+    return Invalid(f"fq 无效：{zh}", f"invalid fq: {en}", field="fq")
+
+
+_TOKEN = re.compile(
+    r"""\s*(?:
+      (?P<open>\() | (?P<close>\)) | (?P<op>&&|\|\|) |
+      (?P<range>[\[{][^\]}]*[\]}]) |
+      (?P<quoted>"(?:[^"\\]|\\.)*") |
+      (?P<word>(?:[^\s()"\[\]{}\\:]|\\.)+)(?P<colon>:)? |
+      (?P<sign>[+\-!])
+    )""",
+    re.VERBOSE,
+)
+_RANGE = re.compile(r"^([\[{])\s*(\S+)\s+TO\s+(\S+)\s*([\]}])$")
+
+
+def _tokens(text: str) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    pos = 0
+    while pos < len(text):
+        if text[pos:].strip() == "":
+            break
+        m = _TOKEN.match(text, pos)
+        if not m or m.end() == pos:
+            raise _invalid(f"第 {pos + 1} 个字符处无法识别", f"cannot read it at character {pos + 1}")
+        kind = m.lastgroup if m.lastgroup != "colon" else "field"
+        value = m[kind] if kind != "field" else m["word"]
+        if kind in ("word", "field") and value.startswith(("-", "+", "!")):
+            # a sign before its clause (-organization:x): the sign, then the rest read again
+            out.append(("sign", value[0]))
+            pos = m.start("word") + 1
+            continue
+        if kind == "word" and value in ("AND", "OR", "NOT"):
+            kind = "op"
+        out.append((kind, value))
+        pos = m.end()
+    return out
+
+
+class _Parser:
+    def __init__(self, tokens: list[tuple[str, str]]) -> None:
+        self.tokens = tokens
+        self.at = 0
+
+    def peek(self) -> tuple[str, str] | None:
+        return self.tokens[self.at] if self.at < len(self.tokens) else None
+
+    def take(self) -> tuple[str, str]:
+        token = self.tokens[self.at]
+        self.at += 1
+        return token
+
+    def expr(self, field: str | None, depth: int) -> Expr:
+        if depth > MAX_DEPTH:
+            raise _invalid("嵌套过深", "nested too deeply")
+        alternatives = [self.conjunction(field, depth)]
+        while (t := self.peek()) is not None and t[0] == "op" and t[1] in ("OR", "||"):
+            self.take()
+            alternatives.append(self.conjunction(field, depth))
+        return alternatives[0] if len(alternatives) == 1 else AnyOf(tuple(alternatives))
+
+    def conjunction(self, field: str | None, depth: int) -> Expr:
+        items = [self.clause(field, depth)]
+        while (t := self.peek()) is not None and t[0] != "close" and not (t[0] == "op" and t[1] in ("OR", "||")):
+            if t[0] == "op" and t[1] in ("AND", "&&"):
+                self.take()
+            items.append(self.clause(field, depth))
+        return items[0] if len(items) == 1 else All(tuple(items))
+
+    def clause(self, field: str | None, depth: int) -> Expr:
+        t = self.peek()
+        if t is None:
+            raise _invalid("条件不完整", "a clause is missing")
+        kind, value = t
+        if kind == "sign" or (kind == "op" and value == "NOT"):
+            self.take()
+            inner = self.clause(field, depth + 1)
+            return Not(inner) if value in ("-", "!", "NOT") else inner
+        if kind == "open":
+            self.take()
+            inner = self.expr(field, depth + 1)
+            if self.peek() is None or self.take()[0] != "close":
+                raise _invalid("括号不配对", "unbalanced parentheses")
+            return inner
+        if kind == "field" and value == "*":  # *:* — every document
+            self.take()
+            if self.peek() != ("word", "*"):
+                raise _invalid("只支持 *:*（全部）", "only *:* (everything) may have * as its field")
+            self.take()
+            return All(())
+        if kind == "field":
+            self.take()
+            if field is not None:
+                raise _invalid(f"字段 {field} 的值中又出现字段 {value[:40]}", f"a field inside the values of {field}")
+            name = value
+            if name not in FIELDS:
+                raise _invalid(
+                    f"不支持字段 {name[:40]}（可用：{', '.join(FIELDS)}）",
+                    f"cannot filter on {name[:40]} (use {', '.join(FIELDS)})",
+                )
+            if self.peek() is not None and self.peek()[0] == "open":  # field:(a OR b)
+                self.take()
+                inner = self.expr(name, depth + 1)
+                if self.peek() is None or self.take()[0] != "close":
+                    raise _invalid("括号不配对", "unbalanced parentheses")
+                return inner
+            return self.value(name)
+        if kind in ("word", "quoted", "range") and field is not None:
+            return self.value(field)
+        raise _invalid(
+            f"“{value[:40]}”缺少字段名（写作 字段:值）", f"'{value[:40]}' has no field (write field:value)"
+        )
+
+    def value(self, field: str) -> Term:
+        if self.peek() is None:
+            raise _invalid(f"字段 {field} 缺少值", f"{field} has no value")
+        kind, text = self.take()
+        if kind == "quoted":
+            return Term(field, re.sub(r"\\(.)", r"\1", text[1:-1]))
+        if kind == "word":
+            return Term(field, re.sub(r"\\(.)", r"\1", text))
+        if kind == "range":
+            return _range(field, text)
+        raise _invalid(f"字段 {field} 缺少值", f"{field} has no value")
+
+
+def _when(text: str) -> datetime | None:
+    if text == "*":
+        return None
+    value = text.upper().replace("NOW", clock.now().isoformat())
+    try:
+        return clock.aware(datetime.fromisoformat(value.replace("Z", "+00:00")))
+    except ValueError:
+        raise _invalid(f"时间 {text[:40]} 无效", f"invalid time {text[:40]}") from None
+
+
+def _range(field: str, text: str) -> Term:
+    m = _RANGE.match(text)
+    if field not in DATE_FIELDS or not m:
+        raise _invalid(
+            "范围只用于 metadata_modified / metadata_created，形如 [2026-01-01T00:00:00Z TO *]",
+            "ranges apply to metadata_modified / metadata_created only, as [2026-01-01T00:00:00Z TO *]",
+        )
+    return Term(field, text, low=_when(m[2]), high=_when(m[3]), low_inclusive=m[1] == "[",
+                high_inclusive=m[4] == "]", is_range=True)
+
+
+def parse(fq: Any) -> Expr | None:
+    """The expression of CKAN's `fq` (None when empty); Invalid (field `fq`) for what cannot be read."""
+    if fq is None or fq == "":
+        return None
+    if not isinstance(fq, str):
+        raise Invalid("fq 须为字符串", "fq must be a string", field="fq")
+    if len(fq) > MAX_FQ:
+        raise Invalid(f"fq 过长（上限 {MAX_FQ} 字符）", f"fq is too long (at most {MAX_FQ} characters)", field="fq")
+    tokens = _tokens(fq)
+    if not tokens:
+        return None
+    parser = _Parser(tokens)
+    expr = parser.expr(None, 0)
+    if parser.peek() is not None:
+        raise _invalid("括号不配对", "unbalanced parentheses")
+    return _checked(expr)
+
+
+def _checked(expr: Expr) -> Expr:
+    """Values checked now (a vocabulary field's value must be in its vocabulary; dates must be dates)."""
+    if isinstance(expr, Term):
+        target = FACET_FIELDS.get(expr.field)
+        if target not in (None, "department") and expr.value != "*" and not expr.value.endswith("*"):
+            try:
+                return Term(expr.field, codes.normalise(target, expr.value))
+            except Invalid as err:
+                raise Invalid(f"fq 无效：{err.zh}", f"invalid fq: {err.en}", field="fq") from None
+        if expr.field in DATE_FIELDS and not expr.is_range and expr.value != "*":
+            at = _when(expr.value)
+            return Term(expr.field, expr.value, low=at, high=at, is_range=True)
+        return expr
+    if isinstance(expr, Not):
+        return Not(_checked(expr.item))
+    return type(expr)(tuple(_checked(i) for i in expr.items))
+
+
+def as_filters(expr: Expr | None) -> dict[str, list[str]] | None:
+    """{fq field: values OR-ed} when `expr` is an AND of indexed fields, each with one value or values OR-ed
+    (`organization:a open_type:conditional`, `organization:(a OR b)`); None when it needs `matches`."""
+    if expr is None:
+        return {}
+    out: dict[str, list[str]] = {}
+    for item in expr.items if isinstance(expr, All) else (expr,):
+        values = _one_field(item)
+        if values is None:
+            return None
+        name, wanted = values
+        if name in out:  # the same field twice, AND-ed: what both allow
+            out[name] = [v for v in out[name] if v in wanted]
+        else:
+            out[name] = wanted
+    return out
+
+
+def _one_field(item: Expr) -> tuple[str, list[str]] | None:
+    terms = item.items if isinstance(item, AnyOf) else (item,)
+    if not all(isinstance(t, Term) for t in terms):
+        return None
+    names = {t.field for t in terms}
+    if len(names) != 1 or next(iter(names)) not in FACET_FIELDS:
+        return None
+    if any(t.value == "*" or t.value.endswith("*") for t in terms):
+        return None
+    return next(iter(names)), [t.value for t in terms]
+
+
+def matches(expr: Expr | None, doc: dict[str, Any], departments: Callable[[str], int]) -> bool:
+    """Whether the open document `doc` satisfies `expr`; `departments(name)` is the department id an
+    organization name (code, or our UUID) stands for (-1 when none)."""
+    if expr is None:
+        return True
+    if isinstance(expr, Not):
+        return not matches(expr.item, doc, departments)
+    if isinstance(expr, All):
+        return all(matches(i, doc, departments) for i in expr.items)
+    if isinstance(expr, AnyOf):
+        return any(matches(i, doc, departments) for i in expr.items)
+    return _term(expr, doc, departments)
+
+
+def values_of(field: str, doc: dict[str, Any]) -> list[str]:
+    """The values `doc` has for an fq or facet field, as CKAN shows them (res_format: CSV, XLSX, …)."""
+    target = FACET_FIELDS.get(field)
+    if target == "department":
+        return [str(doc["department"]["id"])]
+    if target is not None:
+        value = doc.get(target)
+        return [] if value is None else [str(value)]
+    if field == "tags":
+        return list(doc.get("tags") or [])
+    if field == "groups":
+        key = group_key(doc)
+        return [key] if key else []
+    if field == "res_format":
+        return [_FORMAT_LABELS[f] for f in formats_of(doc)]
+    if field == "license_id":
+        return [LICENSE["id"]]
+    if field == "name":
+        return [slug(doc["code"])]
+    if field == "id":
+        return [package_id(doc["id"])]
+    stamp = doc.get("updated_at" if field == "metadata_modified" else "created_at")
+    return [stamp] if stamp else []
+
+
+def _term(term: Term, doc: dict[str, Any], departments: Callable[[str], int]) -> bool:
+    have = values_of(term.field, doc)
+    if term.value == "*":
+        return bool(have)
+    if term.is_range:
+        for stamp in have:
+            at = clock.aware(datetime.fromisoformat(stamp))
+            if term.low is not None and (at < term.low if term.low_inclusive else at <= term.low):
+                continue
+            if term.high is not None and (at > term.high if term.high_inclusive else at >= term.high):
+                continue
+            return True
+        return False
+    if FACET_FIELDS.get(term.field) == "department":
+        if term.value.endswith("*"):
+            return False  # organization names are codes: no prefix search on them
+        return str(departments(term.value)) in have
+    fold = term.field in ("res_format", "license_id", "name", "id")  # CKAN clients write CSV or csv
+    wanted = term.value.lower() if fold else term.value
+    for value in have:
+        value = value.lower() if fold else value
+        if value == wanted or (wanted.endswith("*") and value.startswith(wanted[:-1])):
+            return True
+    return False
