@@ -385,6 +385,8 @@ def main() -> None:
         f"date ranges, CKAN's default facets): p50 {percentile(harvest, 50):.1f} ms  "
         f"p95 {percentile(harvest, 95):.1f} ms  p99 {percentile(harvest, 99):.1f} ms"
     )
+    for n, params in enumerate(HARVEST_QUERIES):
+        print(f"  p50 {percentile(harvest[n :: len(HARVEST_QUERIES)], 50):6.1f} ms  {params}")
     rates = {}
     for key, n, what in (
         ("air", rows, "air quality, 11 columns, none masked"),

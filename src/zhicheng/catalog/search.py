@@ -239,13 +239,16 @@ def _facet_counts(db: Session, base: list[Any], conds: dict[str, list[Any]]) -> 
     return total, facets
 
 
-def search(db: Session, *, actor: Actor, q: str | None = None, filters: dict[str, Any] | None = None,
-           page: int = 1, size: int = 20) -> SearchResult:
-    """Search the catalog in Chinese; facets count each value with every other facet's filter applied."""
-    from zhicheng.catalog import service
+@dataclass
+class _Query:
+    base: list[Any]  # visibility and the words: what the facet counts start from
+    conds: dict[str, list[Any]]
+    where: list[Any]
+    order: list[Any]
+    fts: Any  # the FTS5 subquery to join (SQLite), or None
 
-    if page < 1 or size < 1 or size > 1000:
-        raise Invalid("分页参数无效", "invalid page or size", field="page" if page < 1 else "size")
+
+def _query(db: Session, actor: Actor, q: str | None, filters: dict[str, Any] | None) -> _Query:
     base = [_visibility(actor)]
     conds = _conditions(filters)
     groups = query_groups(q) if q and q.strip() else []
@@ -264,13 +267,36 @@ def search(db: Session, *, actor: Actor, q: str | None = None, filters: dict[str
         base.append(SearchDoc.tsv.op("@@")(tsq))
         rank = func.ts_rank(SearchDoc.tsv, tsq).desc()
     where = [*base, *(FACETS[n].in_(v) for n, v in conds.items())]
-    total, facets = _facet_counts(db, base, conds)
     order = [rank] if rank is not None else []
     order += [SearchDoc.updated_at.desc(), SearchDoc.id.desc()]
+    return _Query(base, conds, where, order, fts)
+
+
+def _page_query(query: _Query):
     page_q = select(SearchDoc.resource_id, SearchDoc.view)
-    if fts is not None:
-        page_q = page_q.join(fts, fts.c.doc_id == SearchDoc.id)
-    rows = db.execute(page_q.where(*where).order_by(*order).limit(size).offset((page - 1) * size)).all()
+    if query.fts is not None:
+        page_q = page_q.join(query.fts, query.fts.c.doc_id == SearchDoc.id)
+    return page_q.where(*query.where).order_by(*query.order)
+
+
+def search_ids(db: Session, *, actor: Actor, q: str | None = None, filters: dict[str, Any] | None = None,
+               limit: int = 100_000) -> list[int]:
+    """The ids of every resource the search finds (at most `limit`), best match first: for a caller that holds
+    the documents already and filters them further (the open portal's CKAN search)."""
+    rows = db.execute(_page_query(_query(db, actor, q, filters)).limit(limit)).all()
+    return [resource_id for resource_id, _view in rows]
+
+
+def search(db: Session, *, actor: Actor, q: str | None = None, filters: dict[str, Any] | None = None,
+           page: int = 1, size: int = 20) -> SearchResult:
+    """Search the catalog in Chinese; facets count each value with every other facet's filter applied."""
+    from zhicheng.catalog import service
+
+    if page < 1 or size < 1 or size > 1000:
+        raise Invalid("分页参数无效", "invalid page or size", field="page" if page < 1 else "size")
+    query = _query(db, actor, q, filters)
+    total, facets = _facet_counts(db, query.base, query.conds)
+    rows = db.execute(_page_query(query).limit(size).offset((page - 1) * size)).all()
     loaded = {r.id: r for r in db.scalars(select(Resource).where(Resource.id.in_([r[0] for r in rows])))}
     items = []
     for resource_id, view in rows:

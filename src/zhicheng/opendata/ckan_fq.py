@@ -19,6 +19,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from zhicheng.catalog import codes
@@ -290,18 +291,26 @@ def _one_field(item: Expr) -> tuple[str, list[str]] | None:
     return next(iter(names)), [t.value for t in terms]
 
 
-def matches(expr: Expr | None, doc: dict[str, Any], departments: Callable[[str], int]) -> bool:
-    """Whether the open document `doc` satisfies `expr`; `departments(name)` is the department id an
-    organization name (code, or our UUID) stands for (-1 when none)."""
+def predicate(expr: Expr | None, departments: Callable[[str], int]) -> Callable[[dict[str, Any]], bool]:
+    """A function telling whether an open document satisfies `expr`, built once for a search over many;
+    `departments(name)` is the department id an organization name (code, or our UUID) stands for (-1: none)."""
     if expr is None:
-        return True
+        return lambda _doc: True
     if isinstance(expr, Not):
-        return not matches(expr.item, doc, departments)
-    if isinstance(expr, All):
-        return all(matches(i, doc, departments) for i in expr.items)
-    if isinstance(expr, AnyOf):
-        return any(matches(i, doc, departments) for i in expr.items)
-    return _term(expr, doc, departments)
+        inner = predicate(expr.item, departments)
+        return lambda doc: not inner(doc)
+    if isinstance(expr, All | AnyOf):
+        parts = [predicate(i, departments) for i in expr.items]
+        if len(parts) == 1:
+            return parts[0]
+        combine = all if isinstance(expr, All) else any
+        return lambda doc: combine(p(doc) for p in parts)
+    return _term_test(expr, departments)
+
+
+def matches(expr: Expr | None, doc: dict[str, Any], departments: Callable[[str], int]) -> bool:
+    """Whether the open document `doc` satisfies `expr` (see `predicate`)."""
+    return predicate(expr, departments)(doc)
 
 
 def values_of(field: str, doc: dict[str, Any]) -> list[str]:
@@ -329,27 +338,42 @@ def values_of(field: str, doc: dict[str, Any]) -> list[str]:
     return [stamp] if stamp else []
 
 
-def _term(term: Term, doc: dict[str, Any], departments: Callable[[str], int]) -> bool:
-    have = values_of(term.field, doc)
+@lru_cache(maxsize=65536)
+def _stamp(text: str) -> datetime:
+    # the cached open documents keep their stamps: each is parsed once, not once per search
+    return clock.aware(datetime.fromisoformat(text))
+
+
+def _term_test(term: Term, departments: Callable[[str], int]) -> Callable[[dict[str, Any]], bool]:
+    name = term.field
     if term.value == "*":
-        return bool(have)
+        return lambda doc: bool(values_of(name, doc))
     if term.is_range:
-        for stamp in have:
-            at = clock.aware(datetime.fromisoformat(stamp))
-            if term.low is not None and (at < term.low if term.low_inclusive else at <= term.low):
-                continue
-            if term.high is not None and (at > term.high if term.high_inclusive else at >= term.high):
-                continue
-            return True
-        return False
-    if FACET_FIELDS.get(term.field) == "department":
+        low, high, low_in, high_in = term.low, term.high, term.low_inclusive, term.high_inclusive
+
+        def in_range(doc: dict[str, Any]) -> bool:
+            for stamp in values_of(name, doc):
+                at = _stamp(stamp)
+                if low is not None and (at < low if low_in else at <= low):
+                    continue
+                if high is not None and (at > high if high_in else at >= high):
+                    continue
+                return True
+            return False
+
+        return in_range
+    target = FACET_FIELDS.get(name)
+    if target == "department":
         if term.value.endswith("*"):
-            return False  # organization names are codes: no prefix search on them
-        return str(departments(term.value)) in have
-    fold = term.field in ("res_format", "license_id", "name", "id")  # CKAN clients write CSV or csv
+            return lambda _doc: False  # organization names are codes: no prefix search on them
+        wanted_id = departments(term.value)
+        return lambda doc: doc["department"]["id"] == wanted_id
+    if target is not None and not term.value.endswith("*"):
+        value = term.value
+        return lambda doc: doc.get(target) == value
+    fold = name in ("res_format", "license_id", "name", "id")  # CKAN clients write CSV or csv
     wanted = term.value.lower() if fold else term.value
-    for value in have:
-        value = value.lower() if fold else value
-        if value == wanted or (wanted.endswith("*") and value.startswith(wanted[:-1])):
-            return True
-    return False
+    if wanted.endswith("*"):
+        prefix = wanted[:-1]
+        return lambda doc: any((v.lower() if fold else v).startswith(prefix) for v in values_of(name, doc))
+    return lambda doc: any((v.lower() if fold else v) == wanted for v in values_of(name, doc))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -135,16 +136,12 @@ def _candidates(db: Session, q: str | None, filters: dict[str, list[Any]]) -> li
     first), within the catalog's own filters."""
     from zhicheng.catalog import search as catalog_search
 
+    docs = [d for d in all_open_documents(db) if _matches(d, filters)]
     if not (q and q.strip()):
-        return [d for d in all_open_documents(db) if _matches(d, filters)]
-    docs: list[dict[str, Any]] = []
-    page = 1
-    while True:
-        result = catalog_search.search(db, actor=reader(), q=q, filters=filters, page=page, size=MAX_ROWS)
-        docs.extend(result.items)
-        if page * MAX_ROWS >= result.total or not result.items:
-            return docs
-        page += 1
+        return docs
+    by_id = {d["id"]: d for d in docs}
+    found = catalog_search.search_ids(db, actor=reader(), q=q, filters=filters, limit=len(all_open_documents(db)))
+    return [by_id[i] for i in found if i in by_id]
 
 
 def _search_documents(
@@ -167,18 +164,22 @@ def _search_documents(
             departments[name] = _department_filter(db, "organization", [name])[0]
         return departments[name]
 
-    found = [d for d in _candidates(db, q, filters) if ckan_fq.matches(expr, d, department)]
+    wanted = ckan_fq.predicate(expr, department)
+    found = [d for d in _candidates(db, q, filters) if wanted(d)]
     raw: dict[str, list[dict[str, Any]]] = {}
     for name in facet_fields:
         target = FACET_FIELDS.get(name, name if name in DOCUMENT_FACETS else None)
         if target is None or target in raw:
             continue
-        counts: dict[Any, int] = {}
-        for doc in found:
-            values = [doc["department"]["id"]] if target == "department" else (
-                [doc.get(target)] if target in FACET_FIELDS.values() else ckan_fq.values_of(name, doc))
-            for value in values:
-                counts[value] = counts.get(value, 0) + 1
+        if target == "department":
+            counts = Counter(d["department"]["id"] for d in found)
+        elif target in FACET_FIELDS.values():
+            counts = Counter(d.get(target) for d in found)
+        elif target == "tags":
+            counts = Counter(t for d in found for t in d.get("tags") or ())
+        else:
+            counts = Counter(v for d in found for v in ckan_fq.values_of(name, d))
+        counts.pop(None, None)
         raw[target] = [
             {"value": value, **_facet_label(db, target, value), "count": n}
             for value, n in sorted(counts.items(), key=lambda p: (-p[1], str(p[0])))
