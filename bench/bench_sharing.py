@@ -343,6 +343,26 @@ def datasette_server(db_path: str) -> Iterator[str]:
         proc.wait(timeout=30)
 
 
+@contextmanager
+def bare_server(db_path: str, table: str) -> Iterator[str]:
+    """The calibration point (`bare_masked_loop.py`, a bare masked FastAPI loop) under uvicorn on a free port."""
+    port = free_port()
+    env = {**os.environ, "BARE_DB": db_path, "BARE_TABLE": table}
+    env["PYTHONPATH"] = os.pathsep.join([str(Path(__file__).parent), os.environ.get("PYTHONPATH", "")])
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "bare_masked_loop:app", "--host", "127.0.0.1", "--port", str(port),
+         "--log-level", "warning", "--no-access-log"],
+        env=env,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_up(base + "/rows?size=1", proc)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
 def bench(data: Path, db_path: str, resource_id: int, token: str, table: str) -> dict:
     """Both servers up at once, each table walked twice (turns of CHUNK pages, then of SHORT_CHUNK):
     {chunk: {"ours": (rows, s), "datasette": (rows, s)}, "peak_mb": ...}."""
@@ -356,6 +376,8 @@ def bench(data: Path, db_path: str, resource_id: int, token: str, table: str) ->
         path = f"/api/v1/exchange/resources/{resource_id}/rows"
         print(f"  a masked row: {ours.get(path, params={'size': 1}).json()['items'][0]}", flush=True)
         first = f"/{Path(db_path).stem}/{table}.json?_size={PAGE}&_shape=objects&_nocount=1"
+        if os.environ.get("ZHICHENG_BENCH_BARE") == "1":
+            out["bare"] = calibrate(ours, ref, path, first, db_path, table)
         for chunk in (CHUNK, SHORT_CHUNK):
             out[chunk] = interleaved(
                 {
@@ -376,6 +398,30 @@ def bench(data: Path, db_path: str, resource_id: int, token: str, table: str) ->
     return out
 
 
+def calibrate(ours: httpx.Client, ref: httpx.Client, path: str, first: str, db_path: str, table: str) -> dict:
+    """One more walk in turns of CHUNK with the bare masked loop as a third side: {side: (rows, s, s with parse)}."""
+    with bare_server(db_path, table) as bare_base, httpx.Client(base_url=bare_base, timeout=60) as bare:
+        return interleaved(
+            {
+                "ours": pages(
+                    ours,
+                    f"{path}?size={PAGE}",
+                    lambda b: (b["count"], f"{path}?size={PAGE}&after={b['next']}" if b["next"] else None),
+                ),
+                "bare": pages(
+                    bare,
+                    f"/rows?size={PAGE}",
+                    lambda b: (b["count"], f"/rows?size={PAGE}&after={b['next']}" if b["next"] else None),
+                ),
+                "datasette": pages(
+                    ref,
+                    first,
+                    lambda b: (len(b["rows"]), f"{first}&_next={b['next']}" if b.get("next") else None),
+                ),
+            }
+        )
+
+
 def main() -> None:
     rows = int(os.environ.get("ZHICHENG_BENCH_ROWS", "1000000"))
     with tempfile.TemporaryDirectory(prefix="zhicheng-bench-sharing-") as tmp:
@@ -387,6 +433,15 @@ def main() -> None:
         print(f"prepared {rows} rows ({table}) in {time.perf_counter() - started:.1f}s", flush=True)
         done = bench(folder / "data", db_path, resource_id, token, table)
     ours_mb = done["peak_mb"]
+    if "bare" in done:
+        ref_s, ref_all = done["bare"]["datasette"][1:]
+        for side in ("ours", "bare"):
+            n, s, s_all = done["bare"][side]
+            assert n == rows, (side, n, rows)
+            print(
+                f"calibration, turns of {CHUNK}: {side} {s:.2f}s, ratio to Datasette {ref_s / s:.2f} "
+                f"(with the client's parse {ref_all / s_all:.2f})"
+            )
     for chunk in (SHORT_CHUNK, CHUNK):
         (ours_rows, ours_s, ours_all), (ref_rows, ref_s, ref_all) = done[chunk]["ours"], done[chunk]["datasette"]
         assert ours_rows == ref_rows == rows, (ours_rows, ref_rows, rows)
