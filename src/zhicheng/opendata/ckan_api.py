@@ -53,7 +53,13 @@ def package_list(db: Session, request: Request, params: dict[str, Any]) -> list[
 
 @action
 def package_search(db: Session, request: Request, params: dict[str, Any]) -> dict[str, Any]:
-    """Search open datasets: q (Chinese words), fq, rows (≤ 1000), start, sort, facet.field, facet.limit."""
+    """Search open datasets: q (Chinese words), fq, rows (≤ 1000), start, sort, facet.field, facet.limit.
+
+    fq is Solr's filter syntax, as CKAN reads it: field:value, field:"value", field:*, field:prefix*, date ranges
+    [a TO b] / {a TO b} on metadata_modified and metadata_created, AND / OR / NOT (&& || - + !), parentheses,
+    field:(a OR b), *:*. Fields: organization, owner_org, open_type, update_cycle, format, catalog_class, tags,
+    groups, res_format, license_id, name, id, metadata_modified, metadata_created. facet.field also counts tags,
+    groups, res_format and license_id."""
     # Python keyword arguments cannot hold dots (ckanapi's action shortcut): accept facet_field too
     for dotted in ("facet.field", "facet.limit"):
         if dotted not in params and dotted.replace(".", "_") in params:
@@ -307,7 +313,7 @@ async def _dispatch(request: Request, name: str, *, lane: bool = False) -> Respo
 
 DESCRIPTION = """CKAN 兼容的只读动作接口 / CKAN-compatible read actions, in CKAN's envelope
 (`{"help", "success", "result"}`; errors `{"success": false, "error": {"__type", "message"}}` with 404, 409, 403):
-`package_list`, `package_search` (q, fq, rows, start, sort, facet.field), `package_show`, `organization_list`
+`package_list`, `package_search` (q, fq in Solr's syntax, rows, start, sort, facet.field), `package_show`, `organization_list`
 (all_fields), `organization_show`, `group_list`, `group_show`, `tag_list`, `resource_show`, `datastore_search`
 (resource_id, filters, q, limit, offset, fields, sort), `status_show`. Also served under `/api/action/`.
 
