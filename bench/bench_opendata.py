@@ -34,6 +34,7 @@ from bench_sharing import (  # noqa: E402 - the bench folder is not a package
     ITEMS,
     PAGE,
     datasette_server,
+    datasette_walk,
     interleaved,
     our_server,
     pages,
@@ -327,11 +328,7 @@ def bench_rows(ours: httpx.Client, ref: httpx.Client, resource: str, db_name: st
     return interleaved(
         {
             "ours": pages(ours, f"{path}?resource_id={resource}&limit={PAGE}&include_total=false", next_of),
-            "datasette": pages(
-                ref,
-                first,
-                lambda b: (len(b["rows"]), f"{first}&_next={b['next']}" if b.get("next") else None),
-            ),
+            "datasette": datasette_walk(ref, first),
         }
     )
 

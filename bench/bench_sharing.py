@@ -343,6 +343,22 @@ def datasette_server(db_path: str) -> Iterator[str]:
         proc.wait(timeout=30)
 
 
+def keyset_walk(client: httpx.Client, path: str) -> Iterator[tuple[int, float]]:
+    """Every page of our rows API (or the bare loop's) at `path`, following `next` as `after`."""
+    return pages(
+        client,
+        f"{path}?size={PAGE}",
+        lambda b: (b["count"], f"{path}?size={PAGE}&after={b['next']}" if b["next"] else None),
+    )
+
+
+def datasette_walk(client: httpx.Client, first: str) -> Iterator[tuple[int, float]]:
+    """Every page of Datasette's table JSON from `first`, following its `_next`."""
+    return pages(
+        client, first, lambda b: (len(b["rows"]), f"{first}&_next={b['next']}" if b.get("next") else None)
+    )
+
+
 @contextmanager
 def bare_server(db_path: str, table: str) -> Iterator[str]:
     """The calibration point (`bare_masked_loop.py`, a bare masked FastAPI loop) under uvicorn on a free port."""
@@ -379,21 +395,7 @@ def bench(data: Path, db_path: str, resource_id: int, token: str, table: str) ->
         if os.environ.get("ZHICHENG_BENCH_BARE") == "1":
             out["bare"] = calibrate(ours, ref, path, first, db_path, table)
         for chunk in (CHUNK, SHORT_CHUNK):
-            out[chunk] = interleaved(
-                {
-                    "ours": pages(
-                        ours,
-                        f"{path}?size={PAGE}",
-                        lambda b: (b["count"], f"{path}?size={PAGE}&after={b['next']}" if b["next"] else None),
-                    ),
-                    "datasette": pages(
-                        ref,
-                        first,
-                        lambda b: (len(b["rows"]), f"{first}&_next={b['next']}" if b.get("next") else None),
-                    ),
-                },
-                chunk=chunk,
-            )
+            out[chunk] = interleaved({"ours": keyset_walk(ours, path), "datasette": datasette_walk(ref, first)}, chunk)
         out["peak_mb"] = peak_mb(proc.pid)
     return out
 
@@ -403,21 +405,9 @@ def calibrate(ours: httpx.Client, ref: httpx.Client, path: str, first: str, db_p
     with bare_server(db_path, table) as bare_base, httpx.Client(base_url=bare_base, timeout=60) as bare:
         return interleaved(
             {
-                "ours": pages(
-                    ours,
-                    f"{path}?size={PAGE}",
-                    lambda b: (b["count"], f"{path}?size={PAGE}&after={b['next']}" if b["next"] else None),
-                ),
-                "bare": pages(
-                    bare,
-                    f"/rows?size={PAGE}",
-                    lambda b: (b["count"], f"/rows?size={PAGE}&after={b['next']}" if b["next"] else None),
-                ),
-                "datasette": pages(
-                    ref,
-                    first,
-                    lambda b: (len(b["rows"]), f"{first}&_next={b['next']}" if b.get("next") else None),
-                ),
+                "ours": keyset_walk(ours, path),
+                "bare": keyset_walk(bare, "/rows"),
+                "datasette": datasette_walk(ref, first),
             }
         )
 
