@@ -298,10 +298,10 @@ def search(db: Session, *, actor: Actor, q: str | None = None, filters: dict[str
     total, facets = _facet_counts(db, query.base, query.conds)
     rows = db.execute(_page_query(query).limit(size).offset((page - 1) * size)).all()
     loaded = {r.id: r for r in db.scalars(select(Resource).where(Resource.id.in_([r[0] for r in rows])))}
+    published = service.live_snapshots(db, [loaded[resource_id] for resource_id, view in rows if view != "work"])
     items = []
     for resource_id, view in rows:
-        res = loaded[resource_id]
-        doc = service.document(db, res) if view == "work" else service.live_snapshot(db, res)
+        doc = service.document(db, loaded[resource_id]) if view == "work" else published.get(resource_id)
         if doc is not None:
             items.append(doc)
     return SearchResult(items=items, total=total, facets=facets, page=page, size=size)
