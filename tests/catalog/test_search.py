@@ -128,3 +128,15 @@ def test_withdrawn_leaves_others_results(db, catalog_actors, city_catalog):
     assert "流动人口登记信息" not in names(search.search(db, actor=catalog_actors["housing_officer"], q="人口"))
     mine = search.search(db, actor=catalog_actors["police_user"], q="流动人口")
     assert [d["state"] for d in mine.items] == ["withdrawn"]
+
+
+def test_published_documents_load_together_as_one_by_one(db, catalog_actors, city_catalog):
+    """`live_snapshots` (one query for a page) gives what `live_snapshot` gives each resource; drafts have none."""
+    resources = [catalog.get_resource(db, r.id) for r in city_catalog.values()]
+    together = catalog.live_snapshots(db, resources)
+    assert together == {r.id: catalog.live_snapshot(db, r) for r in resources if catalog.live_snapshot(db, r)}
+    assert city_catalog["draft"].id not in together and len(together) == 5
+    # the ids of everything a search finds, in the order its pages give them
+    reader = catalog_actors["housing_officer"]
+    paged = [d["id"] for p in (1, 2) for d in search.search(db, actor=reader, q="人口", page=p, size=2).items]
+    assert search.search_ids(db, actor=reader, q="人口") == paged and len(paged) == 3
