@@ -267,6 +267,18 @@ def interleaved(
 
 
 @contextmanager
+def running(proc: subprocess.Popen, port: int, probe: str) -> Iterator[str]:
+    """The base URL of the server `proc` on `port` once `probe` answers; the server is stopped on leaving."""
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_up(base + probe, proc)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+@contextmanager
 def our_server(
     data: Path, factory: str = "zhicheng.web.app:create_app", path: Path | None = None
 ) -> Iterator[tuple[str, subprocess.Popen]]:
@@ -293,13 +305,8 @@ def our_server(
         ],
         env=env,
     )
-    try:
-        base = f"http://127.0.0.1:{port}"
-        wait_up(base + "/api/v1/health", proc)
+    with running(proc, port, "/api/v1/health") as base:
         yield base, proc
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 def datasette_binary() -> Path:
@@ -334,13 +341,8 @@ def datasette_server(db_path: str) -> Iterator[str]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    try:
-        base = f"http://127.0.0.1:{port}"
-        wait_up(base + "/-/versions.json", proc)
+    with running(proc, port, "/-/versions.json") as base:
         yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 def keyset_walk(client: httpx.Client, path: str) -> Iterator[tuple[int, float]]:
@@ -370,13 +372,8 @@ def bare_server(db_path: str, table: str) -> Iterator[str]:
          "--log-level", "warning", "--no-access-log"],
         env=env,
     )
-    try:
-        base = f"http://127.0.0.1:{port}"
-        wait_up(base + "/rows?size=1", proc)
+    with running(proc, port, "/rows?size=1") as base:
         yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 def bench(data: Path, db_path: str, resource_id: int, token: str, table: str) -> dict:
