@@ -12,6 +12,7 @@ MODEL_MODULES = [
     "zhicheng.exchange.models",
     "zhicheng.exchange.subs_models",
     "zhicheng.exchange.delivery_models",
+    "zhicheng.exchange.holiday_models",
     "zhicheng.opendata.models",
     "zhicheng.quality.models",
     "zhicheng.basedb.models",
