@@ -46,6 +46,7 @@ class Source:
     format: str
     encoding: str | None = None
     header: list[str] | None = None  # tabular formats (csv, xlsx); None when rows are dicts
+    header_line: int = 1  # the line (sheet row) the header was read from
     delimiter: str | None = None
     size: int = 0
     _position: Any = field(default=None, repr=False)
@@ -236,7 +237,7 @@ def _open_xlsx(path: Path, size: int, sheet: str | None) -> Source:
     if not header:
         book.close()
         raise FileError("工作表为空：第一行应为列名（表头）", "the sheet is empty: the first row must hold the column names")
-    src = Source(path=path, format="xlsx", header=header, size=size)
+    src = Source(path=path, format="xlsx", header=header, size=size, header_line=line)
     state = {"line": line}
     src._position = lambda: min(size, size * state["line"] // max(ws.max_row or 1, 1))
     src._rows = _xlsx_rows(book, it, line, state)
