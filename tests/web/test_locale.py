@@ -7,7 +7,8 @@ from pathlib import Path
 
 from zhicheng.catalog import page_forms
 from zhicheng.web.i18n import english_catalog
-from zhicheng.web.navigation import MAIN_NAV
+from zhicheng.web.app import ROUTERS
+from zhicheng.web.navigation import GROUPS, collect_navigation
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "zhicheng"
 TEMPLATES = [*(SRC / "web" / "templates").rglob("*.html"), *(SRC / "catalog" / "templates").rglob("*.html")]
@@ -32,7 +33,8 @@ def page_strings() -> set[str]:
     found.update(FLASH.findall(pages) + LIFECYCLE.findall(pages))
     found.update(re.findall(r'message = "([^"]+)" if .* else "([^"]+)"', pages)[0])
     found.update(re.findall(r'\("([^"]+)", (?:None|"/catalog")\)', pages))
-    found.update(item.label for item in MAIN_NAV)
+    found.update(item.label for item in collect_navigation(ROUTERS).items)
+    found.update(label for _key, label, _order in GROUPS)
     found.update(page_forms.FACETS.values())
     found.update(page_forms.ACTION_NAMES.values())
     return {s for s in found if HAN.search(s)}

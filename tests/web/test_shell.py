@@ -84,19 +84,30 @@ def test_static_assets_are_served_with_their_licences(client):
 
 def test_navigation_shows_only_what_the_roles_allow():
     from zhicheng.core.actor import ANONYMOUS, Actor
-    from zhicheng.web.navigation import visible_nav
+    from zhicheng.web.app import ROUTERS
+    from zhicheng.web.navigation import collect_navigation, flat
+
+    nav = collect_navigation(ROUTERS)
+
+    def visible_nav(actor, path="/"):
+        return flat(nav.visible(actor, path))
 
     def labels(actor, path="/"):
         return [e["label"] for e in visible_nav(actor, path)]
 
+    def bar(actor):
+        return [e["label"] for e in nav.visible(actor, "/")]
+
     assert labels(ANONYMOUS) == ["首页", "开放数据", "关于"]
     user = Actor(kind="user", user_id=1, username="u", roles=frozenset({"dept_user"}))
     assert labels(user) == ["首页", "开放数据", "数据目录", "我的申请", "授权", "关于"]
+    assert bar(user) == ["首页", "开放数据", "数据中心", "关于"]  # groups with no entry for the actor are hidden
     assert "待审批" not in labels(user)
     officer = Actor(kind="user", user_id=2, username="o", roles=frozenset({"data_officer"}))
     assert "登记资源" in labels(officer) and "审核" not in labels(officer)
     admin = Actor(kind="user", user_id=3, username="a", roles=frozenset({"admin"}))
     assert {"审核", "部门与用户", "登记资源", "共享指标", "脱敏规则"} <= set(labels(admin)) and "审计" not in labels(admin)
+    assert bar(admin) == ["首页", "开放数据", "数据中心", "系统管理", "关于"]
     leader = Actor(kind="user", user_id=5, username="l", roles=frozenset({"leader"}))
     assert "共享指标" in labels(leader) and "脱敏规则" not in labels(leader)
     assert {"数据质量", "数据血缘"} <= set(labels(officer)) and "基础库" not in labels(officer)
@@ -106,3 +117,34 @@ def test_navigation_shows_only_what_the_roles_allow():
     current = [e["label"] for e in visible_nav(admin, "/catalog/new") if e["current"]]
     assert current == ["登记资源"]  # the most specific entry only
     assert [e["label"] for e in visible_nav(admin, "/catalog/12") if e["current"]] == ["数据目录"]
+    assert [e["label"] for e in nav.visible(admin, "/catalog/12") if e["current"]] == ["数据中心"]
+
+
+def test_a_domain_adds_its_entries_through_register_nav():
+    """A coming domain (the map) registers its entries in one place; its group appears for whom may use them."""
+    import types
+
+    import pytest
+
+    from zhicheng.core.actor import ANONYMOUS, Actor
+    from zhicheng.web.navigation import Navigation
+
+    def nav_entries(nav):
+        nav.register_nav("map", "图层", "/map/layers", order=20)
+        nav.register_nav("map", "地图", "/map", order=10)
+        nav.register_nav("map", "图层管理", "/map/admin", roles=("admin",), order=30)
+        nav.register_nav(None, "帮助", "/help", public=True, order=95)
+
+    nav = Navigation().collect([types.SimpleNamespace(nav_entries=nav_entries), None])
+    user = Actor(kind="user", user_id=1, username="u", roles=frozenset({"dept_user"}))
+    admin = Actor(kind="user", user_id=2, username="a", roles=frozenset({"admin"}))
+    (group, help_link) = nav.visible(user, "/map/layers/3")
+    assert group["label"] == "一张图" and group["key"] == "map" and group["current"]
+    assert [(e["label"], e["current"]) for e in group["entries"]] == [("地图", False), ("图层", True)]
+    assert help_link == {"label": "帮助", "href": "/help", "current": False}
+    assert [e["label"] for e in nav.visible(admin, "/")[0]["entries"]] == ["地图", "图层", "图层管理"]
+    assert nav.visible(ANONYMOUS, "/") == [help_link]  # no entry of the group for a visitor: no group
+    nav.register_nav("map", "地图首页", "/map")  # the same href again replaces the entry
+    assert [e["label"] for e in nav.visible(user, "/")[0]["entries"]] == ["图层", "地图首页"]
+    with pytest.raises(ValueError, match="unknown navigation group"):
+        nav.register_nav("maps", "x", "/x")

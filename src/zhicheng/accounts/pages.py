@@ -146,3 +146,8 @@ def account_revoke_key(key_id: int, request: Request, actor: Actor = Depends(req
     """Revoke one of my API keys."""
     service.revoke_api_key(db, actor=actor, id=key_id)
     return flash(request, see_other("/account"), "API 密钥已撤销")
+
+
+def nav_entries(nav) -> None:
+    """This domain's entries in the app shell's navigation (`nav` is a web.navigation.Navigation)."""
+    nav.register_nav("system", "部门与用户", "/admin/departments", roles=("admin",), match="/admin", order=10)

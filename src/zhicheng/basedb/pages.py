@@ -174,3 +174,8 @@ def run(
     result = service.run_assembly(db, actor=actor, assembly_id=assembly_id)
     message = f"已生成第 {result.version} 版：{result.record_count} 条记录，{result.conflict_count} 处冲突。"
     return flash(request, RedirectResponse(f"/basedb/{assembly_id}", status_code=303), message)
+
+
+def nav_entries(nav) -> None:
+    """This domain's entries in the app shell's navigation (`nav` is a web.navigation.Navigation)."""
+    nav.register_nav("data", "基础库", "/basedb", roles=("admin", "leader"), order=90)

@@ -344,3 +344,10 @@ def _form_page(request: Request, db: Session, actor: Actor, *, values: dict[str,
         "cancel": f"/catalog/{resource['id']}" if resource else "/catalog",
         "breadcrumbs": crumbs,
     }, status_code=error.status if error else 200)
+
+
+def nav_entries(nav) -> None:
+    """This domain's entries in the app shell's navigation (`nav` is a web.navigation.Navigation)."""
+    nav.register_nav("data", "数据目录", "/catalog", order=10)
+    nav.register_nav("data", "登记资源", "/catalog/new", roles=(Role.ADMIN, Role.DATA_OFFICER), order=20)
+    nav.register_nav("data", "审核", "/catalog/review", roles=(Role.ADMIN,), order=30)

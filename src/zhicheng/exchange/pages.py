@@ -173,3 +173,12 @@ def revoke(request: Request, grant_id: int, reason: str = Form(""), actor: Actor
         return flash(request, RedirectResponse("/exchange/grants", status_code=303),
                      "撤销失败：请填写理由。" if exc.field == "reason" else "该授权已经撤销。", "error")
     return flash(request, RedirectResponse("/exchange/grants", status_code=303), "授权已撤销，立即生效。")
+
+
+def nav_entries(nav) -> None:
+    """This domain's entries in the app shell's navigation (`nav` is a web.navigation.Navigation)."""
+    nav.register_nav("data", "我的申请", "/exchange/requests", order=40)
+    nav.register_nav("data", "待审批", "/exchange/inbox", roles=("admin", "data_officer"), order=50)
+    nav.register_nav("data", "授权", "/exchange/grants", order=60)
+    nav.register_nav("data", "共享指标", "/exchange/kpis", roles=("admin", "leader"), order=70)
+    nav.register_nav("system", "脱敏规则", "/exchange/masking-rules", roles=("admin",), order=30)

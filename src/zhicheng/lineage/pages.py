@@ -48,3 +48,8 @@ def lineage_resource(
             "breadcrumbs": [("数据血缘", "/lineage"), (root["label"] if root else f"#{resource_id}", None)],
         },
     )
+
+
+def nav_entries(nav) -> None:
+    """This domain's entries in the app shell's navigation (`nav` is a web.navigation.Navigation)."""
+    nav.register_nav("data", "数据血缘", "/lineage", roles=("admin", "data_officer"), order=100)

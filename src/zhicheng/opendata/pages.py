@@ -303,3 +303,8 @@ def _include_subpages() -> None:
 
 
 _include_subpages()
+
+
+def nav_entries(nav) -> None:
+    """This domain's entries in the app shell's navigation (`nav` is a web.navigation.Navigation)."""
+    nav.register_nav(None, "开放数据", "/open", public=True, order=5)

@@ -97,3 +97,8 @@ def audit_verify_page(request: Request, actor: Actor = Depends(require_user), db
            "breadcrumbs": [("审计日志", "/audit"), ("完整性校验", None)]}
     name = "policy/_verify_result.html" if request.headers.get("hx-request") else "policy/audit_verify.html"
     return render(request, name, ctx)
+
+
+def nav_entries(nav) -> None:
+    """This domain's entries in the app shell's navigation (`nav` is a web.navigation.Navigation)."""
+    nav.register_nav("system", "审计", "/audit", roles=("auditor",), order=50)

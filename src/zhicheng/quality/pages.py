@@ -179,3 +179,8 @@ def rule_action(
         db, actor=actor, rule_id=rule_id, state="active" if action == "accept" else "dismissed"
     )
     return _back(request, rule.resource_id, "已采纳规则建议。" if action == "accept" else "已忽略该规则。")
+
+
+def nav_entries(nav) -> None:
+    """This domain's entries in the app shell's navigation (`nav` is a web.navigation.Navigation)."""
+    nav.register_nav("data", "数据质量", "/quality", roles=("admin", "data_officer"), order=80)

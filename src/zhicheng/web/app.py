@@ -15,6 +15,7 @@ from zhicheng.core.db import make_engine, make_sessionmaker
 from zhicheng.core.settings import Settings, get_settings
 from zhicheng.web import errors
 from zhicheng.web.fastlane import LaneApp, LaneWorkers
+from zhicheng.web.navigation import Navigation
 from zhicheng.web.templating import static_dir
 
 log = logging.getLogger("zhicheng")
@@ -47,6 +48,7 @@ ROUTERS = [
     "zhicheng.quality.pages",
     "zhicheng.basedb.pages",
     "zhicheng.lineage.pages",
+    "zhicheng.web.apidocs",
     "zhicheng.web.pages",
 ]
 MIDDLEWARE = ["zhicheng.accounts.middleware"]
@@ -91,7 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="智城 zhicheng",
         version=__version__,
         description="城市大脑数据平台 API / city data platform API",
-        docs_url="/api/docs",
+        docs_url=None,  # /api/docs is ours (zhicheng.web.apidocs): vendored Swagger UI, no inline script
         redoc_url=None,
         openapi_url="/api/openapi.json",
     )
@@ -101,10 +103,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.lane_workers = LaneWorkers(app.state.sessionmaker)
     errors.install(app)
+    app.state.navigation = Navigation()
     for name in ROUTERS:
         mod = _optional(name)
         if mod is not None and hasattr(mod, "router"):
             app.include_router(mod.router)
+        if mod is not None and hasattr(mod, "nav_entries"):  # the app shell's menus (web.navigation)
+            mod.nav_entries(app.state.navigation)
         if mod is not None and hasattr(mod, "on_startup"):
             startups.append(mod.on_startup)
     for name in MIDDLEWARE:

@@ -71,3 +71,9 @@ def about(request: Request):
     """What the platform is, where the demo city's data comes from and under which licences."""
     return render(request, "about.html", {"sources": about_sources(),
                                           "breadcrumbs": [("关于本平台", None)]})
+
+
+def nav_entries(nav) -> None:
+    """This domain's entries in the app shell's navigation (`nav` is a web.navigation.Navigation)."""
+    nav.register_nav(None, "首页", "/", public=True, order=0)
+    nav.register_nav(None, "关于", "/about", public=True, order=90)

@@ -14,7 +14,7 @@ from jinja2 import ChoiceLoader, FileSystemLoader
 
 from zhicheng.web import flash
 from zhicheng.web.i18n import LANGUAGES, PKG, request_language, translate
-from zhicheng.web.navigation import visible_nav
+from zhicheng.web.navigation import Navigation
 
 
 @lru_cache
@@ -67,7 +67,7 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None, s
         "actor": actor,
         "csrf_token": getattr(request.state, "csrf_token", "") or "",
         "settings": request.app.state.settings,
-        "nav": visible_nav(actor, request.url.path),
+        "nav": getattr(request.app.state, "navigation", Navigation()).visible(actor, request.url.path),
         "flashes": flashes,
         "breadcrumbs": [],
         # punctuation between a label and its value differs: 全角 in Chinese, ASCII in English

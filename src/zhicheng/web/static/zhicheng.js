@@ -38,11 +38,35 @@
       nav.classList.toggle("open", !open);
     });
     document.addEventListener("keydown", function (event) {
+      var group = event.key === "Escape" && nav.querySelector("details[data-nav-group][open]");
+      if (group) {  // Escape closes the open menu first, then the phone navigation
+        group.open = false;
+        group.querySelector("summary").focus();
+        return;
+      }
       if (event.key === "Escape" && nav.classList.contains("open")) {
         nav.classList.remove("open");
         button.setAttribute("aria-expanded", "false");
         button.focus();
       }
+    });
+  }
+
+  // the groups' drop-down menus (<details>): aria-expanded on their summary, one open at a time, a click
+  // elsewhere closes them
+  function initNavGroups() {
+    var groups = document.querySelectorAll("details[data-nav-group]");
+    groups.forEach(function (group) {
+      var summary = group.querySelector("summary");
+      summary.setAttribute("aria-expanded", group.open ? "true" : "false");
+      group.addEventListener("toggle", function () {
+        summary.setAttribute("aria-expanded", group.open ? "true" : "false");
+        if (!group.open) { return; }
+        groups.forEach(function (other) { if (other !== group) { other.open = false; } });
+      });
+    });
+    document.addEventListener("click", function (event) {
+      groups.forEach(function (group) { if (group.open && !group.contains(event.target)) { group.open = false; } });
     });
   }
 
@@ -99,6 +123,7 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     initNav();
+    initNavGroups();
     initFollowers(document);
     initRowTables(document);
   });
