@@ -126,6 +126,14 @@ def test_the_demo_city_is_loaded_through_the_services(settings, factory, monkeyp
         assert interaction.approved_comments(db, ids["空气质量监测小时数据"])
         assert [r.state for r in interaction.list_requests(db)] == ["answered"]
         assert [a.name for a in interaction.list_apps(db)] == ["星城出行"]
+        # every dataset the portal shows holds data, and the shown app names the datasets it really uses
+        opened = stats.open_resource_ids(db)
+        assert len(opened) >= 27
+        empty = [rid for rid in opened if not datasets.list_versions(db, actor=admin, resource_id=rid)]
+        assert empty == []
+        (app,) = interaction.list_apps(db)
+        used = {catalog.read_resource(db, actor=admin, resource_id=r)["name"] for r in app.resource_ids}
+        assert used == {"公交线路", "公共停车场"}
         # the population base database, assembled from two departments' sources, with conflicts and lineage
         from zhicheng.basedb import service as basedb
         from zhicheng.lineage import service as lineage

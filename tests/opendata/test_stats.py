@@ -43,3 +43,16 @@ def test_kpis(db, open_data, make_resource, departments):
     make_resource("住建内部数据", department=departments["housing"], state="published")
     k = stats.kpis(db)
     assert k["coverage"] == 0.5 and not k["coverage_met"]
+
+
+def test_public_statistics_count_only_open_live_resources(client, db, open_data, make_resource, departments):
+    """A draft (or a resource not open) with usage on record stays out of the public statistics."""
+    dept = departments["police"].id
+    draft = make_resource("草稿资源", department=departments["police"], state="draft", open_type="unconditional")
+    free = open_data["free"]
+    for rid in (draft.id, open_data["closed"].id, free.id):
+        stats.count(db, resource_id=rid, department_id=dept, kind="view", day=stats.today(), times=5)
+    data = client.get("/api/v1/open/stats", params={"days": 7}).json()
+    assert data["totals"]["views"] == 5
+    assert [d["resource_id"] for d in data["datasets"]] == [free.id]
+    assert data["daily"][-1]["views"] == 5 and data["departments"][0]["views"] == 5

@@ -27,7 +27,9 @@ COMMENTS = (
 )
 CONDITIONAL = ("market_entities", "standard_addresses")
 USED = ("air_quality_hourly", "bus_routes", "schools", "medical_institutions", "parking_lots", "admin_divisions",
-        "job_vacancies", "gov_service_items", "population_statistics", "place_names")
+        "gov_service_items", "population_statistics", "place_names", "rain_gauges")
+# the shown app and the open datasets it really uses
+APP_USES = ("bus_routes", "parking_lots")
 
 
 def ensure_portal(db: Session, *, settings: Settings, res_ids: dict[str, int], actor: Actor,
@@ -64,10 +66,11 @@ def ensure_portal(db: Session, *, settings: Settings, res_ids: dict[str, int], a
     interaction.answer_request(db, actor=actor, request_id=request.id,
                                answer="已纳入开放计划，停车场基础信息已开放，实时车位数据将于下季度按小时更新开放。")
     used = [res_ids[k] for k in USED if k in res_ids]
-    if used:
+    app_uses = [res_ids[k] for k in APP_USES if k in res_ids]
+    if app_uses:
         app = interaction.submit_app(db, user=company, name="星城出行", url="https://example.com/xingcheng",
                                      description="基于公交线路和停车场开放数据的出行助手，提供换乘与停车建议。",
-                                     resource_ids=used[:2])
+                                     resource_ids=app_uses)
         interaction.review_app(db, actor=actor, app_id=app.id, decision="show")
     _usage(db, used, today or stats.today())
     return 2

@@ -148,12 +148,22 @@ def _since(days: int) -> date:
     return today() - timedelta(days=days - 1)
 
 
+def open_resource_ids(db: Session) -> list[int]:
+    """The live published resources that are open (无条件/有条件开放): the only ones public statistics count."""
+    from zhicheng.catalog import service as catalog
+
+    return [rid for rid, _dept, snap in catalog.live_attributes(db)
+            if (snap or {}).get("open_type") in ("unconditional", "conditional")]
+
+
 def totals(db: Session, *, resource_id: int | None = None) -> dict[str, int]:
+    """Views, downloads and API calls of one open resource, or of all of them."""
     q = select(
         func.coalesce(func.sum(UsageDaily.views), 0),
         func.coalesce(func.sum(UsageDaily.downloads), 0),
         func.coalesce(func.sum(UsageDaily.api_calls), 0),
     )
+    q = q.where(UsageDaily.resource_id.in_(open_resource_ids(db)))
     if resource_id is not None:
         q = q.where(UsageDaily.resource_id == resource_id)
     v, d, a = db.execute(q).one()
@@ -172,7 +182,7 @@ def daily(
             func.sum(UsageDaily.downloads),
             func.sum(UsageDaily.api_calls),
         )
-        .where(UsageDaily.day >= start)
+        .where(UsageDaily.day >= start, UsageDaily.resource_id.in_(open_resource_ids(db)))
         .group_by(UsageDaily.day)
     )
     if resource_id is not None:
@@ -203,7 +213,7 @@ def by_resource(db: Session, *, days: int = 30, limit: int = 20) -> list[dict[st
             func.sum(UsageDaily.api_calls),
             total.label("total"),
         )
-        .where(UsageDaily.day >= start)
+        .where(UsageDaily.day >= start, UsageDaily.resource_id.in_(open_resource_ids(db)))
         .group_by(UsageDaily.resource_id, UsageDaily.department_id)
         .order_by(total.desc(), UsageDaily.resource_id)
     )
@@ -236,7 +246,7 @@ def by_department(db: Session, *, days: int = 30) -> list[dict[str, Any]]:
             func.sum(UsageDaily.api_calls),
             total.label("total"),
         )
-        .where(UsageDaily.day >= start)
+        .where(UsageDaily.day >= start, UsageDaily.resource_id.in_(open_resource_ids(db)))
         .group_by(UsageDaily.department_id)
         .order_by(total.desc(), UsageDaily.department_id)
     )
