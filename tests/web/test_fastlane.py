@@ -4,11 +4,13 @@ lane is answered as the app's own handlers answer it (problem+json, no traceback
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 from fastapi.testclient import TestClient
 from starlette.responses import PlainTextResponse
 
+from tests.opendata_api.helpers import open_catalog  # noqa: F401 - fixture
 from zhicheng.core.errors import NotFound
 from zhicheng.web.fastlane import Lane
 
@@ -154,3 +156,105 @@ def test_concurrent_lane_calls_all_answer_on_at_most_the_threads_connections(eng
         workers.close()
 
     asyncio.run(scenario())
+
+
+def test_lane_threads_come_back_after_a_burst_and_an_idle_exit(engine):
+    """A burst leaves more finished calls than threads; once the threads have ended idle, the next call is still
+    answered (a thread is started for it), and so is a second burst."""
+    import asyncio
+    import time
+
+    from zhicheng.core.db import make_sessionmaker
+    from zhicheng.web.fastlane import LaneWorkers
+
+    workers = LaneWorkers(make_sessionmaker(engine), threads=4, idle_exit=0.1)
+
+    def call(db, n):
+        time.sleep(0.005)
+        return n
+
+    async def scenario():
+        assert await asyncio.gather(*(workers.run(call, n) for n in range(40))) == list(range(40))
+        deadline = time.monotonic() + 5
+        while workers.held and time.monotonic() < deadline:  # every thread ends idle, its connection let go
+            await asyncio.sleep(0.05)
+        assert workers.held == 0
+        assert await asyncio.wait_for(workers.run(call, 41), 5) == 41
+        await asyncio.sleep(0.3)
+        results = await asyncio.wait_for(asyncio.gather(*(workers.run(call, n) for n in range(40))), 10)
+        assert results == list(range(40))
+        workers.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_closed_pool_answers_the_calls_still_queued(engine):
+    import asyncio
+    import threading
+    import time
+
+    from zhicheng.core.db import make_sessionmaker
+    from zhicheng.web.fastlane import LaneWorkers
+
+    workers = LaneWorkers(make_sessionmaker(engine), threads=2, idle_exit=30)
+
+    def call(db, n):
+        time.sleep(0.02)
+        return n
+
+    async def scenario():
+        calls = asyncio.gather(*(workers.run(call, n) for n in range(10)))
+        await asyncio.sleep(0.01)
+        closing = threading.Thread(target=workers.close)
+        closing.start()  # stops the two threads while eight calls still wait in the queue
+        assert await asyncio.wait_for(calls, 10) == list(range(10))
+        closing.join(15)
+        assert not closing.is_alive()
+        workers.close()
+
+    asyncio.run(scenario())
+
+
+def test_the_lanes_answer_after_a_burst_and_a_quiet_minute_and_the_server_stops(settings, engine, request):
+    """The harvester's story: 20 clients walk a DataStore resource at once, nobody calls for longer than the lane
+    threads' idle time (60 s in production, 0.3 s here), then a client calls again: it is answered, and the server
+    then stops at once."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import httpx
+
+    from tests.helpers.browser import LiveServer
+    from zhicheng.web.app import create_app
+
+    air = request.getfixturevalue("open_catalog").air
+    quick = settings.model_copy(update={"lane_idle_seconds": 0.3, "open_rate_per_minute": 10_000})
+    app = create_app(quick)
+    server = LiveServer(app).start()
+    try:
+        with httpx.Client(base_url=server.url, timeout=10) as c:
+            pkg = c.get("/api/3/action/package_show", params={"id": air.code}).json()["result"]
+        rid = next(r["id"] for r in pkg["resources"] if r["format"] == "CSV")
+        url = f"{server.url}/api/3/action/datastore_search"
+
+        def walk(_):
+            with httpx.Client(timeout=10) as c:
+                return [c.get(url, params={"resource_id": rid, "limit": 5, "offset": 5 * k}).status_code
+                        for k in range(6)]
+
+        with ThreadPoolExecutor(20) as pool:
+            codes = [code for walked in pool.map(walk, range(20)) for code in walked]
+        assert codes == [200] * 120
+        workers = app.state.lane_workers
+        deadline = time.monotonic() + 10
+        while workers.held and time.monotonic() < deadline:  # the quiet minute: every lane thread ends
+            time.sleep(0.05)
+        assert workers.held == 0
+        for _ in range(3):
+            again = httpx.get(url, params={"resource_id": rid, "limit": 5}, timeout=5)
+            assert again.status_code == 200 and again.json()["result"]["records"]
+        with ThreadPoolExecutor(20) as pool:
+            assert [code for walked in pool.map(walk, range(20)) for code in walked] == [200] * 120
+    finally:
+        server.stop()
+    assert not server.thread.is_alive()  # no lane call left waiting: uvicorn's shutdown completes
+    app.state.engine.dispose()

@@ -43,6 +43,12 @@ class Settings(BaseSettings):
     open_key_rate_per_minute: int = Field(
         default=600, ge=1, description="open-data API calls a minute per API key and dataset (unless the key has its own)"
     )
+    lane_idle_seconds: float = Field(
+        default=60.0, gt=0, description="seconds a fast-lane worker thread waits for work before it ends"
+    )
+    password_hash_concurrency: int = Field(
+        default=2, ge=1, description="password hashes (64 MiB each) computed at once; further logins wait their turn"
+    )
 
     @classmethod
     def settings_customise_sources(

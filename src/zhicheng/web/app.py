@@ -101,7 +101,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.checkpointer = checkpointer
     app.state.sessionmaker = make_sessionmaker(engine)
-    app.state.lane_workers = LaneWorkers(app.state.sessionmaker)
+    app.state.lane_workers = LaneWorkers(app.state.sessionmaker, idle_exit=settings.lane_idle_seconds)
     errors.install(app)
     app.state.navigation = Navigation()
     for name in ROUTERS:

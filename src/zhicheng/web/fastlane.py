@@ -14,6 +14,7 @@ import asyncio
 import queue
 import re
 import threading
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -32,6 +33,7 @@ T = TypeVar("T")
 
 LANE_THREADS = 4  # lane calls at once per app, and connections held for them
 IDLE_EXIT = 60.0  # seconds a lane thread waits for work before it ends and lets its connection go
+CLOSE_WAIT = 10.0  # seconds `close` waits in all for the threads to finish the calls under way
 
 
 class LaneWorkers:
@@ -45,17 +47,23 @@ class LaneWorkers:
     closed or invalidated, has its connection replaced. At most `threads` connections are held, closed by `close`.
 
     The threads take their calls from one queue and hand each result back with `call_soon_threadsafe`: a third of
-    the cost of `run_in_executor`'s two chained futures (20 against 60 µs a trip). As in a `ThreadPoolExecutor`, a
-    thread is started only when none is idle, so calls one after the other run on one thread and one connection;
-    a thread idle for IDLE_EXIT seconds ends, and its connection goes back to the pool.
+    the cost of `run_in_executor`'s two chained futures (20 against 60 µs a trip). A thread is started only when
+    more calls wait in the queue than threads are idle, so calls one after the other run on one thread and one
+    connection; a thread idle for `idle_exit` seconds ends, and its connection goes back to the pool. The calls
+    waiting and the idle threads are counted under one lock, and a thread ends only when the idle threads it leaves
+    behind are at least as many as the calls waiting: a call in the queue always has a live thread coming for it.
     """
 
-    def __init__(self, factory: sessionmaker[Session], threads: int = LANE_THREADS) -> None:
+    def __init__(self, factory: sessionmaker[Session], threads: int = LANE_THREADS,
+                 idle_exit: float | None = None) -> None:
         self.factory = factory
         self.threads = threads
+        self.idle_exit = IDLE_EXIT if idle_exit is None else idle_exit
         self._jobs: queue.SimpleQueue = queue.SimpleQueue()
-        self._workers: list[threading.Thread] = []
-        self._idle = threading.Semaphore(0)
+        self._workers: set[threading.Thread] = set()
+        self._idle = 0  # live threads not running a call (waiting on the queue, or on their way to it)
+        self._waiting = 0  # calls in the queue that no thread has taken yet
+        self._stops = 0  # stops `close` put in the queue that no thread has taken yet
         self._local = threading.local()
         self._held: set[Connection] = set()
         self._lock = threading.Lock()
@@ -64,38 +72,62 @@ class LaneWorkers:
         """`fn(session, *args)` in a lane thread, on that thread's session."""
         loop = asyncio.get_running_loop()
         future = loop.create_future()
-        if not self._idle.acquire(blocking=False):
-            with self._lock:
-                self._workers = [w for w in self._workers if w.is_alive()]
-                if len(self._workers) < self.threads:
-                    worker = threading.Thread(target=self._work, name="zhicheng-lane", daemon=True)
-                    self._workers.append(worker)
-                    worker.start()
-        self._jobs.put((fn, args, future, loop))
+        with self._lock:
+            self._waiting += 1
+            self._jobs.put((fn, args, future, loop))
+            self._staff()
         return await future
+
+    def _staff(self) -> None:
+        """Start a thread when more calls wait than threads are idle (under the lock, within `threads`)."""
+        if self._waiting > self._idle and len(self._workers) < self.threads:
+            worker = threading.Thread(target=self._work, name="zhicheng-lane", daemon=True)
+            self._workers.add(worker)
+            self._idle += 1  # idle from its start: the next call does not start another for the same job
+            worker.start()
+
+    def _take(self) -> tuple | None:
+        """The next call for this thread, or None when the thread is to end (stopped, or idle too long)."""
+        while True:
+            try:
+                job = self._jobs.get(timeout=self.idle_exit)
+            except queue.Empty:
+                job = _EMPTY
+            with self._lock:
+                if job is _EMPTY:
+                    if self._stops or self._waiting >= self._idle:  # a stop or a call is on its way to this thread
+                        continue
+                elif job is None:  # close()
+                    self._stops -= 1
+                else:
+                    self._waiting -= 1
+                    self._idle -= 1
+                    return job
+                self._idle -= 1
+                self._workers.discard(threading.current_thread())
+                self._staff()  # a stop taken by a thread started after close: calls still waiting get another
+                return None
 
     def _work(self) -> None:
         try:
-            while True:
-                try:
-                    job = self._jobs.get(timeout=IDLE_EXIT)
-                except queue.Empty:
-                    if self._idle.acquire(blocking=False):  # idle that long: the thread and its connection go
-                        return
-                    continue  # a call has just claimed this idle thread: its job is on the way
-                if job is None:  # close()
-                    return
+            while (job := self._take()) is not None:
                 fn, args, future, loop = job
                 try:
                     outcome = (self._call(fn, args), None)
                 except BaseException as exc:  # noqa: BLE001 - handed to the awaiting request
                     outcome = (None, exc)
+                with self._lock:
+                    self._idle += 1
                 try:
                     loop.call_soon_threadsafe(_settle, future, *outcome)
                 except RuntimeError:  # the loop has closed: nobody is waiting any more
                     pass
-                self._idle.release()
         finally:
+            with self._lock:  # ended by an error of its own (not by `_take`): no longer counted
+                if threading.current_thread() in self._workers:
+                    self._workers.discard(threading.current_thread())
+                    self._idle -= 1
+                    self._staff()
             self._drop()
 
     @property
@@ -142,34 +174,27 @@ class LaneWorkers:
             except Exception:  # noqa: BLE001 - a broken connection may fail to close; it is gone either way
                 pass
 
-    def close(self) -> None:
-        """Stop the threads (after the calls under way) and close the connections they held."""
+    def close(self, timeout: float = CLOSE_WAIT) -> None:
+        """Stop the threads once the calls under way are done (waiting `timeout` seconds in all, never longer) and
+        close the connections they held. A call still in the queue is not dropped: a thread is started for it."""
         with self._lock:
-            workers, self._workers = [w for w in self._workers if w.is_alive()], []
+            workers = list(self._workers)
+            self._stops += len(workers)
             for _ in workers:
                 self._jobs.put(None)
+        deadline = time.monotonic() + timeout
         for worker in workers:
-            worker.join(timeout=30)
-        while self._idle.acquire(blocking=False):  # the stopped threads are idle no more
-            pass
-        # a stop meant for a thread that ended on its own meanwhile must not stop the next one: keep only calls
-        kept = []
-        while True:
-            try:
-                job = self._jobs.get_nowait()
-            except queue.Empty:
-                break
-            if job is not None:
-                kept.append(job)
-        for job in kept:
-            self._jobs.put(job)
-        with self._lock:
+            worker.join(timeout=max(0.0, deadline - time.monotonic()))
+        with self._lock:  # connections of threads that did not end in time (each ended thread closed its own)
             held, self._held = list(self._held), set()
         for conn in held:
             try:
                 conn.close()
             except Exception:  # noqa: BLE001 - closing at shutdown: nothing more to do with it
                 pass
+
+
+_EMPTY = object()  # the queue had nothing for a whole idle period
 
 
 def _settle(future: asyncio.Future, result: Any, exc: BaseException | None) -> None:
