@@ -56,7 +56,8 @@ def test_bad_file_job_reports_every_bad_row(client, people, officers, auth_heade
                         files={"file": ("bad.csv", fh, "text/csv")})
     job = wait_for(client, r.json()["id"], headers)
     assert job["state"] == "failed" and job["version"] is None
-    assert [(e["line"], e["column"]) for e in job["errors"]] == [(4, "dqdm"), (6, "dqdm")]
+    assert [(e["line"], e["column"], e["item"]) for e in job["errors"]] == [(4, "行政区划代码", "dqdm"),
+                                                                            (6, "行政区划代码", "dqdm")]
     assert client.get(f"/api/v1/catalog/resources/{people.id}/versions", headers=headers).json() == []
 
 

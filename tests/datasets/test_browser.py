@@ -45,7 +45,7 @@ def test_officer_imports_through_the_pages(live_server, browser, people, officer
     assert css(browser, "#import-job").get_attribute("data-state") == "failed"
     cells = [[td.text for td in tr.find_elements("css selector", "td")]
              for tr in browser.find_elements("css selector", "#import-errors tbody tr")]
-    assert [(c[0], c[1]) for c in cells] == [("101", "sfzh"), ("20001", "xm")]
+    assert [(c[0], c[1]) for c in cells] == [("101", "公民身份号码"), ("20001", "姓名")]  # as the file names them
     assert "必填项为空" in cells[1][3]
 
     rows[99], rows[19_999] = person(100), person(20_000)

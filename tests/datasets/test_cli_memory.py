@@ -47,7 +47,7 @@ def test_cli_bad_rows_first_20_and_a_count_exit_1(cli_env, people, tmp_path):
     result = CliRunner().invoke(cli_app, ["import", people.code, str(path)])
     assert result.exit_code == 1
     assert "发现 30 处错误" in result.output
-    assert "第 21 行 [jzrs]" in result.output and "第 22 行" not in result.output
+    assert "第 21 行「家庭人数」列：不是整数：很多" in result.output and "第 22 行" not in result.output
     assert "另有 10 处错误" in result.output
 
 

@@ -117,7 +117,7 @@ def test_geojson_features_with_geometry(db, make_resource, departments, officers
     report = service.import_file(db, actor=officers["police"], resource_id=parks.id, path=bad,
                                  filename="bad.geojson")
     assert not report.ok
-    assert [(e["line"], e["column"]) for e in report.errors] == [(3, "fw")]
+    assert [(e["line"], e["column"], e["item"]) for e in report.errors] == [(3, "geometry", "fw")]
     assert "Self-intersection" in report.errors[0]["en"]
 
 
@@ -135,7 +135,9 @@ def test_bad_rows_store_nothing_and_every_one_is_reported(db, people, officers, 
                                  filename="bad.csv")
     assert not report.ok and report.version is None
     got = [(e["line"], e["column"]) for e in report.errors]
-    assert got == [(3, "jzrs"), (5, "xm"), (7, "sfzh"), (8, "xm"), (9, "csrq"), (10, "sr"), (11, None)]
+    assert got == [(3, "家庭人数"), (5, "姓名"), (7, "公民身份号码"), (8, "姓名"), (9, "出生日期"), (10, "月收入"),
+                   (11, None)]  # the columns as the file names them
+    assert [e["item"] for e in report.errors] == ["jzrs", "xm", "sfzh", "xm", "csrq", "sr", None]
     assert report.error_count == 7 and "10" in report.errors[1]["zh"]
     assert "未导入任何数据" in report.message_zh
     assert tables(db) == set()

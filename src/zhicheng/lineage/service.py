@@ -67,15 +67,15 @@ def dataset_node(db: Session, resource_id: int, version: int) -> LineageNode:
     return _node(db, "dataset", f"{resource_id}/v{version}", f"{res.name} 第 {version} 版", resource_id)
 
 
-def record_import(db: Session, *, resource_id: int, version: int, rows: int | None = None) -> None:
-    """A dataset version was imported into a resource."""
-    _edge(
-        db,
-        dataset_node(db, resource_id, version),
-        resource_node(db, resource_id),
-        "version_of",
-        {"rows": rows},
-    )
+def record_import(
+    db: Session, *, resource_id: int, version: int, rows: int | None = None, by: str | None = None,
+    via: str | None = None,
+) -> None:
+    """A dataset version was imported into a resource (by whom, through the pages, the API or the CLI)."""
+    detail: dict[str, Any] = {"rows": rows}
+    if by or via:
+        detail.update(by=by, via=via)
+    _edge(db, dataset_node(db, resource_id, version), resource_node(db, resource_id), "version_of", detail)
     db.commit()
 
 
@@ -121,6 +121,8 @@ def _handler(factory: sessionmaker[Session], engine_pool):
                             resource_id=payload["resource_id"],
                             version=payload["version"],
                             rows=payload.get("rows"),
+                            by=payload.get("by"),
+                            via=payload.get("via"),
                         )
                     else:
                         record_assembly(db, payload)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 import typer
@@ -10,7 +9,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
-from zhicheng.core.errors import AppError
+from zhicheng.core.errors import AppError, Invalid
 
 SHOWN_ERRORS = 20
 
@@ -19,24 +18,77 @@ def _message(zh: str | None, en: str | None, lang: str) -> str:
     return (en if lang.startswith("en") else zh) or ""
 
 
+def error_line(e: dict, lang: str) -> str:
+    """One bad row as the CLI prints it: 第 5 行「身份证号」列：reason (the column as the file names it)."""
+    reason = _message(e["zh"], e["en"], lang)
+    if lang.startswith("en"):
+        where = ", ".join(p for p in (f"line {e['line']}" if e.get("line") else "",
+                                      f"column “{e['column']}”" if e.get("column") else "") if p)
+        return f"{where}: {reason}" if where else reason
+    where = (f"第 {e['line']} 行" if e.get("line") else "") + (f"「{e['column']}」列" if e.get("column") else "")
+    return f"{where}：{reason}" if where else reason
+
+
+def parse_mapping(pairs: list[str]) -> dict[str, str | int | None] | None:
+    """`--map ITEM=COLUMN` options as a mapping (COLUMN a file column's name or number; empty: not imported)."""
+    if not pairs:
+        return None
+    out: dict[str, str | int | None] = {}
+    for pair in pairs:
+        item, sep, column = pair.partition("=")
+        if not sep or not item.strip():
+            raise Invalid(f"--map 应为 信息项标识=文件列名，收到“{pair}”", f"--map takes ITEM=COLUMN, got '{pair}'",
+                          field="map")
+        column = column.strip()
+        out[item.strip()] = int(column) if column.isdigit() else (column or None)
+    return out
+
+
+def acting_user(db, username: str | None, password: str | None):
+    """The actor of the import: `--as` a named user once their password is checked (a wrong one is audited and
+    refused like a failed login), or else the console operator, recorded as cli:<OS account>."""
+    from zhicheng.core.actor import cli_operator
+
+    if not username:
+        return cli_operator()
+    from zhicheng.accounts import service as accounts
+
+    secret = password or typer.prompt(f"{username} 的密码 / password", hide_input=True)
+    return accounts.actor_for(accounts.authenticate(db, username=username, password=secret), via="cli")
+
+
 def import_command(
     resource_code: str = typer.Argument(..., help="资源代码 / resource code"),
     file: Path = typer.Argument(..., help="CSV / XLSX / JSON / GeoJSON 文件 / file"),
     sheet: str | None = typer.Option(None, help="XLSX 工作表名称 / sheet name (default: the first)"),
+    header_row: int | None = typer.Option(None, "--header-row", min=1,
+                                          help="表头所在行（默认自动识别）/ the header's line or sheet row "
+                                               "(default: found among the first rows)"),
+    map_: list[str] = typer.Option([], "--map", help="信息项标识=文件列名或列号，可重复；留空表示不导入该项 / "
+                                                      "ITEM=COLUMN (name or number), repeatable; ITEM= skips it"),
+    as_: str | None = typer.Option(None, "--as", help="以此用户身份导入（需其密码）/ import as this user "
+                                                       "(with their password)"),
+    as_password: str | None = typer.Option(None, "--as-password", envvar="ZHICHENG_AS_PASSWORD",
+                                           help="--as 用户的密码（不填则提示）/ its password (prompted when omitted)"),
 ) -> None:
     """导入数据文件为资源的新版本 / import a data file as a new version of a resource."""
     from zhicheng.catalog import service as catalog
     from zhicheng.catalog.datasets import service
     from zhicheng.cli import open_instance
-    from zhicheng.core.actor import SYSTEM
+    from zhicheng.core.events import bus
+    from zhicheng.lineage import service as lineage
 
     if not file.is_file():
         raise AppError(f"文件不存在：{file}", f"no such file: {file}", field="file")
+    mapping = parse_mapping(map_)
     settings, engine, factory = open_instance()
     lang = settings.language
     console = Console()
+    subscribed = bus.registrations()
+    lineage.attach(factory)  # as the server does: the new version enters the lineage graph
     try:
         with factory() as db:
+            actor = acting_user(db, as_, as_password)
             resource = catalog.get_by_code(db, resource_code)
             with Progress(TextColumn("[bold]{task.description}"), BarColumn(), DownloadColumn(),
                           TextColumn("{task.fields[rows]} 行/rows"), TimeRemainingColumn(),
@@ -46,23 +98,26 @@ def import_command(
                 def progress(rows: int, done: int, total: int) -> None:
                     bar.update(task, completed=done, total=total, rows=rows)
 
-                report = service.import_file(db, actor=replace(SYSTEM, via="cli"), resource_id=resource.id,
+                report = service.import_file(db, actor=actor, resource_id=resource.id,
                                              path=file, filename=file.name, sheet=sheet, progress=progress,
-                                             max_upload_mb=settings.max_upload_mb, via="cli")
+                                             max_upload_mb=settings.max_upload_mb, via="cli",
+                                             header_row=header_row, mapping=mapping)
     finally:
+        bus.unsubscribe_added_since(subscribed)
         engine.dispose()
+    by = actor.display_name or actor.username
     if report.ok:
         console.print(f"{_message(report.message_zh, report.message_en, lang)}  "
-                      f"version={report.version} rows={report.row_count}", style="green", markup=False,
-                      highlight=False)
+                      f"version={report.version} rows={report.row_count} header_row={report.header_row} "
+                      f"by={by}", style="green", markup=False, highlight=False)
         return
     err = Console(stderr=True)
     err.print(escape(_message(report.message_zh, report.message_en, lang)), style="red", highlight=False)
+    if report.header_row:
+        err.print(f"表头：第 {report.header_row} 行（可用 --header-row 指定）" if lang.startswith("zh") else
+                  f"header: line {report.header_row} (choose another with --header-row)", highlight=False)
     for e in report.errors[:SHOWN_ERRORS]:
-        where = f"第 {e['line']} 行" if lang.startswith("zh") else f"line {e['line']}"
-        column = f" [{e['column']}]" if e.get("column") else ""
-        err.print(f"  {where if e['line'] else '-'}{column}: {_message(e['zh'], e['en'], lang)}", markup=False,
-                  highlight=False)
+        err.print(f"  {error_line(e, lang)}", markup=False, highlight=False)
     if report.error_count > SHOWN_ERRORS:
         rest = report.error_count - SHOWN_ERRORS
         err.print(f"  … 另有 {rest} 处错误" if lang.startswith("zh") else f"  … and {rest} more errors")

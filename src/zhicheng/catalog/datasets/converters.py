@@ -249,17 +249,75 @@ def converter_for(spec: ItemSpec) -> Converter:
     check = ItemCheck(spec.check)
     ok = predicate_for(spec) or ok
     upper = check in (ItemCheck.CITIZEN_ID, ItemCheck.CREDIT_CODE)
+    excel = check is ItemCheck.CITIZEN_ID
 
     def checked(value: Any) -> Any:
-        out = base(value)
+        try:
+            out = base(value)
+        except BadValue:
+            if excel and stored_as_number(value):
+                raise BadValue(EXCEL_NUMBER_ZH, EXCEL_NUMBER_EN) from None
+            raise
         text = out if type(out) is str else as_text(out)
         if ok(text):
             return out
         if upper and ok(text.upper()):  # a lower-case x or letter is the same code
             return text.upper() if type(out) is str else out
-        raise BadValue(f"{zh}：{text[:40]}", f"{en}: {text[:40]}")
+        if excel and stored_as_number(value):
+            raise BadValue(EXCEL_NUMBER_ZH, EXCEL_NUMBER_EN)
+        why = check_reason(check, text)
+        raise BadValue(f"{zh}：{why[0]}" if why else f"{zh}：{text[:40]}",
+                       f"{en}: {why[1]}" if why else f"{en}: {text[:40]}")
 
     return checked
+
+
+EXCEL_NUMBER_ZH = "此列被 Excel 存成了数字，身份证号后几位已丢失；请把该列设为文本后重新导出"
+EXCEL_NUMBER_EN = ("Excel stored this column as numbers and the last digits of the ID numbers are lost; "
+                   "format the column as text and export the file again")
+_SCIENTIFIC = re.compile(r"^[+-]?\d+(?:\.\d+)?[eE][+-]?\d+$")
+
+
+def stored_as_number(value: Any) -> bool:
+    """True when an (invalid) ID number looks like one a spreadsheet kept as a number: a number cell, text in
+    scientific notation (4.30104199001011E+17), or 18 digits ending in 000 (digits past the 15th lost)."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int | float | Decimal):
+        return True
+    text = str(value).strip()
+    return bool(_SCIENTIFIC.match(text)) or (len(text) == 18 and text.isdigit() and text.endswith("000"))
+
+
+def check_reason(check: ItemCheck, text: str) -> tuple[str, str] | None:
+    """Exactly what is wrong with an identifier that failed its check, as `zhicheng id check` says it
+    (wrong length, impossible birth date, which character is wrong); None when nothing more precise is known."""
+    from zhicheng.core.errors import AppError
+
+    try:
+        if check is ItemCheck.CITIZEN_ID:
+            from zhicheng.core.ids import citizen_id
+
+            citizen_id.parse(text)
+        elif check is ItemCheck.CREDIT_CODE:
+            from zhicheng.core.ids import credit_code
+
+            credit_code.parse(text, legacy="error")
+        elif check is ItemCheck.REGION_CODE:
+            from zhicheng.core.ids import regions
+
+            code = regions.normalise(text)
+            if code is None:
+                return (f"应为 6 位数字，实际“{text[:20]}”", f"a region code has 6 digits, got '{text[:20]}'")
+            found = regions.lookup(code)
+            if found is None:
+                return (f"{code} 不是 GB/T 2260 区划代码", f"{code} is not a GB/T 2260 code")
+            return (f"{code}（{found.name}）已撤销", f"{code} ({found.name}) has been retired")
+        else:
+            return None
+    except AppError as exc:
+        return exc.zh, exc.en
+    return None
 
 
 def predicate_for(spec: ItemSpec) -> Callable[[str], Any] | None:

@@ -27,7 +27,8 @@ _lock = threading.Lock()
 
 
 def start(db: Session, *, actor: Actor, resource_id: int, path: Path, filename: str,
-          factory: sessionmaker[Session], sheet: str | None = None) -> ImportJob:
+          factory: sessionmaker[Session], sheet: str | None = None, header_row: int | None = None,
+          mapping: dict[str, Any] | None = None) -> ImportJob:
     """Record a queued job and start its thread; the caller has authorised the import."""
     job = ImportJob(id=uuid.uuid4().hex, resource_id=resource_id, state="queued", filename=filename[:255],
                     size_bytes=path.stat().st_size, rows_read=0, error_count=0, errors=[],
@@ -38,7 +39,7 @@ def start(db: Session, *, actor: Actor, resource_id: int, path: Path, filename: 
     with _lock:
         _live[job.id] = {"state": "queued", "rows_read": 0, "rows_total_estimate": None}
     thread = threading.Thread(target=_run, name=f"import-{job.id[:8]}", daemon=True,
-                              args=(factory, job.id, actor, resource_id, path, filename, sheet))
+                              args=(factory, job.id, actor, resource_id, path, filename, sheet, header_row, mapping))
     _threads[job.id] = thread
     thread.start()
     return job
@@ -55,7 +56,8 @@ def _progress(job_id: str):
 
 
 def _run(factory: sessionmaker[Session], job_id: str, actor: Actor, resource_id: int, path: Path,
-         filename: str, sheet: str | None) -> None:
+         filename: str, sheet: str | None, header_row: int | None = None,
+         mapping: dict[str, Any] | None = None) -> None:
     from zhicheng.catalog.datasets import service
 
     with _lock:
@@ -66,7 +68,8 @@ def _run(factory: sessionmaker[Session], job_id: str, actor: Actor, resource_id:
             try:
                 report = service.import_file(db, actor=actor, resource_id=resource_id, path=path,
                                              filename=filename, sheet=sheet, progress=_progress(job_id),
-                                             job_id=job_id, via=actor.via)
+                                             job_id=job_id, via=actor.via, header_row=header_row,
+                                             mapping=mapping)
             except AppError as exc:
                 db.rollback()
                 _set(db, job_id, state="failed", message_zh=exc.zh, message_en=exc.en, finished_at=clock.now())

@@ -12,7 +12,8 @@ class RowError(BaseModel):
     """One problem found: the line (record number for JSON), the column, the value and the reason."""
 
     line: int | None = Field(None, description="行号（JSON 为记录序号）/ line (record number for JSON)")
-    column: str | None = None
+    column: str | None = Field(None, description="文件中的列名 / the column as the file names it")
+    item: str | None = Field(None, description="信息项标识 / the data item's identifier")
     value: str | None = None
     zh: str
     en: str

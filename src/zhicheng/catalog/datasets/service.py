@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 
 from zhicheng.catalog import service as catalog
-from zhicheng.catalog.datasets import readers, rowstore
+from zhicheng.catalog.datasets import headers, readers, rowstore
 from zhicheng.catalog.datasets.models import DatasetVersion, ImportJob
 from zhicheng.catalog.datasets.validate import ErrorLog, RowValidator
 from zhicheng.catalog.items import ItemSpec
@@ -46,6 +46,7 @@ class ImportReport:
     sha256: str | None = None
     size_bytes: int = 0
     version: int | None = None
+    header_row: int | None = None  # the line (sheet row) of the header, found or chosen
     row_count: int = 0
     rows_read: int = 0
     error_count: int = 0
@@ -136,8 +137,12 @@ def specs_of(version: DatasetVersion) -> list[ItemSpec]:
 
 def import_file(db: Session, *, actor: Actor, resource_id: int, path: Path, filename: str,
                 sheet: str | None = None, progress: Progress | None = None, job_id: str | None = None,
-                max_upload_mb: int | None = None, via: str | None = None) -> ImportReport:
-    """Import `path` as the next version of the resource's data: every row valid, or nothing stored."""
+                max_upload_mb: int | None = None, via: str | None = None, header_row: int | None = None,
+                mapping: dict[str, Any] | None = None) -> ImportReport:
+    """Import `path` as the next version of the resource's data: every row valid, or nothing stored.
+
+    The header is found among the first rows unless `header_row` names its line; `mapping` (item identifier →
+    file column name or number, or None) overrides the columns matched by identifier or label (`headers`)."""
     resource = authorize_import(db, actor=actor, resource_id=resource_id)
     path = Path(path)
     size = path.stat().st_size
@@ -151,7 +156,11 @@ def import_file(db: Session, *, actor: Actor, resource_id: int, path: Path, file
         report.sha256 = file_sha256(path)
         source = readers.open_source(path, filename, sheet=sheet)
         report.encoding = source.encoding
-        validator = RowValidator(specs, errors, source.header)
+        layout = headers.frame(source, specs, header_row=header_row, mapping=mapping)
+        report.header_row = layout.header_row if layout else None
+        validator = RowValidator(specs, errors, layout.header if layout else source.header,
+                                 positions=layout.positions if layout else None,
+                                 header_line=layout.header_row if layout else 1)
         version = (db.scalar(select(func.max(DatasetVersion.version))
                              .where(DatasetVersion.resource_id == resource.id)) or 0) + 1
         dv = DatasetVersion(resource_id=resource.id, version=version, columns=[_spec_dict(s) for s in specs],
@@ -163,7 +172,7 @@ def import_file(db: Session, *, actor: Actor, resource_id: int, path: Path, file
         db.flush()  # opens the write transaction before the table is created (SQLite DDL is transactional)
         table = rowstore.build_table(dv.table_name, specs)
         on_rows = (lambda n: progress(n, source.bytes_read, source.size)) if progress else None
-        chunks = validator.good_chunks(source.chunks(readers.CHUNK), on_rows, every=PROGRESS_EVERY)
+        chunks = validator.good_chunks((layout or source).chunks(readers.CHUNK), on_rows, every=PROGRESS_EVERY)
         rows = chain.from_iterable(chunks)
         with _cyclic_gc_paused():
             written = rowstore.write_version(db.connection(), table, rows)
@@ -197,7 +206,8 @@ def import_file(db: Session, *, actor: Actor, resource_id: int, path: Path, file
     report.message_zh = f"已导入 {written} 行，生成第 {version} 版"
     report.message_en = f"imported {written} rows as version {version}"
     bus.publish("catalog.dataset.imported", {"resource_id": resource.id, "version": version, "rows": written,
-                                             "database": database_of(db)})
+                                             "by": _actor_name(actor), "user_id": actor.user_id,
+                                             "via": via or actor.via, "database": database_of(db)})
     return report
 
 
@@ -330,7 +340,8 @@ def get_job(db: Session, *, actor: Actor, job_id: str) -> ImportJob:
 
 def start_import_job(db: Session, *, actor: Actor, resource_id: int, path: Path, filename: str,
                      factory: sessionmaker[Session], sheet: str | None = None,
-                     max_upload_mb: int | None = None) -> ImportJob:
+                     max_upload_mb: int | None = None, header_row: int | None = None,
+                     mapping: dict[str, Any] | None = None) -> ImportJob:
     """Queue an import of `path` (which the job deletes when done) and run it in a background thread."""
     from zhicheng.catalog.datasets import jobs
 
@@ -342,4 +353,4 @@ def start_import_job(db: Session, *, actor: Actor, resource_id: int, path: Path,
         Path(path).unlink(missing_ok=True)
         raise
     return jobs.start(db, actor=actor, resource_id=resource_id, path=Path(path), filename=filename,
-                      factory=factory, sheet=sheet)
+                      factory=factory, sheet=sheet, header_row=header_row, mapping=mapping)

@@ -8,6 +8,7 @@ from typing import Any
 
 from zhicheng.catalog.datasets.columnar import ColumnPlan
 from zhicheng.catalog.datasets.converters import BadValue, as_text, converter_for, predicate_for
+from zhicheng.catalog.datasets.headers import lookup, normalise
 from zhicheng.catalog.datasets.readers import GEOMETRY_KEY
 from zhicheng.catalog.items import ItemSpec, ItemType
 
@@ -23,11 +24,14 @@ class ErrorLog:
     items: list[dict[str, Any]] = field(default_factory=list)
     count: int = 0
 
-    def add(self, line: int | None, column: str | None, zh: str, en: str, value: Any = None) -> None:
+    def add(self, line: int | None, column: str | None, zh: str, en: str, value: Any = None,
+            item: str | None = None) -> None:
+        """One error; `column` as the file names it, `item` the data item's identifier."""
         self.count += 1
         if len(self.items) < self.limit:
             shown = None if value is None else str(value)[:60]
-            self.items.append({"line": line, "column": column, "value": shown, "zh": zh, "en": en})
+            self.items.append({"line": line, "column": column, "value": shown, "zh": zh, "en": en,
+                               "item": item})
 
     @property
     def truncated(self) -> int:
@@ -35,14 +39,11 @@ class ErrorLog:
         return self.count - len(self.items)
 
 
-def _key(text: str) -> str:
-    return "".join(str(text).split()).lower()
-
-
 class RowValidator:
     """Turns the rows of one file into storage tuples (None for a bad row), logging why each bad row is bad."""
 
-    def __init__(self, specs: Sequence[ItemSpec], errors: ErrorLog, header: list[str] | None = None) -> None:
+    def __init__(self, specs: Sequence[ItemSpec], errors: ErrorLog, header: list[str] | None = None, *,
+                 positions: dict[int, int] | None = None, header_line: int = 1) -> None:
         if not specs:
             from zhicheng.core.errors import Invalid
 
@@ -53,47 +54,53 @@ class RowValidator:
         self.width = len(self.specs)
         self._by_key: dict[str, int] = {}
         for pos, spec in enumerate(self.specs):
-            self._by_key.setdefault(_key(spec.name), pos)
-            self._by_key.setdefault(_key(spec.label), pos)
+            self._by_key.setdefault(normalise(spec.name), pos)
+            self._by_key.setdefault(normalise(spec.label), pos)
         geometry = [pos for pos, s in enumerate(self.specs) if ItemType(s.type) is ItemType.GEOMETRY]
         if geometry:
             self._by_key.setdefault(GEOMETRY_KEY, geometry[0])
         self._convert = [converter_for(s) for s in self.specs]
         self._required = [pos for pos, s in enumerate(self.specs) if s.required]
         self.header = header
+        self.header_line = header_line
         self.header_ok = True
         self.rows_read = 0
         self._plan: list[tuple[int, int, Any, bool, str]] = []
         self._dict_keys: dict[str, tuple[int, Any, str] | None] = {}
-        if header is not None:
+        if header is not None and positions is not None:
+            self._plan = [(pos, idx, self._convert[pos], self.specs[pos].required, header[idx])
+                          for pos, idx in sorted(positions.items())]
+        elif header is not None:
             self._map_header(header)
 
     # -- header ------------------------------------------------------------------------------------------
     def _map_header(self, header: list[str]) -> None:
         seen: dict[int, str] = {}
+        line = self.header_line
         for idx, name in enumerate(header):
             if not name:
-                self.errors.add(1, None, f"第 {idx + 1} 列没有列名", f"column {idx + 1} has no name")
+                self.errors.add(line, None, f"第 {idx + 1} 列没有列名", f"column {idx + 1} has no name")
                 self.header_ok = False
                 continue
-            pos = self._by_key.get(_key(name))
+            pos = lookup(self._by_key, name)
             if pos is None:
-                self.errors.add(1, name, f"未知列：{name}（不是本资源的信息项）",
+                self.errors.add(line, name, f"未知列：{name}（不是本资源的信息项）",
                                 f"unknown column: {name} (not a data item of this resource)")
                 self.header_ok = False
                 continue
             if pos in seen:
-                self.errors.add(1, name, f"列 {name} 与 {seen[pos]} 重复", f"column {name} repeats {seen[pos]}")
+                self.errors.add(line, name, f"列 {name} 与 {seen[pos]} 重复", f"column {name} repeats {seen[pos]}",
+                                item=self.specs[pos].name)
                 self.header_ok = False
                 continue
             seen[pos] = name
             spec = self.specs[pos]
-            self._plan.append((pos, idx, self._convert[pos], spec.required, spec.name))
+            self._plan.append((pos, idx, self._convert[pos], spec.required, name))
         for pos in self._required:
             if pos not in seen:
                 spec = self.specs[pos]
-                self.errors.add(1, spec.name, f"缺少必填列：{spec.label}（{spec.name}）",
-                                f"required column missing: {spec.name} ({spec.label})")
+                self.errors.add(line, spec.label, f"缺少必填列：{spec.label}（{spec.name}）",
+                                f"required column missing: {spec.name} ({spec.label})", item=spec.name)
                 self.header_ok = False
 
     # -- rows --------------------------------------------------------------------------------------------
@@ -138,30 +145,36 @@ class RowValidator:
                 "    size = len(row)"]
         for pos, idx, convert, required, name in self._plan:
             spec = self.specs[pos]
+            item = spec.name
             env[f"c{pos}"] = convert
             body += [f"    v = row[{idx}] if {idx} < size else None",
                      "    if v.__class__ is str:",
                      "        v = v.strip()",
                      "    if v is None or v == '':"]
             if required:
-                body += [f"        add(line, {name!r}, '必填项为空', 'required value is empty')", "        ok = False"]
+                body += [f"        add(line, {name!r}, '必填项为空', 'required value is empty', None, {item!r})",
+                         "        ok = False"]
             else:
                 body += ["        pass"]
             body += ["    else:"]
             if ItemType(spec.type) in (ItemType.STRING, ItemType.TEXT):
                 # strings are checked inline; a failing check goes to the converter for its reason
                 env[f"ok{pos}"] = predicate_for(spec) or (lambda _v: True)
+                # a failing check goes to the converter with the cell as read (a spreadsheet number is told)
                 slow = ["            try:",
-                        f"                out[{pos + 1}] = c{pos}(v)",
+                        f"                out[{pos + 1}] = c{pos}(r)",
                         "            except BadValue as exc:",
-                        f"                add(line, {name!r}, exc.zh, exc.en, v)",
+                        f"                add(line, {name!r}, exc.zh, exc.en, v, {item!r})",
                         "                ok = False"]
-                body += ["        if v.__class__ is not str:", "            v = as_text(v)"]
+                body += ["        r = v", "        if v.__class__ is not str:", "            v = as_text(v)"]
                 limit = int(spec.length or 0)
-                body += [f"        if {limit} and len(v) > {limit}:",
-                         f"            add(line, {name!r}, f'长度 {{len(v)}} 超过上限 {limit} 个字符', "
-                         f"f'{{len(v)}} characters, at most {limit}', v)",
-                         "            ok = False"]
+                body += [f"        if {limit} and len(v) > {limit}:"]
+                if spec.check:  # the converter says why (e.g. an ID in scientific notation) before the length
+                    body += slow
+                else:
+                    body += [f"            add(line, {name!r}, f'长度 {{len(v)}} 超过上限 {limit} 个字符', "
+                             f"f'{{len(v)}} characters, at most {limit}', v, {item!r})",
+                             "            ok = False"]
                 if spec.check:
                     body += [f"        elif ok{pos}(v):", f"            out[{pos + 1}] = v", "        else:", *slow]
                 else:
@@ -170,7 +183,7 @@ class RowValidator:
                 body += ["        try:",
                          f"            out[{pos + 1}] = c{pos}(v)",
                          "        except BadValue as exc:",
-                         f"            add(line, {name!r}, exc.zh, exc.en, v)",
+                         f"            add(line, {name!r}, exc.zh, exc.en, v, {item!r})",
                          "            ok = False"]
         body += ["    return out if ok else None"]
         exec(compile("\n".join(body), "<zhicheng row checker>", "exec"), env)  # noqa: S102 - our own code
@@ -204,17 +217,17 @@ class RowValidator:
             try:
                 out[pos + 1] = convert(value)
             except BadValue as exc:
-                add(line, name, exc.zh, exc.en, value)
+                add(line, key, exc.zh, exc.en, value, name)
                 out[pos + 1] = _BAD
                 ok = False
         for pos in self._required:
             if out[pos + 1] is None:
-                add(line, self.specs[pos].name, "必填项为空", "required value is empty")
+                add(line, self.specs[pos].name, "必填项为空", "required value is empty", None, self.specs[pos].name)
                 ok = False
         return out if ok else None
 
     def _resolve_key(self, line: int, key: str) -> tuple[int, Any, str] | None:
-        pos = self._by_key.get(_key(key))
+        pos = lookup(self._by_key, key)
         if pos is None:
             self.errors.add(line, key, f"未知列：{key}（不是本资源的信息项）",
                             f"unknown column: {key} (not a data item of this resource)")
