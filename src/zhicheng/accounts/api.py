@@ -7,8 +7,9 @@ from datetime import timedelta
 from fastapi import Depends, Query, Request, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
-from zhicheng.accounts import service, tokens
+from zhicheng.accounts import security, service, tokens
 from zhicheng.accounts.deps import csrf_protect, require_user
 from zhicheng.accounts.guard import audit, authorize
 from zhicheng.accounts.middleware import SESSION_COOKIE, bearer_token
@@ -40,6 +41,11 @@ from zhicheng.web.routing import APIRouter
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 WRITE = [Depends(csrf_protect)]
+
+
+def on_startup(app) -> None:
+    """Bound the password hashes computed at once (`password_hash_concurrency`)."""
+    security.limit_hashing(app.state.settings.password_hash_concurrency)
 
 
 def client_ip(request: Request) -> str | None:
@@ -81,13 +87,17 @@ async def token(request: Request, db: Session = Depends(get_db)):
         fld = ".".join(str(p) for p in first["loc"]) or "body"
         raise Invalid(f"输入有误：{fld}", f"Invalid input: {fld}: {first['msg']}", field=fld) from exc
     settings = request.app.state.settings
-    user = service.authenticate(db, username=body.username, password=body.password, ip=client_ip(request),
-                                settings=settings)
-    access = tokens.issue_token(db, user=user, kind="bearer", ip=client_ip(request),
-                                 user_agent=request.headers.get("user-agent"), settings=settings)
-    ttl = timedelta(minutes=settings.token_ttl_minutes)
-    return TokenOut(access_token=access, expires_in=int(ttl.total_seconds()),
-                    expires_at=tokens.token_expiry(db, token=access))
+
+    def log_in() -> TokenOut:  # in a worker thread: Argon2 and the database must not hold up the event loop
+        user = service.authenticate(db, username=body.username, password=body.password, ip=client_ip(request),
+                                    settings=settings)
+        access = tokens.issue_token(db, user=user, kind="bearer", ip=client_ip(request),
+                                     user_agent=request.headers.get("user-agent"), settings=settings)
+        ttl = timedelta(minutes=settings.token_ttl_minutes)
+        return TokenOut(access_token=access, expires_in=int(ttl.total_seconds()),
+                        expires_at=tokens.token_expiry(db, token=access))
+
+    return await run_in_threadpool(log_in)
 
 
 @router.post("/auth/logout", status_code=204, dependencies=WRITE)

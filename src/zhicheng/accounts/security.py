@@ -6,6 +6,9 @@ import hashlib
 import hmac
 import re
 import secrets
+import threading
+from collections.abc import Callable
+from typing import TypeVar
 
 from argon2 import Parameters, PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -15,6 +18,24 @@ from zhicheng.core.errors import Invalid
 _hasher = PasswordHasher()  # argon2-cffi's default: RFC 9106 low-memory profile (Argon2id, t=3, m=64 MiB)
 # verified against when the username is unknown, so that a miss costs as long as a hit
 _DUMMY_HASH = _hasher.hash("zhicheng-dummy-password-1")
+# every Argon2 computation takes one of these slots: a login flood waits its turn (costs time), instead of each
+# login holding its 64 MiB at once (costs memory: 50 logins at once took a server to 960 MB)
+HASH_CONCURRENCY = 2
+_slots = threading.BoundedSemaphore(HASH_CONCURRENCY)
+T = TypeVar("T")
+
+
+def limit_hashing(concurrency: int) -> None:
+    """Compute at most `concurrency` password hashes at once (the setting `password_hash_concurrency`)."""
+    global _slots
+    _slots = threading.BoundedSemaphore(max(1, int(concurrency)))
+
+
+def _bounded(fn: Callable[..., T], *args: str) -> T:
+    """`fn(*args)` (an Argon2 hash or verification) once a slot is free."""
+    slots = _slots  # released to the semaphore it was taken from, should the limit change meanwhile
+    with slots:
+        return fn(*args)
 
 
 def use_parameters(params: Parameters) -> None:
@@ -24,7 +45,7 @@ def use_parameters(params: Parameters) -> None:
     """
     global _hasher, _DUMMY_HASH
     _hasher = PasswordHasher.from_parameters(params)
-    _DUMMY_HASH = _hasher.hash("zhicheng-dummy-password-1")
+    _DUMMY_HASH = _bounded(_hasher.hash, "zhicheng-dummy-password-1")
 
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 128
@@ -33,13 +54,13 @@ API_KEY_PREFIX = "zc"
 
 def hash_password(password: str) -> str:
     """The Argon2id hash of `password`."""
-    return _hasher.hash(password)
+    return _bounded(_hasher.hash, password)
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     """True when `password` matches `password_hash` (always spends the Argon2 time, even without a hash)."""
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return _bounded(_hasher.verify, password_hash or _DUMMY_HASH, password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 

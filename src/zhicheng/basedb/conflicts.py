@@ -138,7 +138,7 @@ def open_tasks(
         .group_by(Conflict.other_resource_id)
     ).all()
     department = {s["resource_id"]: s["department_id"] for s in sources}
-    due = deadlines.add_working_days(deadlines.china_today(now), ANSWER_WORKING_DAYS)
+    due = deadlines.add_working_days(deadlines.china_today(now), ANSWER_WORKING_DAYS, db=db)
     tasks = []
     for resource_id, count in counts:
         task = ConflictTask(

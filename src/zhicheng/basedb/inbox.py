@@ -57,7 +57,7 @@ def task_view(db: Session, task: ConflictTask) -> dict[str, Any]:
         "conflicts": task.conflict_count,
         "state": task.state,
         "due_date": task.due_date.isoformat(),
-        "working_days_left": deadlines.working_days_left(task.due_date),
+        "working_days_left": deadlines.working_days_left(task.due_date, db=db),
         "overdue": task.state == "open" and deadlines.is_overdue(task.due_date),
         "note": task.note,
         "created_at": clock.aware(task.created_at).isoformat(),

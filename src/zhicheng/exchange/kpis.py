@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -14,7 +14,7 @@ from zhicheng.catalog import service as catalog
 from zhicheng.core.actor import Actor
 from zhicheng.core.db import get_or_404
 from zhicheng.core.errors import AppError, Invalid
-from zhicheng.exchange.deadlines import CHINA, china_today, is_working_day
+from zhicheng.exchange.deadlines import CHINA, china_today, working_days_between
 from zhicheng.exchange.grants import grant_target
 from zhicheng.exchange.models import Grant, ShareRequest
 from zhicheng.policy.audit_query import AuditFilter, filtered
@@ -31,13 +31,6 @@ MAX_USAGE_DAYS = 366
 add_rule(KIND, "read", "admin", lambda actor, target, ctx: actor.has("admin"))
 add_rule(KIND, "read", "leader", lambda actor, target, ctx: actor.has("leader"))
 KIND_NAMES[KIND] = ("共享考核指标", "sharing KPIs")
-
-
-def working_days_between(start: date, end: date) -> int:
-    """Working days after `start` up to and including `end` (0 when answered the same day)."""
-    if end <= start:
-        return 0
-    return sum(1 for i in range(1, (end - start).days + 1) if is_working_day(start + timedelta(days=i)))
 
 
 def _ratio(part: int, whole: int) -> float | None:
@@ -82,7 +75,7 @@ def requests(db: Session) -> dict[str, Any]:
         answered += 1
         decided = china_today(_aware(r.decided_at))
         on_time += decided <= r.due_date
-        turnaround.append(working_days_between(china_today(_aware(r.submitted_at)), decided))
+        turnaround.append(working_days_between(china_today(_aware(r.submitted_at)), decided, db=db))
     due = answered + overdue
     return {"total": len(rows), "answered": answered, "answered_on_time": on_time, "overdue_unanswered": overdue,
             "on_time_rate": _ratio(on_time, due),

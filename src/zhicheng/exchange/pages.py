@@ -39,6 +39,11 @@ def _base(db: Session) -> dict[str, Any]:
             "share_names": SHARE_NAMES}
 
 
+def _warning(db: Session, actor: Actor) -> dict[str, Any]:
+    """The years without a holiday schedule, shown to the admin (who enters them) above the requests."""
+    return {"missing_years": deadlines.missing_years(db) if actor.has("admin") else []}
+
+
 def _date(value: str, field: str) -> date:
     try:
         return date.fromisoformat(value.strip())
@@ -46,19 +51,27 @@ def _date(value: str, field: str) -> date:
         raise Invalid("日期格式应为 YYYY-MM-DD", "a date is written YYYY-MM-DD", field=field) from exc
 
 
-def _row_filter(item: str, prefix: str) -> dict[str, dict[str, str]] | None:
-    item, prefix = item.strip(), prefix.strip()
-    if not prefix:
-        return None
-    if not item:
-        raise Invalid("请选择按哪个数据项过滤行", "choose the item the rows are filtered on", field="row_filter")
-    return {item: {"prefix": prefix}}
+def _row_filter(items: list[str], prefixes: list[str]) -> dict[str, dict[str, str]] | None:
+    """The form's row conditions (pairs of filter_item and filter_prefix; rows without a prefix ignored) in the
+    syntax the service checks: {item: {"prefix": ...}}."""
+    out: dict[str, dict[str, str]] = {}
+    for item, prefix in zip(items, prefixes, strict=False):
+        item, prefix = item.strip(), prefix.strip()
+        if not prefix:
+            continue
+        if not item:
+            raise Invalid("请选择按哪个数据项过滤行", "choose the item the rows are filtered on", field="row_filter")
+        if item in out:
+            raise Invalid(f"数据项 {item} 只能有一个前缀条件", f"the item {item} may have one prefix condition only",
+                          field=f"row_filter.{item}")
+        out[item] = {"prefix": prefix}
+    return out or None
 
 
 @router.get("/exchange/requests")
 def my_requests(request: Request, actor: Actor = Depends(require_user), db: Session = Depends(get_db)):
     rows = [service.request_view(db, r) for r in service.my_requests(db, actor=actor)]
-    return render(request, "exchange/requests.html", {**_base(db), "rows": rows,
+    return render(request, "exchange/requests.html", {**_base(db), "rows": rows, **_warning(db, actor),
                                                       "breadcrumbs": [("我的申请", None)]})
 
 
@@ -82,11 +95,11 @@ def new_request(request: Request, resource_id: int, actor: Actor = Depends(requi
 
 @router.post("/exchange/requests", dependencies=[Depends(csrf_protect)])
 def submit_request(request: Request, resource_id: int = Form(...), purpose: str = Form(""), basis: str = Form(""),
-                   items: list[str] = Form([]), filter_item: str = Form(""), filter_prefix: str = Form(""),
-                   period_start: str = Form(""), period_end: str = Form(""), delivery: str = Form("api"),
+                   items: list[str] = Form([]), filter_item: list[str] = Form([]),
+                   filter_prefix: list[str] = Form([]), period_start: str = Form(""), period_end: str = Form(""), delivery: str = Form("api"),
                    actor: Actor = Depends(require_user), db: Session = Depends(get_db)):
-    values = {"purpose": purpose, "basis": basis, "items": items, "filter_item": filter_item,
-              "filter_prefix": filter_prefix, "period_start": period_start, "period_end": period_end,
+    values = {"purpose": purpose, "basis": basis, "items": items, "filter_item": (filter_item or [""])[0],
+              "filter_prefix": (filter_prefix or [""])[0], "period_start": period_start, "period_end": period_end,
               "delivery": delivery}
     try:
         req = service.submit_request(db, actor=actor, resource_id=resource_id, purpose=purpose, basis=basis,
@@ -111,12 +124,13 @@ def request_detail(request: Request, request_id: int, actor: Actor = Depends(req
     can_decide = req.state == "pending" and decide(actor, "decide", service.request_target(req)).allowed
     return render(request, "exchange/request.html", {
         **_base(db), "r": view, "can_decide": can_decide, "error": error,
+        "filter_items": service.resource_items(db, req.resource_id) if can_decide else [],
         "breadcrumbs": [("我的申请", "/exchange/requests"), (f"#{req.id}", None)]}, status_code=status)
 
 
 @router.post("/exchange/requests/{request_id}/approve", dependencies=[Depends(csrf_protect)])
 def approve(request: Request, request_id: int, items: list[str] = Form([]), plain_items: list[str] = Form([]),
-            filter_item: str = Form(""), filter_prefix: str = Form(""), period_end: str = Form(""),
+            filter_item: list[str] = Form([]), filter_prefix: list[str] = Form([]), period_end: str = Form(""),
             file_export_approved: bool = Form(False), note: str = Form(""), actor: Actor = Depends(require_user),
             db: Session = Depends(get_db)):
     try:
@@ -148,7 +162,8 @@ def refuse(request: Request, request_id: int, reason: str = Form(""), actor: Act
 @router.get("/exchange/inbox")
 def inbox(request: Request, actor: Actor = Depends(require_user), db: Session = Depends(get_db)):
     rows = [service.request_view(db, r) for r in service.inbox(db, actor=actor)]
-    return render(request, "exchange/inbox.html", {**_base(db), "rows": rows, "breadcrumbs": [("待审批", None)]})
+    return render(request, "exchange/inbox.html", {**_base(db), "rows": rows, **_warning(db, actor),
+                                                   "breadcrumbs": [("待审批", None)]})
 
 
 @router.get("/exchange/grants")

@@ -101,6 +101,9 @@ class RequestOut(BaseModel):
     due_date: date
     overdue: bool
     working_days_left: int | None
+    deadline_provisional: bool = Field(False, description="期限暂定：期间某年尚无放假安排，仅按周末计算 / the deadline "
+                                       "runs through a year without a holiday schedule (weekends only)")
+    unscheduled_years: list[int] = Field(default_factory=list, description="期限内尚无放假安排的年份")
     escalated_at: datetime | None
     decided_at: datetime | None
     decided_by_name: str | None

@@ -124,7 +124,7 @@ def submit_request(db: Session, *, actor: Actor, resource_id: int, purpose: str,
                        provider_department_id=doc["department"]["id"], consumer_department_id=actor.department_id,
                        requester_id=actor.user_id, requester_name=_name(actor), purpose=purpose, basis=basis,
                        items=items, row_filter=row_filter, period_start=period_start, period_end=period_end,
-                       delivery=delivery, state="pending", submitted_at=at, due_date=deadlines.due_date(at))
+                       delivery=delivery, state="pending", submitted_at=at, due_date=deadlines.due_date(at, db=db))
     db.add(req)
     db.flush()
     _event(db, req, "submitted", actor)
@@ -163,6 +163,13 @@ def _grant(db: Session, req: ShareRequest, actor: Actor, *, items: list[str], ro
     return grant
 
 
+def resource_items(db: Session, resource_id: int) -> list[tuple[str, str]]:
+    """(name, label) of every data item of the resource as published (its working copy before it is)."""
+    res = catalog.get_resource(db, resource_id)
+    doc = catalog.live_snapshot(db, res) or catalog.document(db, res)
+    return [(i["name"], i.get("label") or i["name"]) for i in doc["items"]]
+
+
 def _pending(db: Session, actor: Actor, request_id: int) -> ShareRequest:
     req = get_or_404(db, ShareRequest, request_id, "共享申请", "share request")
     _authorize(db, actor, "decide", request_target(req))
@@ -182,8 +189,8 @@ def approve(db: Session, *, actor: Actor, request_id: int, items: list[str] | No
     items = req.items if items is None else check_items(items, req.items)
     if row_filter is None:
         row_filter = req.row_filter
-    else:
-        row_filter = check_row_filter(row_filter, req.items)
+    else:  # rows may be narrowed on any item of the resource, whether requested or not
+        row_filter = check_row_filter(row_filter, [name for name, _label in resource_items(db, req.resource_id)])
         if not narrower_filter(req.row_filter, row_filter):
             raise refuse_widening("行范围", "the row filter", "row_filter")
     start, end = period_start or req.period_start, period_end or req.period_end
@@ -334,8 +341,11 @@ def request_view(db: Session, req: ShareRequest, *, with_events: bool = False) -
     out.update(submitted_at=clock.aware(req.submitted_at), decided_at=clock.aware(req.decided_at),
                escalated_at=clock.aware(req.escalated_at),
                overdue=pending and deadlines.is_overdue(req.due_date),
-               working_days_left=deadlines.working_days_left(req.due_date) if pending else None,
+               working_days_left=deadlines.working_days_left(req.due_date, db=db) if pending else None,
+               unscheduled_years=deadlines.unscheduled_years(deadlines.china_today(clock.aware(req.submitted_at)),
+                                                             req.due_date, db=db),
                grant_id=grant.id if grant else None, grant_state=state_of(grant) if grant else None)
+    out["deadline_provisional"] = bool(out["unscheduled_years"])
     out["events"] = [{"action": e.action, "actor_name": e.actor_name, "note": e.note, "at": clock.aware(e.at)}
                      for e in events_of(db, req.id)] if with_events else []
     return out

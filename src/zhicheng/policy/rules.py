@@ -113,6 +113,9 @@ RULES: dict[tuple[str, str], tuple[Rule, ...]] = {
         Rule("member of the providing department", member_of_target_department),
         Rule("outside the providing department: masked", authenticated, effect="mask"),
     ),
+    # the State Council's holiday schedule that deadlines count on: everyone reads it, the admin alone enters it
+    ("exchange.holidays", "read"): _rules(AUTHENTICATED),
+    ("exchange.holidays", "update"): _rules(ADMIN),
 }
 
 

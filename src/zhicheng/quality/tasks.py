@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from zhicheng.core import clock
 from zhicheng.core.events import bus
@@ -42,7 +42,7 @@ def sync(
                     failed=finding.failed,
                     opened_run_id=run.id,
                     opened_at=clock.now(),
-                    due_date=deadlines.add_working_days(deadlines.china_today(), working_days),
+                    due_date=deadlines.add_working_days(deadlines.china_today(), working_days, db=db),
                 )
                 db.add(task)
                 counts["opened"] += 1
@@ -77,5 +77,5 @@ def view(task: QualityTask) -> dict[str, Any]:
         "opened_run_id": task.opened_run_id,
         "closed_run_id": task.closed_run_id,
         "overdue": is_open and deadlines.is_overdue(task.due_date),
-        "working_days_left": deadlines.working_days_left(task.due_date) if is_open else None,
+        "working_days_left": deadlines.working_days_left(task.due_date, db=object_session(task)) if is_open else None,
     }
