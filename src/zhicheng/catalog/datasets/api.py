@@ -12,8 +12,8 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from sqlalchemy.orm import Session
 
 from zhicheng.accounts.deps import csrf_protect, require_user
-from zhicheng.catalog.datasets import service
-from zhicheng.catalog.datasets.schemas import JobOut, RowsOut, VersionOut
+from zhicheng.catalog.datasets import headers, service
+from zhicheng.catalog.datasets.schemas import ImportPreviewOut, JobOut, RowsOut, VersionOut
 from zhicheng.catalog.datasets.uploads import limit_upload, save_upload
 from zhicheng.core.actor import Actor
 from zhicheng.web.deps import get_db
@@ -26,18 +26,40 @@ router = APIRouter(prefix="/api/v1", tags=["datasets 数据集"])
 @router.post("/catalog/resources/{resource_id}/imports", status_code=202, response_model=JobOut,
              dependencies=[Depends(limit_upload), Depends(csrf_protect)])
 def create_import(request: Request, resource_id: int, file: UploadFile = File(...),
-                  sheet: str | None = Form(None), db: Session = Depends(get_db),
-                  actor: Actor = Depends(require_user)) -> JSONResponse:
+                  sheet: str | None = Form(None),
+                  header_row: int | None = Form(None, ge=1, description="表头所在行（默认自动识别）/ the header's "
+                                                "line or sheet row (default: found among the first rows)"),
+                  mapping: str | None = Form(None, description="列对应关系 JSON：{\"信息项标识\": \"文件列名\" 或列号或 "
+                                             "null} / JSON {\"item\": \"file column\" or its number or null}"),
+                  db: Session = Depends(get_db), actor: Actor = Depends(require_user)) -> JSONResponse:
     """上传文件并开始导入（返回导入任务）/ upload a file and start importing it (returns the job)."""
     settings = request.app.state.settings
     service.authorize_import(db, actor=actor, resource_id=resource_id)
+    columns = headers.parse_mapping(mapping)
     path, filename = save_upload(file, settings)
     job = service.start_import_job(db, actor=actor, resource_id=resource_id, path=path, filename=filename,
                                    factory=request.app.state.sessionmaker, sheet=sheet or None,
-                                   max_upload_mb=settings.max_upload_mb)
+                                   max_upload_mb=settings.max_upload_mb, header_row=header_row, mapping=columns)
     body = JobOut.of(job, request_language(request))
     return JSONResponse(jsonable_encoder(body), status_code=202,
                         headers={"Location": f"/api/v1/imports/{job.id}"})
+
+
+@router.post("/catalog/resources/{resource_id}/imports/preview", response_model=ImportPreviewOut,
+             dependencies=[Depends(limit_upload), Depends(csrf_protect)])
+def preview_import(request: Request, resource_id: int, file: UploadFile = File(...),
+                   sheet: str | None = Form(None), header_row: int | None = Form(None, ge=1),
+                   db: Session = Depends(get_db), actor: Actor = Depends(require_user)) -> ImportPreviewOut:
+    """预览文件：找到的表头行、各列对应的信息项、前几行（不导入）/ preview a file without importing it: the header
+    row found, the data item each column feeds, the first rows."""
+    service.authorize_import(db, actor=actor, resource_id=resource_id)
+    path, filename = save_upload(file, request.app.state.settings)
+    try:
+        return ImportPreviewOut(**headers.preview_file(db, actor=actor, resource_id=resource_id, path=path,
+                                                       filename=filename, sheet=sheet or None,
+                                                       header_row=header_row))
+    finally:
+        path.unlink(missing_ok=True)
 
 
 @router.get("/imports/{job_id}", response_model=JobOut)

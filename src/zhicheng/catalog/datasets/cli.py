@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
-from zhicheng.core.errors import AppError, Invalid
+from zhicheng.core.errors import AppError
 
 SHOWN_ERRORS = 20
 
@@ -27,21 +27,6 @@ def error_line(e: dict, lang: str) -> str:
         return f"{where}: {reason}" if where else reason
     where = (f"第 {e['line']} 行" if e.get("line") else "") + (f"「{e['column']}」列" if e.get("column") else "")
     return f"{where}：{reason}" if where else reason
-
-
-def parse_mapping(pairs: list[str]) -> dict[str, str | int | None] | None:
-    """`--map ITEM=COLUMN` options as a mapping (COLUMN a file column's name or number; empty: not imported)."""
-    if not pairs:
-        return None
-    out: dict[str, str | int | None] = {}
-    for pair in pairs:
-        item, sep, column = pair.partition("=")
-        if not sep or not item.strip():
-            raise Invalid(f"--map 应为 信息项标识=文件列名，收到“{pair}”", f"--map takes ITEM=COLUMN, got '{pair}'",
-                          field="map")
-        column = column.strip()
-        out[item.strip()] = int(column) if column.isdigit() else (column or None)
-    return out
 
 
 def acting_user(db, username: str | None, password: str | None):
@@ -74,13 +59,14 @@ def import_command(
     """导入数据文件为资源的新版本 / import a data file as a new version of a resource."""
     from zhicheng.catalog import service as catalog
     from zhicheng.catalog.datasets import service
+    from zhicheng.catalog.datasets.headers import mapping_from_pairs
     from zhicheng.cli import open_instance
     from zhicheng.core.events import bus
     from zhicheng.lineage import service as lineage
 
     if not file.is_file():
         raise AppError(f"文件不存在：{file}", f"no such file: {file}", field="file")
-    mapping = parse_mapping(map_)
+    mapping = mapping_from_pairs(map_)
     settings, engine, factory = open_instance()
     lang = settings.language
     console = Console()
@@ -111,7 +97,7 @@ def import_command(
                       f"version={report.version} rows={report.row_count} header_row={report.header_row} "
                       f"by={by}", style="green", markup=False, highlight=False)
         return
-    err = Console(stderr=True)
+    err = Console(stderr=True, soft_wrap=True)  # one line per error, whatever the terminal's width
     err.print(escape(_message(report.message_zh, report.message_en, lang)), style="red", highlight=False)
     if report.header_row:
         err.print(f"表头：第 {report.header_row} 行（可用 --header-row 指定）" if lang.startswith("zh") else

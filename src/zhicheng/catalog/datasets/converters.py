@@ -266,7 +266,7 @@ def converter_for(spec: ItemSpec) -> Converter:
         if excel and stored_as_number(value):
             raise BadValue(EXCEL_NUMBER_ZH, EXCEL_NUMBER_EN)
         why = check_reason(check, text)
-        raise BadValue(f"{zh}：{why[0]}" if why else f"{zh}：{text[:40]}",
+        raise BadValue(f"{zh.split('（')[0]}：{why[0]}" if why else f"{zh}：{text[:40]}",
                        f"{en}: {why[1]}" if why else f"{en}: {text[:40]}")
 
     return checked

@@ -185,18 +185,20 @@ def resolve(mapping: Mapping[str, Any], header: Sequence[str], specs: Sequence[I
     return positions
 
 
-def preview(source: Source, specs: Sequence[ItemSpec], *, header_row: int | None = None) -> dict[str, Any]:
+def preview(source: Source, specs: Sequence[ItemSpec], *, header_row: int | None = None,
+            mapping: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """What the mapping step shows (and the preview API returns): the header row found, the first rows, each
-    file column and the item it feeds, each item and its proposed column, and whether all of it matches."""
+    file column and the item it feeds, each item and its proposed column, and whether all of it matches.
+    A `mapping` given is checked (Invalid when it does not fit the file) and shown instead of the proposal."""
     items = [{"name": s.name, "label": s.label, "required": s.required} for s in specs]
     out: dict[str, Any] = {"format": source.format, "encoding": source.encoding, "items": items}
-    layout = frame(source, specs, header_row=header_row)
+    layout = frame(source, specs, header_row=header_row, mapping=mapping)
     if layout is None:  # records name their fields: nothing to choose
         out.update(header_row=None, detected_row=None, candidates=[], columns=[], mapping={}, rows=[],
                    unmatched_columns=[], missing_required=[], exact=True)
         return out
     try:
-        proposed = propose(layout.header, item_keys(specs))
+        proposed = layout.positions if layout.positions is not None else propose(layout.header, item_keys(specs))
         feeds = {idx: specs[pos].name for pos, idx in proposed.items()}
         width = len(layout.header)
         first_lines, first_rows = layout.first
@@ -214,6 +216,22 @@ def preview(source: Source, specs: Sequence[ItemSpec], *, header_row: int | None
         mapping={s.name: (layout.header[proposed[pos]] if pos in proposed else None) for pos, s in enumerate(specs)},
         rows=rows, unmatched_columns=unmatched, missing_required=missing,
         exact=layout.header_row == layout.candidates[0].line and not unmatched and not missing and not nameless)
+    return out
+
+
+def mapping_from_pairs(pairs: Sequence[str]) -> dict[str, str | int | None] | None:
+    """`ITEM=COLUMN` pairs (the CLI's --map, the mapping page's choices) as a mapping; COLUMN is a file column's
+    name or 1-based number, empty for "not imported"."""
+    if not pairs:
+        return None
+    out: dict[str, str | int | None] = {}
+    for pair in pairs:
+        item, sep, column = pair.partition("=")
+        if not sep or not item.strip():
+            raise Invalid(f"列对应关系应为 信息项标识=文件列名，收到“{pair}”", f"a mapping is ITEM=COLUMN, got '{pair}'",
+                          field="mapping")
+        column = column.strip()
+        out[item.strip()] = int(column) if column.isdigit() else (column or None)
     return out
 
 
@@ -237,7 +255,7 @@ def parse_mapping(text: str | None) -> dict[str, Any] | None:
 
 
 def preview_file(db, *, actor, resource_id: int, path, filename: str, sheet: str | None = None,
-                 header_row: int | None = None) -> dict[str, Any]:
+                 header_row: int | None = None, mapping: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """`preview` of an uploaded file for a resource that `actor` may import into."""
     from zhicheng.catalog import service as catalog
     from zhicheng.catalog.datasets import readers, service
@@ -246,4 +264,4 @@ def preview_file(db, *, actor, resource_id: int, path, filename: str, sheet: str
     specs = catalog.item_specs(db, resource.id)
     source = readers.open_source(path, filename, sheet=sheet)
     return {"resource_id": resource.id, "filename": filename, "sheet": sheet,
-            **preview(source, specs, header_row=header_row)}
+            **preview(source, specs, header_row=header_row, mapping=mapping)}

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from zhicheng.accounts.deps import csrf_protect, require_user
 from zhicheng.catalog import service as catalog
-from zhicheng.catalog.datasets import service
+from zhicheng.catalog.datasets import headers, pending, service
 from zhicheng.catalog.datasets.uploads import limit_upload, save_upload
 from zhicheng.catalog.items import TYPE_NAMES, ItemType
 from zhicheng.core.actor import Actor
@@ -58,13 +58,81 @@ def import_submit(resource_id: int, request: Request, file: UploadFile | None = 
     settings = request.app.state.settings
     try:
         path, filename = save_upload(file, settings)
+        name = sheet.strip() or None
+        if not _as_it_is(db, actor, resource.id, path, filename, name):  # the mapping step first
+            token = pending.keep(settings, path, actor=actor, resource_id=resource.id, filename=filename, sheet=name)
+            return RedirectResponse(f"/catalog/{resource.id}/import/{token}", status_code=303)
         job = service.start_import_job(db, actor=actor, resource_id=resource.id, path=path, filename=filename,
-                                       factory=request.app.state.sessionmaker, sheet=sheet.strip() or None,
+                                       factory=request.app.state.sessionmaker, sheet=name,
                                        max_upload_mb=settings.max_upload_mb)
     except AppError as exc:
         if exc.status == 403:
             raise
         return _form(request, db, resource, exc.message(request_language(request)), status=exc.status)
+    return RedirectResponse(f"/catalog/{resource.id}/imports/{job.id}", status_code=303)
+
+
+def _as_it_is(db: Session, actor: Actor, resource_id: int, path, filename: str, sheet: str | None) -> bool:
+    """True when the file can be imported as it is (its first row names the data items); a file that cannot be
+    read at all goes to the import too, whose report says why."""
+    try:
+        return headers.preview_file(db, actor=actor, resource_id=resource_id, path=path, filename=filename,
+                                    sheet=sheet)["exact"]
+    except AppError as exc:
+        if exc.status == 403:
+            raise
+        return True
+
+
+def _mapping_page(request: Request, db: Session, resource, token: str, note: dict, preview: dict[str, Any],
+                  partial: bool = False, error: str | None = None, status: int = 200):
+    selected = {col["item"]: col["index"] for col in preview["columns"] if col["item"]}
+    context = {"resource": resource, "token": token, "filename": note["filename"], "preview": preview,
+               "selected": selected, "error": error}
+    if partial:
+        return render(request, "datasets/_mapping.html", context)
+    return render(request, "datasets/mapping.html", {
+        **context, "breadcrumbs": _crumbs(resource, ("导入数据", f"/catalog/{resource.id}/import"),
+                                          ("核对列的对应关系", None))}, status_code=status)
+
+
+@router.get("/catalog/{resource_id}/import/{token}")
+def mapping_form(resource_id: int, token: str, request: Request, header_row: int | None = Query(None, ge=1),
+                 partial: bool = False, actor: Actor = Depends(require_user), db: Session = Depends(get_db)):
+    """The mapping step: the header row (found, or chosen here), each item's file column, the first rows."""
+    resource = service.authorize_import(db, actor=actor, resource_id=resource_id)
+    path, note = pending.find(request.app.state.settings, token, actor=actor, resource_id=resource.id)
+    preview = headers.preview_file(db, actor=actor, resource_id=resource.id, path=path, filename=note["filename"],
+                                   sheet=note["sheet"], header_row=header_row)
+    return _mapping_page(request, db, resource, token, note, preview, partial=partial)
+
+
+@router.post("/catalog/{resource_id}/import/{token}", dependencies=[Depends(csrf_protect)])
+def mapping_submit(resource_id: int, token: str, request: Request, header_row: int = Form(..., ge=1),
+                   map: list[str] = Form([]), actor: Actor = Depends(require_user),  # noqa: A002 - the form's name
+                   db: Session = Depends(get_db)):
+    """Import the kept upload with the header row and the columns chosen on the mapping step."""
+    resource = service.authorize_import(db, actor=actor, resource_id=resource_id)
+    settings = request.app.state.settings
+    path, note = pending.find(settings, token, actor=actor, resource_id=resource.id)
+    mapping = headers.mapping_from_pairs(map) or {}
+    try:  # checked here, so that a wrong choice is shown on this page rather than in a failed job
+        headers.preview_file(db, actor=actor, resource_id=resource.id, path=path, filename=note["filename"],
+                             sheet=note["sheet"], header_row=header_row, mapping=mapping)
+        job = service.start_import_job(db, actor=actor, resource_id=resource.id, path=path, filename=note["filename"],
+                                       factory=request.app.state.sessionmaker, sheet=note["sheet"],
+                                       max_upload_mb=settings.max_upload_mb, header_row=header_row,
+                                       mapping=mapping)
+    except AppError as exc:
+        if exc.status == 403 or not path.exists():
+            raise
+        preview = headers.preview_file(db, actor=actor, resource_id=resource.id, path=path,
+                                       filename=note["filename"], sheet=note["sheet"], header_row=header_row)
+        for col in preview["columns"]:  # show the user's choice again, not the proposal
+            col["item"] = next((item for item, index in mapping.items() if index == col["index"]), None)
+        return _mapping_page(request, db, resource, token, note, preview, error=exc.message(request_language(request)),
+                             status=exc.status)
+    pending.release(path)
     return RedirectResponse(f"/catalog/{resource.id}/imports/{job.id}", status_code=303)
 
 

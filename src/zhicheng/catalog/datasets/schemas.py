@@ -75,3 +75,50 @@ class RowsOut(BaseModel):
     offset: int
     columns: list[str]
     rows: list[list[Any]]
+
+
+class HeaderCandidate(BaseModel):
+    """One of a file's first non-empty rows: its line (sheet row), its cells, how many data items it names."""
+
+    line: int
+    cells: list[str]
+    matched: int
+
+
+class PreviewColumn(BaseModel):
+    """A column of the file (1-based) by its header text, and the data item it feeds (None: not imported)."""
+
+    index: int
+    name: str
+    item: str | None = None
+
+
+class PreviewRow(BaseModel):
+    """A data row as text, in the file's column order."""
+
+    line: int
+    cells: list[str]
+
+
+class ImportPreviewOut(BaseModel):
+    """What an import of the file would take: the header row (found, or chosen), columns, mapping, first rows.
+
+    `exact` is true when the header is the file's first row and every column names a data item: the file can be
+    imported as it is. Otherwise send `header_row` and `mapping` ({item: file column or null}) with the import.
+    """
+
+    resource_id: int
+    filename: str
+    sheet: str | None = None
+    format: str
+    encoding: str | None = None
+    header_row: int | None = None
+    detected_row: int | None = None
+    candidates: list[HeaderCandidate]
+    columns: list[PreviewColumn]
+    mapping: dict[str, str | None]
+    items: list[dict[str, Any]]
+    rows: list[PreviewRow]
+    unmatched_columns: list[str]
+    missing_required: list[str]
+    exact: bool
