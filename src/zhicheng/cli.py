@@ -52,15 +52,38 @@ def init(
     admin: str = typer.Option("admin", help="第一个平台管理员的用户名 / first admin's username"),
     password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True,
                                  envvar="ZHICHENG_ADMIN_PASSWORD", help="管理员密码 / admin password"),
+    security_admin: str = typer.Option("secadmin", help="安全管理员的用户名 / security admin's username"),
+    security_admin_password: str | None = typer.Option(
+        None, envvar="ZHICHENG_SECURITY_ADMIN_PASSWORD", help="安全管理员密码（终端上不填则提示）/ security admin "
+        "password (prompted on a terminal)"),
+    auditor: str = typer.Option("auditor", help="审计员的用户名 / auditor's username"),
+    auditor_password: str | None = typer.Option(
+        None, envvar="ZHICHENG_AUDITOR_PASSWORD", help="审计员密码（终端上不填则提示）/ auditor password"),
 ) -> None:
-    """创建一个空实例和第一个管理员 / create an empty instance with a first admin."""
+    """创建一个空实例、第一个系统管理员，以及安全管理员和审计员（三员分立）/ create an empty instance with its first
+    system admin, security admin and auditor (separation of the three duties)."""
     from zhicheng.accounts import service as accounts
 
     settings, _engine, factory = open_instance()
+    city = {"city_name": settings.city_name, "city_code": settings.city_code}
+    duties = (("security_admin", security_admin, security_admin_password), ("auditor", auditor, auditor_password))
     with factory() as db:
-        accounts.bootstrap_admin(db, username=admin, password=password, city_name=settings.city_name,
-                                 city_code=settings.city_code)
-    console.print(f"[green]已初始化 / initialised[/] {settings.data.resolve()}  admin: {admin}")
+        made = []
+        # an instance initialised before the three duties: init again creates the missing security admin and auditor
+        if not (any(d[2] for d in duties) and accounts.has_active_duty(db, "admin")):
+            accounts.bootstrap_admin(db, username=admin, password=password, **city)
+            made.append(f"admin: {admin}")
+        for role, name, secret in duties:
+            if accounts.has_active_duty(db, role) and secret is None:
+                continue
+            if secret is None and sys.stdin.isatty():
+                secret = typer.prompt(f"{role} {name} 的密码 / password", hide_input=True, confirmation_prompt=True)
+            if secret is None:
+                console.print(f"[yellow]未创建 {role}（设置 ZHICHENG_{role.upper()}_PASSWORD）/ no {role} created[/]")
+                continue
+            accounts.bootstrap_duty(db, role=role, username=name, password=secret, **city)
+            made.append(f"{role}: {name}")
+    console.print(f"[green]已初始化 / initialised[/] {settings.data.resolve()}  {'  '.join(made)}")
 
 
 @app.command()

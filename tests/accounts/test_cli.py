@@ -21,7 +21,7 @@ def run(settings, *args: str, **env: str) -> subprocess.CompletedProcess:
                           timeout=120)
 
 
-def test_init_creates_the_city_and_admin_then_an_auditor_is_added(settings, engine, db):
+def test_init_creates_the_city_and_admin_and_the_console_cannot_add_an_auditor(settings, engine, db):
     r = run(settings, "init", "--admin", "root", ZHICHENG_ADMIN_PASSWORD="Rootpass2026")
     assert r.returncode == 0, r.stderr
     city = service.get_department_by_code(db, "430100-001")
@@ -29,6 +29,9 @@ def test_init_creates_the_city_and_admin_then_an_auditor_is_added(settings, engi
     admin = service.get_user_by_username(db, "root")
     assert admin.roles == {"admin"} and admin.password_hash.startswith("$argon2id$")
     r = run(settings, "user", "add", "shenji", "--department", "430100-001", "--role", "auditor",
+            "--name", "审计员", "--password", "Audit2026x")
+    assert r.returncode == 1 and "没有权限" in r.stderr  # 三员分立: the security admin's to create (test_duties)
+    r = run(settings, "user", "add", "shenji", "--department", "430100-001", "--role", "dept_user",
             "--name", "审计员", "--password", "Audit2026x")
     assert r.returncode == 0, r.stderr
     assert "shenji" in r.stdout

@@ -146,7 +146,7 @@ def users_page(request: Request, actor: Actor = Depends(require_user), db: Sessi
                q: str | None = Query(None, max_length=64), department_id: int | None = None,
                page: int = Query(1, ge=1, le=100000)):
     """Users, searchable and filtered by department (data officers see their own department)."""
-    if not actor.has("admin"):
+    if not actor.has("admin", "security_admin"):
         department_id = actor.department_id
     authorize(actor, "read", "accounts.user", department_id=department_id)
     users, total = service.list_users(db, department_id=department_id, q=q, limit=PAGE_SIZE,
@@ -162,8 +162,10 @@ def users_page(request: Request, actor: Actor = Depends(require_user), db: Sessi
         "breadcrumbs": [("部门与用户", None), ("用户管理", None)]})
 
 
-def _new_user_context(db: Session, request: Request, **extra) -> dict:
+def _new_user_context(db: Session, actor: Actor, **extra) -> dict:
     ctx = {"departments": service.list_departments(db, active_only=True), "role_names": ROLE_NAMES,
+           "grantable": {r for r in ROLE_NAMES if can(actor, "grant", "accounts.role",
+                                                     attrs={"role": r, "roles": frozenset({r})})},
            "errors": {}, "values": {"roles": []},
            "breadcrumbs": [("部门与用户", None), ("用户管理", "/admin/users"), ("新建用户", None)]}
     ctx.update(extra)
@@ -176,7 +178,7 @@ def user_new_page(request: Request, actor: Actor = Depends(require_user), db: Se
     """The form for a new user."""
     authorize(actor, "create", "accounts.user", department_id=department_id)
     return show(request, "accounts/user_new.html",
-                  _new_user_context(db, request, values={"roles": [], "department_id": department_id}))
+                  _new_user_context(db, actor, values={"roles": [], "department_id": department_id}))
 
 
 @router.post("/admin/users", dependencies=WRITE)
@@ -198,14 +200,20 @@ def user_create(request: Request, actor: Actor = Depends(require_user), db: Sess
         if err.status == 403:
             raise
         return show(request, "accounts/user_new.html",
-                      _new_user_context(db, request, errors=_errors(request, err), values=values), status_code=422)
+                      _new_user_context(db, actor, errors=_errors(request, err), values=values), status_code=422)
     return flash(request, _to(f"/admin/users/{user.id}"), "用户已创建")
+
+
+def grantable_roles(actor: Actor, user) -> set[str]:
+    """The roles `actor` may grant to or revoke from `user` (三员分立: the others are shown, not changeable)."""
+    return {r for r in ROLE_NAMES if can(actor, "revoke" if r in user.roles else "grant", "accounts.role", id=user.id,
+                                        attrs={"role": r, "roles": user.roles})}
 
 
 def _user_context(db: Session, actor: Actor, user, **extra) -> dict:
     ctx = {"user": user, "departments": service.list_departments(db), "role_names": ROLE_NAMES,
-           "locked": service.is_locked(user), "errors": {},
-           "can_edit": can(actor, "update", "accounts.user", id=user.id, department_id=user.department_id),
+           "locked": service.is_locked(user), "errors": {}, "grantable": grantable_roles(actor, user),
+           "can_edit": can(actor, "update", "accounts.user", id=user.id, attrs={"roles": user.roles}),
            "values": {"display_name": user.display_name, "department_id": user.department_id,
                       "email": user.email or "", "phone": user.phone or ""},
            "breadcrumbs": [("部门与用户", None), ("用户管理", "/admin/users"), (user.display_name, None)]}
@@ -277,3 +285,9 @@ def user_active(user_id: int, request: Request, actor: Actor = Depends(require_u
     """Deactivate or reactivate a user."""
     return _user_action(request, db, actor, user_id, "用户已启用" if active == "1" else "用户已停用",
                         lambda: service.set_active(db, actor=actor, id=user_id, active=active == "1"))
+
+
+def nav_entries(nav) -> None:
+    """The security administrator's entry in the app shell (the system administrator's is accounts.pages')."""
+    nav.register_nav("system", "用户与角色", "/admin/users", roles=("security_admin",), match="/admin/users",
+                     order=15)

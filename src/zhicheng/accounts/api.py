@@ -213,7 +213,7 @@ def users(request: Request, actor: Actor = Depends(require_user), db: Session = 
           page: PageParams = Depends(page_params), department_id: int | None = None,
           q: str | None = Query(None, max_length=64), active: bool | None = None):
     """用户列表（管理员看全部，部门数据管理员看本部门）/ users (admins: all; data officers: their department)."""
-    if not actor.has("admin"):
+    if not actor.has("admin", "security_admin"):
         department_id = actor.department_id
     authorize(actor, "read", "accounts.user", department_id=department_id)
     rows, total = service.list_users(db, department_id=department_id, q=q, active=active, limit=page.size,
@@ -249,7 +249,7 @@ def update_user(user_id: int, body: UserUpdate, actor: Actor = Depends(require_u
     if active is not None and active != row.active:
         row = service.set_active(db, actor=actor, id=user_id, active=active)
     if not changes and active is None:
-        authorize(actor, "update", "accounts.user", id=row.id, department_id=row.department_id)
+        authorize(actor, "update", "accounts.user", id=row.id, attrs={"roles": row.roles})
     return user_out(row)
 
 

@@ -12,9 +12,33 @@ from zhicheng.core.actor import Actor
 user_app = typer.Typer(help="用户管理 / users: add, list, passwords, roles, unlock", no_args_is_help=True)
 console = Console()
 
-# the operator at the console of the server acts with the platform's own authority
-CLI_ACTOR = Actor(kind="system", username="cli", roles=frozenset({"system", Role.ADMIN}), via="cli")
+# the operator at the console of the server is the system administrator (三员分立): the accounts of the security
+# admin and the auditor are theirs only with `--as` a security admin (whose password is asked)
+CLI_ACTOR = Actor(kind="system", username="cli", roles=frozenset({Role.ADMIN}), via="cli")
 ROLES_HELP = "角色 / role: " + ", ".join(f"{r}（{zh}）" for r, (zh, _en) in ROLE_NAMES.items())
+_acting: dict[str, str | None] = {"as": None, "password": None}
+
+
+@user_app.callback()
+def acting_as(
+    as_: str | None = typer.Option(None, "--as", help="以此用户身份操作（如安全管理员），需其密码 / act as this user "
+                                   "(e.g. a security admin), with their password"),
+    as_password: str | None = typer.Option(None, "--as-password", envvar="ZHICHENG_AS_PASSWORD",
+                                           help="--as 用户的密码（不填则提示）/ its password (prompted when omitted)"),
+) -> None:
+    """Who the following command acts as: the console's system administrator, or `--as` a named user."""
+    _acting["as"], _acting["password"] = as_, as_password
+
+
+def _actor(db) -> Actor:
+    """The console's system administrator, or the `--as` user once their password is checked (a wrong one is audited
+    and refused like a failed login)."""
+    from zhicheng.accounts import service
+
+    if not _acting["as"]:
+        return CLI_ACTOR
+    secret = _acting["password"] or typer.prompt(f"{_acting['as']} 的密码 / password", hide_input=True)
+    return service.actor_for(service.authenticate(db, username=_acting["as"], password=secret), via="cli")
 
 
 def _factory():
@@ -44,7 +68,7 @@ def add(
     with _factory()() as db:
         dept = service.get_department_by_code(db, department)
         secret = _ask_password(password)
-        user = service.create_user(db, actor=CLI_ACTOR, username=username, password=secret,
+        user = service.create_user(db, actor=_actor(db), username=username, password=secret,
                                    display_name=name or username, department_id=dept.id, roles=role)
         console.print(f"[green]已创建 / created[/] {user.username} · {dept.name} ({dept.code}) · "
                       f"{', '.join(sorted(user.roles)) or '—'}", highlight=False)
@@ -78,7 +102,7 @@ def passwd(
 
     with _factory()() as db:
         user = service.get_user_by_username(db, username)
-        service.reset_password(db, actor=CLI_ACTOR, id=user.id, new_password=_ask_password(password))
+        service.reset_password(db, actor=_actor(db), id=user.id, new_password=_ask_password(password))
         console.print(f"[green]密码已重置 / password set[/] {username}", highlight=False)
 
 
@@ -93,7 +117,7 @@ def roles(
     with _factory()() as db:
         user = service.get_user_by_username(db, username)
         values = [r for item in set_ for r in item.replace("，", ",").split(",") if r.strip()]
-        user = service.set_roles(db, actor=CLI_ACTOR, id=user.id, roles=[r.strip() for r in values])
+        user = service.set_roles(db, actor=_actor(db), id=user.id, roles=[r.strip() for r in values])
         console.print(f"[green]角色已更新 / roles set[/] {username}: {', '.join(sorted(user.roles)) or '—'}",
                       highlight=False)
 
@@ -105,7 +129,7 @@ def unlock(username: str = typer.Argument(..., help="用户名 / username")) -> 
 
     with _factory()() as db:
         user = service.get_user_by_username(db, username)
-        service.unlock_user(db, actor=CLI_ACTOR, id=user.id)
+        service.unlock_user(db, actor=_actor(db), id=user.id)
         console.print(f"[green]已解锁 / unlocked[/] {username}", highlight=False)
 
 
@@ -116,7 +140,7 @@ def deactivate(username: str = typer.Argument(..., help="用户名 / username"))
 
     with _factory()() as db:
         user = service.get_user_by_username(db, username)
-        service.deactivate_user(db, actor=CLI_ACTOR, id=user.id)
+        service.deactivate_user(db, actor=_actor(db), id=user.id)
         console.print(f"[green]已停用 / deactivated[/] {username}", highlight=False)
 
 

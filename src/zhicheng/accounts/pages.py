@@ -151,3 +151,4 @@ def account_revoke_key(key_id: int, request: Request, actor: Actor = Depends(req
 def nav_entries(nav) -> None:
     """This domain's entries in the app shell's navigation (`nav` is a web.navigation.Navigation)."""
     nav.register_nav("system", "部门与用户", "/admin/departments", roles=("admin",), match="/admin", order=10)
+    admin_pages.nav_entries(nav)

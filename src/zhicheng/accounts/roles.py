@@ -12,6 +12,7 @@ class Role(StrEnum):
     HANDLER = "handler"  # 处置单位
     LEADER = "leader"  # 领导
     AUDITOR = "auditor"  # 审计员 (alone reads the audit log)
+    SECURITY_ADMIN = "security_admin"  # 安全管理员 (roles and permissions; the accounts of the three duties)
 
 
 ROLE_NAMES: dict[str, tuple[str, str]] = {
@@ -23,4 +24,5 @@ ROLE_NAMES: dict[str, tuple[str, str]] = {
     Role.HANDLER: ("处置单位", "Handling unit"),
     Role.LEADER: ("领导", "Leader"),
     Role.AUDITOR: ("审计员", "Auditor"),
+    Role.SECURITY_ADMIN: ("安全管理员", "Security admin"),
 }

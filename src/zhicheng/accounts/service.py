@@ -38,6 +38,7 @@ from zhicheng.core.actor import ANONYMOUS, SYSTEM, Actor
 from zhicheng.core.db import get_or_404
 from zhicheng.core.errors import Conflict, Forbidden, Invalid, Unauthorized, not_found
 from zhicheng.core.settings import Settings, get_settings
+from zhicheng.policy.rules import DUTIES, duties_of
 
 USERNAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{1,63}")
 _UNSET: Any = object()
@@ -80,10 +81,25 @@ def _check_roles(roles) -> list[str]:
     if bad:
         raise Invalid(f"未知角色：{', '.join(bad)}（可用：{', '.join(sorted(known))}）",
                       f"unknown role: {', '.join(bad)} (known: {', '.join(sorted(known))})", field="roles")
-    if Role.ADMIN in roles and Role.AUDITOR in roles:  # separation of duties: the admin is not their own auditor
-        raise Invalid("平台管理员与审计员角色不能由同一人担任", "one person may not be both admin and auditor",
+    duties = duties_of(roles)
+    if len(duties) > 1:  # separation of the three duties: one account, one duty
+        zh, en = "、".join(DUTIES[d][0] for d in duties), " and ".join(DUTIES[d][1] for d in duties)
+        raise Invalid(f"三员分立：{zh}不能由同一账户担任", f"separation of duties: one account may not be {en}",
                       field="roles")
     return roles
+
+
+def _authorize_duty(db: Session, actor: Actor, action: str, kind: str, *, user_id: Any, roles, audit_action: str,
+                    detail: dict[str, Any] | None = None, **attrs: Any) -> None:
+    """Authorize a change to an account (or its roles); a refusal is recorded for the auditor before it is raised."""
+    try:
+        authorize(actor, action, kind, id=user_id, attrs={"roles": frozenset(roles), **attrs})
+    except Forbidden:
+        db.rollback()
+        audit(db, actor=actor, action=audit_action, target_kind="accounts.user", target_id=user_id,
+              outcome="denied", detail={**(detail or {}), "roles": sorted(roles), **attrs})
+        db.commit()
+        raise
 
 
 def _active_department(db: Session, department_id: int, fld: str = "department_id") -> Department:
@@ -98,7 +114,9 @@ def _active_department(db: Session, department_id: int, fld: str = "department_i
 def create_user(db: Session, *, actor: Actor, username: str, password: str, display_name: str,
                 department_id: int, roles=(), email: str | None = None, phone: str | None = None) -> User:
     """Create a user in a department with roles; the password is checked against the policy and hashed."""
-    authorize(actor, "create", "accounts.user", department_id=department_id)
+    requested = [str(r) for r in roles or ()]
+    _authorize_duty(db, actor, "create", "accounts.user", user_id=None, roles=requested, audit_action="create",
+                    detail={"username": str(username or "")[:64]})
     username = (username or "").strip()
     if not USERNAME_RE.fullmatch(username):
         raise Invalid("用户名须以字母开头，2–64 位字母、数字、下划线、点或连字符",
@@ -106,6 +124,9 @@ def create_user(db: Session, *, actor: Actor, username: str, password: str, disp
     if not display_name or not display_name.strip():
         raise Invalid("请填写姓名", "the display name is required", field="display_name")
     roles = _check_roles(roles)
+    for role in roles:
+        _authorize_duty(db, actor, "grant", "accounts.role", user_id=None, roles=roles, audit_action="grant_role",
+                        role=role)
     _active_department(db, department_id)
     security.check_password_policy(password, username=username)
     if db.scalar(select(User.id).where(func.lower(User.username) == username.lower())):
@@ -131,7 +152,7 @@ def update_user(db: Session, *, actor: Actor, id: int, display_name: str | None 
                 language: str | None = _UNSET) -> User:
     """Change a user's name, department or contact details."""
     user = get_user(db, id)
-    authorize(actor, "update", "accounts.user", id=user.id, department_id=user.department_id)
+    _authorize_duty(db, actor, "update", "accounts.user", user_id=user.id, roles=user.roles, audit_action="update")
     before = {"display_name": user.display_name, "department_id": user.department_id}
     if display_name is not None:
         if not display_name.strip():
@@ -139,7 +160,6 @@ def update_user(db: Session, *, actor: Actor, id: int, display_name: str | None 
         user.display_name = display_name.strip()
     if department_id is not None and department_id != user.department_id:
         _active_department(db, department_id)
-        authorize(actor, "update", "accounts.user", id=user.id, department_id=department_id)
         user.department_id = department_id
     if language is not _UNSET and language not in (None, "", "zh-CN", "en"):
         raise Invalid("语言须为 zh-CN 或 en", "language must be zh-CN or en", field="language")
@@ -154,19 +174,25 @@ def update_user(db: Session, *, actor: Actor, id: int, display_name: str | None 
 
 
 def set_roles(db: Session, *, actor: Actor, id: int, roles) -> User:
-    """Replace a user's roles; an admin cannot take the admin role from themselves."""
+    """Replace a user's roles, each role granted or revoked as policy allows (三员分立); an admin cannot take the
+    admin role from themselves, nobody gives themselves a duty, and no account ends with two duties."""
     user = get_user(db, id)
-    authorize(actor, "update", "accounts.user", id=user.id, department_id=user.department_id,
-              attrs={"roles": True})
+    roles = [str(r) for r in roles or ()]
+    before = sorted(user.roles)
+    for verb, changed in (("grant", [r for r in roles if r not in user.roles]),
+                          ("revoke", [r for r in before if r not in roles])):
+        for role in changed:
+            _authorize_duty(db, actor, verb, "accounts.role", user_id=user.id, roles=user.roles,
+                            audit_action=f"{verb}_role", role=role, detail={"username": user.username})
     roles = _check_roles(roles)
     if actor.user_id == user.id and Role.ADMIN in user.roles and Role.ADMIN not in roles:
         raise Invalid("不能取消自己的平台管理员角色", "you cannot drop your own admin role", field="roles")
-    before = sorted(user.roles)
     user.role_rows = [r for r in user.role_rows if r.role in roles]
     have = {r.role for r in user.role_rows}
     user.role_rows.extend(UserRole(role=r) for r in roles if r not in have)
     audit(db, actor=actor, action="set_roles", target_kind="accounts.user", target_id=user.id,
-          detail={"before": before, "after": sorted(roles)})
+          detail={"username": user.username, "before": before, "after": sorted(roles),
+                  "granted": sorted(set(roles) - set(before)), "revoked": sorted(set(before) - set(roles))})
     db.commit()
     db.refresh(user)
     return user
@@ -175,7 +201,8 @@ def set_roles(db: Session, *, actor: Actor, id: int, roles) -> User:
 def set_active(db: Session, *, actor: Actor, id: int, active: bool) -> User:
     """Deactivate (or reactivate) a user; deactivating ends their sessions and tokens at once."""
     user = get_user(db, id)
-    authorize(actor, "update", "accounts.user", id=user.id, department_id=user.department_id)
+    _authorize_duty(db, actor, "update", "accounts.user", user_id=user.id, roles=user.roles,
+                    audit_action="activate" if active else "deactivate", detail={"username": user.username})
     if not active and actor.user_id == user.id:
         raise Invalid("不能停用自己的账户", "you cannot deactivate your own account", field="active")
     user.active = active
@@ -209,13 +236,15 @@ def change_password(db: Session, *, actor: Actor, old_password: str, new_passwor
 
 
 def reset_password(db: Session, *, actor: Actor, id: int, new_password: str) -> User:
-    """An admin sets a new password for a user, unlocking the account and ending its sessions."""
+    """An admin (the security admin for a duty's account) sets a new password for a user, unlocking the account and
+    ending its sessions."""
     user = get_user(db, id)
-    authorize(actor, "update", "accounts.user", id=user.id, department_id=user.department_id,
-              attrs={"password": True})
+    _authorize_duty(db, actor, "reset_credentials", "accounts.user", user_id=user.id, roles=user.roles,
+                    audit_action="reset_password", detail={"username": user.username})
     security.check_password_policy(new_password, username=user.username, field="new_password")
     _set_password(db, user, new_password)
-    audit(db, actor=actor, action="reset_password", target_kind="accounts.user", target_id=user.id)
+    audit(db, actor=actor, action="reset_password", target_kind="accounts.user", target_id=user.id,
+          detail={"username": user.username, "roles": sorted(user.roles)})
     db.commit()
     return user
 
@@ -230,7 +259,8 @@ def _set_password(db: Session, user: User, password: str) -> None:
 def unlock_user(db: Session, *, actor: Actor, id: int) -> User:
     """Clear a lock-out and the failed-login count."""
     user = get_user(db, id)
-    authorize(actor, "update", "accounts.user", id=user.id, department_id=user.department_id)
+    _authorize_duty(db, actor, "reset_credentials", "accounts.user", user_id=user.id, roles=user.roles,
+                    audit_action="unlock", detail={"username": user.username})
     user.failed_logins, user.locked_until = 0, None
     audit(db, actor=actor, action="unlock", target_kind="accounts.user", target_id=user.id)
     db.commit()
@@ -302,19 +332,51 @@ def actor_for(user: User, *, via: str = "session", department_code: str | None =
                  roles=frozenset(user.roles), via=via)
 
 
-def bootstrap_admin(db: Session, *, username: str, password: str, city_name: str, city_code: str) -> User:
-    """Create the city's government department and the first platform admin (idempotent for the department)."""
+_BOOTSTRAP = Actor(kind="system", username="system", roles=frozenset({"system", Role.ADMIN}), via="cli")
+
+
+def _city(db: Session, *, city_name: str, city_code: str) -> Department:
     region = city_code.split("-", 1)[0]
     city = db.scalar(select(Department).where(Department.kind == "city", Department.region_code == region,
                                               Department.parent_id.is_(None)))
-    system = Actor(kind="system", username="system", roles=frozenset({"system", Role.ADMIN}), via="cli")
     if city is None:
         name = city_name if city_name.endswith(("政府", "委员会")) else f"{city_name}人民政府"
-        city = create_department(db, actor=system, name=name, kind="city", region_code=region)
+        city = create_department(db, actor=_BOOTSTRAP, name=name, kind="city", region_code=region)
+    return city
+
+
+def bootstrap_admin(db: Session, *, username: str, password: str, city_name: str, city_code: str) -> User:
+    """Create the city's government department and the first platform admin (idempotent for the department)."""
+    city = _city(db, city_name=city_name, city_code=city_code)
     if db.scalar(select(User.id).where(User.username == username)):
         raise Conflict(f"用户 {username} 已存在", f"user {username} already exists", field="username")
-    return create_user(db, actor=system, username=username, password=password, display_name="平台管理员",
+    return create_user(db, actor=_BOOTSTRAP, username=username, password=password, display_name="平台管理员",
                        department_id=city.id, roles=[Role.ADMIN])
+
+
+def has_active_duty(db: Session, role: str) -> bool:
+    """Whether an active account holds the duty `role`."""
+    return db.scalar(select(User.id).join(UserRole).where(UserRole.role == role, User.active.is_(True))
+                     .limit(1)) is not None
+
+
+def bootstrap_duty(db: Session, *, role: str, username: str, password: str, city_name: str,
+                   city_code: str) -> User:
+    """At `zhicheng init`: the first security administrator or auditor. Once an active account holds the duty, only
+    the security administrator creates more (the console operator is the system administrator)."""
+    if role not in (Role.SECURITY_ADMIN, Role.AUDITOR):
+        raise Invalid(f"init 只创建安全管理员或审计员，不能创建 {role}", f"init creates a security admin or an auditor, "
+                      f"not {role}", field="role")
+    zh = DUTIES[role][0]
+    if has_active_duty(db, role):
+        raise Conflict(f"已有{zh}：其他{zh}账户须由安全管理员创建",
+                       f"a {DUTIES[role][1]} exists already: further ones are created by the security admin",
+                       field="role")
+    city = _city(db, city_name=city_name, city_code=city_code)
+    if db.scalar(select(User.id).where(User.username == username)):
+        raise Conflict(f"用户 {username} 已存在", f"user {username} already exists", field="username")
+    return create_user(db, actor=_BOOTSTRAP, username=username, password=password, display_name=zh,
+                       department_id=city.id, roles=[role])
 
 
 def count_active_sessions(db: Session, *, user_id: int) -> int:

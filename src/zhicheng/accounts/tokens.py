@@ -180,7 +180,9 @@ def revoke_api_key(db: Session, *, actor: Actor, id: int) -> ApiKey:
     row = db.get(ApiKey, id)
     if row is None:
         raise NotFound(f"API 密钥 {id} 不存在", f"API key {id} not found", field="id")
-    authorize(actor, "revoke", "accounts.apikey", id=row.id, attrs={"owner_user_id": row.user_id})
+    owner = db.get(User, row.user_id)
+    authorize(actor, "revoke", "accounts.apikey", id=row.id,
+              attrs={"owner_user_id": row.user_id, "roles": owner.roles if owner else ()})
     if row.revoked_at is None:
         row.revoked_at = clock.now()
         audit(db, actor=actor, action="apikey.revoke", target_kind="accounts.user", target_id=row.user_id,

@@ -124,6 +124,7 @@ USERS: tuple[DemoUser, ...] = (
     DemoUser("inspector", "黄卫平", "430104002", (Role.INSPECTOR,), "岳麓区岳麓街道"),
     DemoUser("handler", "杨志刚", "urban", (Role.HANDLER,), "市城管执法局"),
     DemoUser("leader", "王振华", "city", (Role.LEADER,), "市人民政府"),
+    DemoUser("security_admin", "孙立平", "data", (Role.SECURITY_ADMIN,), "市数据资源局"),
     DemoUser("auditor", "赵晓雯", "data", (Role.AUDITOR,), "市数据资源局"),
     # the bureaus below also register resources in the demo catalog, so each has its own data officer
     DemoUser("hrss_officer", "胡海燕", "hrss", (Role.DATA_OFFICER,), "市人社局", False),

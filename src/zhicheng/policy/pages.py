@@ -15,6 +15,7 @@ from zhicheng.core import clock
 from zhicheng.core.actor import Actor
 from zhicheng.core.errors import Invalid
 from zhicheng.policy import audit
+from zhicheng.policy.audit_labels import action_label
 from zhicheng.policy.audit_query import OUTCOMES, AuditFilter, local_time, open_log, search
 from zhicheng.web.deps import get_db
 from zhicheng.web.i18n import request_language, translate
@@ -76,7 +77,7 @@ def audit_log_page(request: Request, actor: Actor = Depends(require_user), db: S
     params = {k: v for k, v in raw.items() if v}
     ctx: dict[str, Any] = {
         "raw": raw, "errors": errors, "page": page, "outcomes": OUTCOMES, "outcome_labels": OUTCOME_LABELS,
-        "outcome_badges": OUTCOME_BADGES, "local_time": local_time, "pretty": pretty,
+        "outcome_badges": OUTCOME_BADGES, "local_time": local_time, "pretty": pretty, "action_label": action_label,
         "before": before,
         "export_url": "/api/v1/audit/export" + (f"?{urlencode(filt.as_params())}" if filt.as_params() else ""),
         "next_url": ("/audit?" + urlencode({**params, "before": page.next_before})

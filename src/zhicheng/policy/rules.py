@@ -46,6 +46,56 @@ def auditor(actor: Actor, target: Target, ctx: Context) -> bool:
     return actor.has("auditor")
 
 
+def security_admin(actor: Actor, target: Target, ctx: Context) -> bool:
+    return actor.has("security_admin")
+
+
+# -- the separation of the three duties (三员分立, GB/T 39477 and 等保 2.0): the system administrator runs the
+# platform, the security administrator manages roles and the duties' accounts, the auditor reads the audit log.
+# No account holds two duties; the system administrator can neither give a protected duty nor touch (password,
+# tokens, lock, state, profile) an account that holds one.
+DUTIES: dict[str, tuple[str, str]] = {
+    "admin": ("系统管理员", "system administrator"),
+    "security_admin": ("安全管理员", "security administrator"),
+    "auditor": ("审计员", "auditor"),
+}
+PROTECTED_DUTIES = frozenset({"security_admin", "auditor"})
+
+
+def duties_of(roles) -> list[str]:
+    """The duties among `roles`, in the order of DUTIES (more than one is never allowed on one account)."""
+    return [duty for duty in DUTIES if duty in set(roles or ())]
+
+
+def _target_roles(target: Target) -> frozenset[str]:
+    return frozenset(target.attrs.get("roles") or ())
+
+
+def account_without_protected_duty(actor: Actor, target: Target, ctx: Context) -> bool:
+    """The account acted on (its roles, or the roles it is being created with) holds no protected duty."""
+    return not (_target_roles(target) & PROTECTED_DUTIES)
+
+
+def account_holding_a_duty(actor: Actor, target: Target, ctx: Context) -> bool:
+    return bool(_target_roles(target) & DUTIES.keys())
+
+
+def role_not_protected(actor: Actor, target: Target, ctx: Context) -> bool:
+    """The role granted or revoked (attrs["role"]) is not a protected duty."""
+    return target.attrs.get("role") not in PROTECTED_DUTIES
+
+
+def not_their_own_account(actor: Actor, target: Target, ctx: Context) -> bool:
+    return actor.user_id is None or target.id is None or str(target.id) != str(actor.user_id)
+
+
+def all_of(*conditions: Condition) -> Condition:
+    """A condition that holds when every one of `conditions` holds."""
+    def holds(actor: Actor, target: Target, ctx: Context) -> bool:
+        return all(cond(actor, target, ctx) for cond in conditions)
+    return holds
+
+
 def _same_department(actor: Actor, target: Target) -> bool:
     return target.department_id is not None and target.department_id == actor.department_id
 
@@ -81,19 +131,34 @@ AUTHENTICATED = ("authenticated", authenticated)
 OFFICER = ("data_officer of the department", officer_of_target_department)
 MEMBER = ("member of the department", member_of_target_department)
 OWNER = ("owner", owner)
+SECURITY_ADMIN = ("security_admin", security_admin)
+# the system administrator, on accounts that hold no protected duty (the others belong to the security admin)
+ADMIN_ORDINARY = ("admin, on an account without the security-admin or auditor duty",
+                  all_of(admin, account_without_protected_duty))
+SECURITY_ADMIN_DUTIES = ("security_admin, on an account holding a duty", all_of(security_admin, account_holding_a_duty))
+ROLE_RULES = _rules(
+    ("admin, an ordinary role on an account without a protected duty",
+     all_of(admin, role_not_protected, account_without_protected_duty)),
+    ("security_admin, not on their own account", all_of(security_admin, not_their_own_account)),
+)
 
 RULES: dict[tuple[str, str], tuple[Rule, ...]] = {
     ("accounts.department", "read"): _rules(AUTHENTICATED),
     ("accounts.department", "create"): _rules(ADMIN),
     ("accounts.department", "update"): _rules(ADMIN),
     ("accounts.department", "delete"): _rules(ADMIN),
-    ("accounts.user", "read"): _rules(ADMIN, ("the user themself", the_user_themself), OFFICER),
-    ("accounts.user", "create"): _rules(ADMIN),
-    ("accounts.user", "update"): _rules(ADMIN),
-    ("accounts.user", "delete"): _rules(ADMIN),
+    ("accounts.user", "read"): _rules(ADMIN, SECURITY_ADMIN, ("the user themself", the_user_themself), OFFICER),
+    # attrs["roles"]: the roles the account holds (or is created with)
+    ("accounts.user", "create"): _rules(ADMIN_ORDINARY, SECURITY_ADMIN),
+    ("accounts.user", "update"): _rules(ADMIN_ORDINARY, SECURITY_ADMIN_DUTIES),
+    ("accounts.user", "reset_credentials"): _rules(ADMIN_ORDINARY, SECURITY_ADMIN_DUTIES),
+    ("accounts.user", "delete"): _rules(ADMIN_ORDINARY, SECURITY_ADMIN_DUTIES),
+    # attrs["role"]: the role granted or revoked; attrs["roles"]: the roles the account holds now
+    ("accounts.role", "grant"): ROLE_RULES,
+    ("accounts.role", "revoke"): ROLE_RULES,
     ("accounts.apikey", "create"): _rules(OWNER, ADMIN),
     ("accounts.apikey", "read"): _rules(OWNER, ADMIN),
-    ("accounts.apikey", "revoke"): _rules(OWNER, ADMIN),
+    ("accounts.apikey", "revoke"): _rules(OWNER, ADMIN_ORDINARY, SECURITY_ADMIN_DUTIES),
     # the audit log belongs to the auditor alone (separation of duties: an admin cannot read it)
     ("audit.log", "read"): _rules(AUDITOR),
     ("audit.log", "export"): _rules(AUDITOR),
@@ -124,6 +189,7 @@ KIND_NAMES: dict[str, tuple[str, str]] = {
     "accounts.department": ("部门", "department"),
     "accounts.user": ("用户", "user"),
     "accounts.apikey": ("API 密钥", "API key"),
+    "accounts.role": ("角色", "role"),
     "audit.log": ("审计日志", "audit log"),
     "catalog.resource": ("数据资源", "data resource"),
     "catalog.dataset": ("数据集", "dataset"),
@@ -134,6 +200,7 @@ ACTION_NAMES: dict[str, tuple[str, str]] = {
     "verify": ("校验", "verify"), "submit": ("提交", "submit"), "review": ("审核", "review"),
     "withdraw": ("撤回", "withdraw"), "revise": ("修订", "revise"), "import": ("导入", "import"),
     "read_field": ("查看字段", "read the field of"),
+    "grant": ("授予", "grant"), "reset_credentials": ("重置凭据", "reset the credentials of"),
 }
 
 
