@@ -8,8 +8,9 @@ from fastapi import Depends, Query
 from sqlalchemy.orm import Session
 
 from zhicheng.accounts.deps import csrf_protect, require_user
-from zhicheng.catalog import codes, search, service
+from zhicheng.catalog import codes, identifiers, search, service
 from zhicheng.catalog.schemas import (
+    IdentifierOut,
     ResourceCreate,
     ResourceOut,
     ResourceUpdate,
@@ -180,3 +181,16 @@ def revision(resource_id: int, number: int, actor: Actor = Depends(require_user)
 def history(resource_id: int, actor: Actor = Depends(require_user),
             db: Session = Depends(get_db)) -> list[ReviewOut]:
     return [ReviewOut.model_validate(r) for r in service.list_reviews(db, actor=actor, resource_id=resource_id)]
+
+
+@router.get("/identifier", response_model=IdentifierOut,
+            summary="由中文名称生成信息项标识 / propose a data item identifier from its Chinese name")
+def propose_identifier(
+    name: str = Query(..., max_length=100, description="信息项中文名称 / the item's Chinese name, e.g. 身份证号"),
+    style: str = Query("initials", description="initials: 拼音首字母 sfzh; full: 全拼 shen_fen_zheng_hao"),
+    taken: str = Query("", max_length=8000, description="已用的标识，逗号分隔 / identifiers already used, comma-separated"),
+    actor: Actor = Depends(require_user),
+) -> IdentifierOut:
+    """Pinyin of the name, unique among `taken` (the other items of the resource being registered)."""
+    ident = identifiers.identifier_for(name, style=style, taken=taken.split(","))
+    return IdentifierOut(name=name, identifier=ident, style=style)

@@ -8,6 +8,7 @@ from typing import Any
 from starlette.datastructures import FormData
 
 from zhicheng.catalog import codes
+from zhicheng.catalog.identifiers import identifier_for
 from zhicheng.catalog.items import CHECK_NAMES, SENSITIVITY_NAMES, TYPE_NAMES
 from zhicheng.core.errors import AppError
 
@@ -141,6 +142,9 @@ def resource_from_form(form: FormData) -> dict[str, Any]:
         item["required"] = _truthy(row.get("required"))
         item["personal"] = _truthy(row.get("personal"))
         items.append(item)
+    for item in items:  # a row left without an identifier gets one from its Chinese name (without script too)
+        if not item["name"] and item["label"] and len(item["label"]) <= 100:
+            item["name"] = identifier_for(item["label"], taken=[i["name"] or "" for i in items])
     data["items"] = items
     return data
 

@@ -306,3 +306,11 @@ def as_dict(data: Any) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise Invalid("资源描述应为对象", "a resource description must be an object", field=None)
     return dict(data)
+
+
+class IdentifierOut(BaseModel):
+    """A data item identifier proposed for a Chinese name (the register form fills it in; the user may edit it)."""
+
+    name: str = Field(description="中文名称 / the Chinese name, e.g. 身份证号")
+    identifier: str = Field(description="建议的标识 / the proposed identifier, e.g. sfzh")
+    style: str = Field(description="initials (sfzh) | full (shen_fen_zheng_hao)")

@@ -70,6 +70,32 @@
     });
   }
 
+  // a data item's identifier proposed from its Chinese name by the server (pinyin), while the user has not typed
+  // one: [data-identifier-source] and [data-identifier] in the same row
+  document.addEventListener("change", function (event) {
+    var source = event.target.closest && event.target.closest("[data-identifier-source]");
+    var row = source && source.closest("[data-row]");
+    var target = row && row.querySelector("[data-identifier]");
+    if (!target || !source.value.trim() || (target.value && target.dataset.auto !== "1")) { return; }
+    var taken = [];
+    row.parentElement.querySelectorAll("[data-identifier]").forEach(function (other) {
+      if (other !== target && other.value) { taken.push(other.value); }
+    });
+    var url = "/api/v1/catalog/identifier?name=" + encodeURIComponent(source.value.trim()) +
+      "&taken=" + encodeURIComponent(taken.join(","));
+    fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (body) {
+        if (body && (!target.value || target.dataset.auto === "1")) {
+          target.value = body.identifier;
+          target.dataset.auto = "1";
+        }
+      });
+  });
+  document.addEventListener("input", function (event) {
+    if (event.target.matches && event.target.matches("[data-identifier]")) { event.target.dataset.auto = "0"; }
+  });
+
   // forms with rows that can be added and removed: <template data-row-template="name"> + [data-add-row="name"]
   function initRowTables(root) {
     root.querySelectorAll("[data-add-row]").forEach(function (button) {
