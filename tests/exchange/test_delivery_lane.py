@@ -10,7 +10,7 @@ from zhicheng.accounts import service as accounts
 from zhicheng.exchange import delivery_lane
 from zhicheng.policy.models import AuditEntry
 
-SAME_HEADERS = ("content-type", "x-grant-id", "x-masked-fields", "x-next-cursor", "link", "www-authenticate")
+SAME_HEADERS = ("content-type", "x-grant-id", "x-zhicheng-grant", "x-masked-fields", "x-next-cursor", "link", "www-authenticate")
 
 
 

@@ -18,7 +18,7 @@ from zhicheng.catalog.items import ItemSpec, Sensitivity
 from zhicheng.core import clock
 from zhicheng.core.actor import Actor
 from zhicheng.core.db import MAX_ID
-from zhicheng.core.errors import Forbidden, NotFound, not_found
+from zhicheng.core.errors import Forbidden, Invalid, NotFound, not_found
 from zhicheng.core.prepared import Prepared
 from zhicheng.exchange import grants, masked_copy, masking_rules
 from zhicheng.exchange.models import Grant
@@ -27,6 +27,7 @@ from zhicheng.policy.audit import record
 from zhicheng.policy.service import authorize
 
 EXPORT_BATCH = 5000
+GRANT_PARAMS = ("grant", "grant_id")  # the caller names the grant to read under (default: the newest live one)
 
 
 @dataclass
@@ -88,6 +89,14 @@ _LIVE_GRANTS = Prepared(
     )
     .order_by(_G.c.id.desc())
 )
+# a grant the caller names (`grant=`): read whatever its state, to say why it cannot serve
+_NAMED_GRANT = Prepared(
+    sa.select(*_LIVE_GRANTS.stmt.selected_columns).where(
+        _G.c.id == sa.bindparam("grant_id"),
+        _G.c.resource_id == sa.bindparam("resource_id"),
+        _G.c.consumer_department_id == sa.bindparam("department_id"),
+    )
+)
 _RESOURCE_GRANTS = (
     sa.select(_G.c.id, _G.c["items"], _G.c.row_filter, _G.c.plain_items, _G.c.starts_on, _G.c.expires_at)
     .add_columns(_G.c.revoked_at)
@@ -105,11 +114,49 @@ _NOTE_USE = Prepared(
 )
 
 
-def live_grant(db: Session, *, actor: Actor, resource_id: int) -> Any:
-    """The actor's department's live grant on `resource_id` (read fresh on every call: a revocation stops the
-    very next one), authorised for use; Forbidden otherwise. As `grants.check_grant`, in one plain query."""
-    found = None
+def grant_param(params: list[tuple[str, str]]) -> tuple[int | None, list[tuple[str, str]]]:
+    """The grant the caller names (`grant=` or `grant_id=`, once), and the other parameters; Invalid naming
+    `grant` when it is not a positive whole number."""
+    named = [v for k, v in params if k in GRANT_PARAMS]
+    rest = [(k, v) for k, v in params if k not in GRANT_PARAMS]
+    if not named:
+        return None, rest
+    if len(named) > 1:
+        raise Invalid("只能指定一个授权（grant 或 grant_id）", "name one grant only (grant or grant_id)", field="grant")
+    text = named[0].strip()
+    if not text.isascii() or not text.isdigit() or not 0 < int(text) <= MAX_ID:
+        raise Invalid("grant 须为授权编号（正整数）", "grant must be a grant number (a positive integer)",
+                      field="grant")
+    return int(text), rest
+
+
+def _named_grant(db: Session, *, actor: Actor, resource_id: int, grant_id: int) -> Any:
+    """The caller's department's grant `grant_id` on `resource_id` if live; 404 when it is not the caller's (or
+    not on this resource), 403 when it is but cannot be used now; both name the field `grant`."""
+    row = None
     if actor.department_id is not None:
+        params = {"grant_id": grant_id, "resource_id": resource_id, "department_id": actor.department_id}
+        row = next(iter(_NAMED_GRANT.rows(db.connection(), params)), None)
+    if row is None:
+        raise NotFound(f"本部门在数据资源 {resource_id} 上没有授权 {grant_id}",
+                       f"your department holds no grant {grant_id} on data resource {resource_id}", field="grant")
+    grant = SimpleNamespace(**row._asdict())
+    state = grants.state_of(grant)
+    if state != "active":
+        zh = {"revoked": "已撤销", "expired": "已过期", "not_started": "尚未开始"}[state]
+        raise Forbidden(f"授权 {grant_id} {zh}，不能使用", f"grant {grant_id} is {state.replace('_', ' ')}; it "
+                        "cannot be used", code="no_grant", field="grant")
+    return grant
+
+
+def live_grant(db: Session, *, actor: Actor, resource_id: int, grant_id: int | None = None) -> Any:
+    """The actor's department's live grant on `resource_id` (read fresh on every call: a revocation stops the
+    very next one), authorised for use; Forbidden otherwise. As `grants.check_grant`, in one plain query.
+    With `grant_id`, that grant (the caller's choice among several), else the newest live one."""
+    found = None
+    if grant_id is not None:
+        found = _named_grant(db, actor=actor, resource_id=resource_id, grant_id=grant_id)
+    elif actor.department_id is not None:
         params = {"resource_id": resource_id, "department_id": actor.department_id, "at": clock.now()}
         for row in _LIVE_GRANTS.rows(db.connection(), params):
             grant = SimpleNamespace(**row._asdict())
@@ -134,11 +181,12 @@ def note_use(db: Session, grant: Any, *, rows: int) -> None:
         db.expire(loaded, ["use_count", "rows_delivered", "last_used_at"])
 
 
-def plan(db: Session, *, actor: Actor, resource_id: int, delivery: str = "api") -> Plan:
-    """The live grant (checked now, never cached: a revocation stops the very next call) and what it lets out."""
+def plan(db: Session, *, actor: Actor, resource_id: int, delivery: str = "api", grant_id: int | None = None) -> Plan:
+    """The live grant (checked now, never cached: a revocation stops the very next call; the one named by
+    `grant_id`, else the newest) and what it lets out."""
     if not isinstance(resource_id, int) or not 0 < resource_id <= MAX_ID:
         raise not_found("数据资源", "data resource", resource_id)
-    grant = live_grant(db, actor=actor, resource_id=resource_id)
+    grant = live_grant(db, actor=actor, resource_id=resource_id, grant_id=grant_id)
     dv = fastread.newest_version(db.connection(), resource_id)  # the grant authorised the read
     if dv is None:
         raise NotFound("该资源还没有导入数据", "no data has been imported into this resource yet")
@@ -194,8 +242,11 @@ def query_rows(
     The page comes as JSON (or CSV) bytes from the masked copy when the request qualifies (`copies`), else from
     `catalog.datasets.fastread`, masked column by column."""
     params = list(params)
-    p = plan(db, actor=actor, resource_id=resource_id)
-    q = parse(params, specs=p.specs, granted=p.granted, masked=set(p.masked))
+    if not isinstance(resource_id, int) or not 0 < resource_id <= MAX_ID:
+        raise not_found("数据资源", "data resource", resource_id)
+    grant_id, rest = grant_param(params)
+    p = plan(db, actor=actor, resource_id=resource_id, grant_id=grant_id)
+    q = parse(rest, specs=p.specs, granted=p.granted, masked=set(p.masked))
     masked = [n for n in q.fields if n in p.masked]
     copy = _copy_for(db, p, q) if copies else None
     source = "table"
@@ -339,9 +390,10 @@ def _audit(
     note_use(db, p.grant, rows=rows)
 
 
-def open_export(db: Session, *, actor: Actor, resource_id: int, ip: str | None = None) -> Plan:
+def open_export(db: Session, *, actor: Actor, resource_id: int, ip: str | None = None,
+                grant_id: int | None = None) -> Plan:
     """Authorise and audit a bulk CSV export of everything the grant covers (rows then come from `export_rows`)."""
-    p = plan(db, actor=actor, resource_id=resource_id, delivery="file")
+    p = plan(db, actor=actor, resource_id=resource_id, delivery="file", grant_id=grant_id)
     conds = row_filter_conditions(p.table, p.grant.row_filter, p.specs)
     count = (
         db.connection().execute(sa.select(sa.func.count()).select_from(p.table).where(*conds)).scalar_one()

@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from zhicheng.accounts.deps import csrf_protect, require_user
 from zhicheng.catalog.datasets import fastread
 from zhicheng.core.actor import Actor
+from zhicheng.core.spreadsheet import safe_row
 from zhicheng.exchange import delivery, masking_rules
 from zhicheng.web.deps import get_db
 from zhicheng.web.hooks import after_event
@@ -22,6 +23,7 @@ from zhicheng.web.links import with_param
 from zhicheng.web.routing import APIRouter
 
 router = APIRouter(prefix="/api/v1/exchange", tags=["exchange delivery 共享交付"])
+GRANT_HEADER = "X-Zhicheng-Grant"  # the grant that answered (the newest live one, or the one the caller named)
 
 
 def on_startup(app) -> None:
@@ -58,7 +60,8 @@ def _page(
 def rows_response(request: Request, page: delivery.RowsPage, q: Any) -> Response:
     """The HTTP answer for one delivered page: the body (JSON envelope or CSV) and the grant, masking and next-page
     headers (shared by the route and its fast lane)."""
-    headers = {"X-Grant-Id": str(page.grant_id), "X-Masked-Fields": ",".join(page.masked)}
+    headers = {GRANT_HEADER: str(page.grant_id), "X-Grant-Id": str(page.grant_id),
+               "X-Masked-Fields": ",".join(page.masked)}
     if page.next:
         headers["X-Next-Cursor"] = page.next
         headers["Link"] = f'<{with_param(request, "after", page.next)}>; rel="next"'
@@ -79,9 +82,11 @@ def rows_response(request: Request, page: delivery.RowsPage, q: Any) -> Response
 
 @router.get("/resources/{resource_id}/rows")
 async def rows(request: Request, resource_id: int) -> Response:
-    """按授权查询共享数据（筛选、排序、字段、游标分页，JSON 或 CSV）/ granted rows: filter[col][op]=, sort=,
-    fields=, after= (keyset cursor), size= (≤ 1000), format=json|csv; masked as the grant says. A bearer-token
-    call is served by the fast lane (`exchange.delivery_lane`), with the same result."""
+    """按授权查询共享数据（筛选、排序、字段、游标分页，JSON 或 CSV；grant= 指定授权）/ granted rows:
+    filter[col][op]=, sort=, fields=, after= (keyset cursor), size= (≤ 1000), format=json|csv, grant= (or
+    grant_id=: which of the department's live grants to read under; default the newest); masked as the grant
+    says. The answering grant is in the X-Zhicheng-Grant header and the envelope's grant_id. A bearer-token call
+    is served by the fast lane (`exchange.delivery_lane`), with the same result."""
     actor = require_user(request)
     # one trip to a worker thread for the whole page (session, grant, rows, audit), the bytes built there once
     page, q = await run_in_threadpool(
@@ -99,9 +104,9 @@ def _csv_stream(header: list[str], rows: Iterator[list[Any]]) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     buffer.write("\ufeff")  # so that Excel opens the Chinese text as UTF-8
-    writer.writerow(header)
+    writer.writerow(safe_row(header))
     for n, row in enumerate(rows, 1):
-        writer.writerow(row)
+        writer.writerow(safe_row(row))
         if n % 2000 == 0:
             yield buffer.getvalue()
             buffer.seek(0)
@@ -113,14 +118,16 @@ def _csv_stream(header: list[str], rows: Iterator[list[Any]]) -> Iterator[str]:
 def export(
     request: Request, resource_id: int, db: Session = Depends(get_db), actor: Actor = Depends(require_user)
 ) -> StreamingResponse:
-    """按授权批量导出 CSV（含个人信息须提供部门明确同意）/ bulk CSV export of the granted data (personal
-    information needs the provider's explicit approval)."""
-    p = delivery.open_export(db, actor=actor, resource_id=resource_id, ip=_client_ip(request))
+    """按授权批量导出 CSV（含个人信息须提供部门明确同意；grant= 指定授权）/ bulk CSV export of the granted data
+    (personal information needs the provider's explicit approval; grant= names the grant)."""
+    grant_id, _rest = delivery.grant_param(request.query_params.multi_items())
+    p = delivery.open_export(db, actor=actor, resource_id=resource_id, ip=_client_ip(request), grant_id=grant_id)
     filename = f"resource_{resource_id}_v{p.version.version}_grant_{p.grant.id}.csv"
     return StreamingResponse(
         _csv_stream(p.granted, delivery.export_rows(request.app.state.sessionmaker, p)),
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"', "X-Grant-Id": str(p.grant.id)},
+        headers={"Content-Disposition": f'attachment; filename="{filename}"', "X-Grant-Id": str(p.grant.id),
+                 GRANT_HEADER: str(p.grant.id)},
     )
 
 
