@@ -62,6 +62,8 @@ def test_page_upload_goes_through_the_mapping_step(client, people, officers, log
     page = client.get(step)
     assert page.status_code == 200 and 'id="mapping-form"' in page.text and "第 3 行" in page.text
     assert "身份证号" in page.text and person(1)[1] in page.text  # the first rows are shown
+    english = client.get(step + "?lang=en").text
+    assert "Check the columns" in english and "The header is on row 3" in english and "(not imported)" in english
 
     part = client.get(step + "?partial=1&header_row=1")  # htmx: another header row chosen
     assert part.status_code == 200 and "<html" not in part.text and 'value="1" selected' in part.text
