@@ -49,6 +49,14 @@ def test_api_preview_is_the_pages_json_twin_and_the_import_takes_header_row_and_
         r = client.post(f"/api/v1/catalog/resources/{people.id}/imports", headers=headers,
                         files={"file": ("名单.csv", fh, "text/csv")}, data={"mapping": "[1, 2]"})
     assert r.status_code == 422 and r.json()["field"] == "mapping"
+    with path.open("rb") as fh:
+        r = client.post(f"/api/v1/catalog/resources/{people.id}/imports", headers=headers,
+                        files={"file": ("名单.csv", fh, "text/csv")}, data={"mapping": '{"sfzh": "证件号"}'})
+    assert r.status_code == 422 and r.json()["field"] == "mapping" and "证件号" in r.json()["detail"]
+    with path.open("rb") as fh:
+        r = client.post(f"/api/v1/catalog/resources/{people.id}/imports", headers=headers,
+                        files={"file": ("名单.csv", fh, "text/csv")}, data={"header_row": "40"})
+    assert r.status_code == 422 and r.json()["field"] == "header_row"
 
 
 def test_page_upload_goes_through_the_mapping_step(client, people, officers, login, tmp_path):

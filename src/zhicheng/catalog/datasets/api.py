@@ -16,6 +16,7 @@ from zhicheng.catalog.datasets import headers, service
 from zhicheng.catalog.datasets.schemas import ImportPreviewOut, JobOut, RowsOut, VersionOut
 from zhicheng.catalog.datasets.uploads import limit_upload, save_upload
 from zhicheng.core.actor import Actor
+from zhicheng.core.errors import AppError
 from zhicheng.web.deps import get_db
 from zhicheng.web.i18n import request_language
 from zhicheng.web.routing import APIRouter
@@ -37,6 +38,13 @@ def create_import(request: Request, resource_id: int, file: UploadFile = File(..
     service.authorize_import(db, actor=actor, resource_id=resource_id)
     columns = headers.parse_mapping(mapping)
     path, filename = save_upload(file, settings)
+    if header_row is not None or columns is not None:  # a choice that does not fit the file is a 422 now
+        try:
+            headers.preview_file(db, actor=actor, resource_id=resource_id, path=path, filename=filename,
+                                 sheet=sheet or None, header_row=header_row, mapping=columns)
+        except AppError:
+            path.unlink(missing_ok=True)
+            raise
     job = service.start_import_job(db, actor=actor, resource_id=resource_id, path=path, filename=filename,
                                    factory=request.app.state.sessionmaker, sheet=sheet or None,
                                    max_upload_mb=settings.max_upload_mb, header_row=header_row, mapping=columns)
