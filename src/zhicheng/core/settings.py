@@ -34,6 +34,18 @@ class Settings(BaseSettings):
     login_max_failures: int = 5
     login_lockout_minutes: int = 15
     max_upload_mb: int = 512
+    max_body_mb: int = Field(default=2, ge=1, description="largest request body other than a file upload (413)")
+    # what reading one imported file may cost, whatever the file (zhicheng.catalog.datasets.limits)
+    import_max_uncompressed_mb: int = Field(default=2048, ge=1, description="inflated size of a zipped file (XLSX)")
+    import_max_ratio: int = Field(default=200, ge=10, description="compression ratio of a part over 16 MiB in a zip")
+    import_max_cells_per_row: int = Field(default=16_384, ge=1, description="cells in one row (Excel's columns)")
+    import_max_shared_strings: int = Field(default=5_000_000, ge=1, description="strings in an XLSX string table")
+    import_max_shared_strings_mb: int = Field(default=64, ge=1, description="UTF-8 size of an XLSX string table")
+    import_max_cell_chars: int = Field(default=32_767, ge=1, description="characters in one cell (Excel's limit)")
+    import_max_line_kb: int = Field(default=1024, ge=1, description="one CSV line or record, one XLSX row's XML")
+    import_max_record_mb: int = Field(default=4, ge=1, description="one JSON record or GeoJSON feature")
+    import_max_json_depth: int = Field(default=64, ge=2, description="nesting of one JSON record")
+    audit_retention_days: int = 183
     audit_retention_days: int = 183
     secure_cookies: bool = False
     webhook_allowed_hosts: list[str] = Field(default_factory=list, description="hosts webhooks may target")

@@ -15,6 +15,15 @@ from typing import Any
 import ijson
 from charset_normalizer import from_bytes
 
+from zhicheng.catalog.datasets.limits import (
+    CHUNK_BYTES,
+    BoundedLines,
+    FileError,
+    Limits,
+    MeteredStream,
+    check_record,
+    check_row,
+)
 from zhicheng.core.errors import Invalid
 
 FORMATS = ("csv", "xlsx", "json", "geojson")
@@ -25,17 +34,10 @@ DELIMITERS = ",;\t"
 GEOMETRY_KEY = "geometry"  # the column a GeoJSON feature's geometry arrives in
 _GB = {"gb2312", "gbk", "gb18030", "hz", "cp936"}
 
-csv.field_size_limit(64 * 1024 * 1024)
+CHUNK_CELLS = 256 * 1024  # a chunk of rows ends after this many cells, however few rows it holds
+__all__ = ["FileError", "Limits"]  # FileError lives in limits, with the limits it reports
 
-
-class FileError(Invalid):
-    """The file as a whole cannot be read (not the format it claims, wrong encoding, broken structure)."""
-
-    def __init__(self, zh: str, en: str, *, line: int | None = None) -> None:
-        where_zh = f"第 {line} 行：" if line else ""
-        where_en = f"line {line}: " if line else ""
-        super().__init__(where_zh + zh, where_en + en, code="bad_file", field="file")
-        self.line = line
+csv.field_size_limit(64 * 1024 * 1024)  # records are bounded before the csv module sees them (BoundedLines)
 
 
 @dataclass
@@ -52,6 +54,7 @@ class Source:
     _position: Any = field(default=None, repr=False)
     _rows: Iterator[tuple[int, Any]] | None = field(default=None, repr=False)
     _chunks: Callable[[int], Iterator[Chunk]] | None = field(default=None, repr=False)
+    _consumed: Callable[[], int] | None = field(default=None, repr=False)  # bytes the reader has taken so far
 
     @property
     def bytes_read(self) -> int:
@@ -69,12 +72,28 @@ class Source:
         """The rows in chunks of up to `size`: (their line numbers, the rows)."""
         if self._chunks is not None:
             return self._chunks(size)
-        return _chunked(self.rows(), size)
+        return _chunked(self.rows(), size, self._consumed or self._position)
 
 
-def _chunked(pairs: Iterator[tuple[int, Any]], size: int) -> Iterator[Chunk]:
-    while chunk := list(islice(pairs, size)):
-        yield [line for line, _row in chunk], [row for _line, row in chunk]
+def _chunked(pairs: Iterator[tuple[int, Any]], size: int, consumed: Callable[[], int] | None) -> Iterator[Chunk]:
+    """Chunks of up to `size` rows, cut short after CHUNK_BYTES of the file or CHUNK_CELLS cells (wide or long
+    rows), so that one chunk's memory is bounded whatever the rows."""
+    if consumed is None:
+        while chunk := list(islice(pairs, size)):
+            yield [line for line, _row in chunk], [row for _line, row in chunk]
+        return
+    lines: list[int] = []
+    rows: list[Any] = []
+    cells, start = 0, consumed()
+    for line, row in pairs:
+        lines.append(line)
+        rows.append(row)
+        cells += len(row)
+        if len(rows) >= size or cells > CHUNK_CELLS or consumed() - start > CHUNK_BYTES:
+            yield lines, rows
+            lines, rows, cells, start = [], [], 0, consumed()
+    if rows:
+        yield lines, rows
 
 
 def detect_format(filename: str) -> str:
@@ -89,18 +108,21 @@ def detect_format(filename: str) -> str:
     return suffix
 
 
-def open_source(path: Path, filename: str | None = None, *, sheet: str | None = None) -> Source:
-    """Open `path` for streaming; the format comes from `filename` (or the path's own name)."""
+def open_source(path: Path, filename: str | None = None, *, sheet: str | None = None,
+                limits: Limits | None = None) -> Source:
+    """Open `path` for streaming; the format comes from `filename` (or the path's own name). Reading it costs
+    bounded memory whatever the file: what breaks `limits` (the instance's by default) is refused as it streams."""
     path = Path(path)
     fmt = detect_format(filename or path.name)
     size = path.stat().st_size
+    limits = limits or Limits.of()
     if size == 0:
         raise FileError("文件为空", "the file is empty")
     if fmt == "csv":
-        return _open_csv(path, size)
+        return _open_csv(path, size, limits)
     if fmt == "xlsx":
-        return _open_xlsx(path, size, sheet)
-    return _open_json(path, size, geo=fmt == "geojson")
+        return _open_xlsx(path, size, sheet, limits)
+    return _open_json(path, size, geo=fmt == "geojson", limits=limits)
 
 
 # -- CSV -----------------------------------------------------------------------------------------------------
@@ -135,7 +157,7 @@ def _sniff_delimiter(first_line: str) -> str:
     return best if counts[best] else ","
 
 
-def _open_csv(path: Path, size: int) -> Source:
+def _open_csv(path: Path, size: int, limits: Limits) -> Source:
     raw = path.open("rb")
     try:
         sample = raw.read(SAMPLE_BYTES)
@@ -143,7 +165,7 @@ def _open_csv(path: Path, size: int) -> Source:
         raw.seek(0)
         text = io.TextIOWrapper(raw, encoding=encoding, newline="", errors="strict")
         try:
-            first = text.readline()
+            first = next(BoundedLines(text, limits.line_bytes), "")
         except UnicodeDecodeError as exc:
             raise FileError(f"文件编码错误（按 {encoding} 无法解码）", f"bad encoding (not valid {encoding})",
                             line=1) from exc
@@ -157,17 +179,32 @@ def _open_csv(path: Path, size: int) -> Source:
         raise
     src = Source(path=path, format="csv", encoding=encoding, header=header, delimiter=delimiter, size=size,
                  _position=raw.tell)
-    src._chunks = lambda size: _csv_chunks(raw, text, delimiter, encoding, size)
+    src._chunks = lambda size: _csv_chunks(raw, text, delimiter, encoding, size, limits)
     return src
 
 
-def _csv_chunks(raw, text, delimiter: str, encoding: str, size: int) -> Iterator[Chunk]:
-    """Chunks of records read by the C csv reader; line numbers are worked out per chunk, not per row."""
-    reader = csv.reader(text, delimiter=delimiter, strict=False)
+def _csv_records(reader, feed: BoundedLines, size: int, limits: Limits, tell) -> list[list[str]]:
+    """Up to `size` records (fewer past CHUNK_BYTES of the file), each checked against the limits."""
+    rows: list[list[str]] = []
+    cells_cap, cell_chars, start = limits.cells_per_row, limits.cell_chars, tell()
+    for row in reader:
+        if len(row) > cells_cap or feed.record > cell_chars:
+            check_row(row, feed.record, limits, feed.line)
+        feed.record = 0
+        rows.append(row)
+        if len(rows) >= size or tell() - start > CHUNK_BYTES:
+            break
+    return rows
+
+
+def _csv_chunks(raw, text, delimiter: str, encoding: str, size: int, limits: Limits) -> Iterator[Chunk]:
+    """Chunks of records read by the C csv reader from bounded lines; line numbers are worked out per chunk."""
+    feed = BoundedLines(text, limits.line_bytes, line=1)
+    reader = csv.reader(feed, delimiter=delimiter, strict=False)
     last = 1  # the physical line the previous record ended on (the header is line 1)
     try:
-        while rows := list(islice(reader, size)):
-            end = reader.line_num + 1  # the reader counts from after the header line
+        while rows := _csv_records(reader, feed, size, limits, raw.tell):
+            end = feed.line
             if end - last == len(rows) and all(rows):  # one line per record, no blank lines: the usual case
                 yield range(last + 1, end + 1), rows
             else:
@@ -199,24 +236,28 @@ def _lines_of(rows: list[list[str]], last: int) -> Chunk:
 def _first_undecodable_line(name: str, encoding: str) -> int | None:
     """The line holding the first byte sequence `encoding` cannot decode (the text layer reads ahead)."""
     decoder = codecs.getincrementaldecoder(encoding)()
+    number = 1
     with open(name, "rb") as fh:
-        for number, line in enumerate(fh, start=1):
+        while piece := fh.readline(SAMPLE_BYTES):  # a line read in pieces: one huge line stays out of memory
             try:
-                decoder.decode(line)
+                decoder.decode(piece)
             except UnicodeDecodeError:
                 return number
+            number += piece.endswith(b"\n")
     return None
 
 
 # -- XLSX ----------------------------------------------------------------------------------------------------
 
-def _open_xlsx(path: Path, size: int, sheet: str | None) -> Source:
-    from openpyxl import load_workbook
+def _open_xlsx(path: Path, size: int, sheet: str | None, limits: Limits) -> Source:
+    from zhicheng.catalog.datasets.xlsx_guard import open_workbook
 
     if not zipfile.is_zipfile(path):
         raise FileError("这不是有效的 XLSX 文件（Excel 2007 及以上）", "this is not a valid XLSX (Excel 2007+) file")
     try:
-        book = load_workbook(path, read_only=True, data_only=True)
+        book = open_workbook(path, limits)
+    except FileError:
+        raise
     except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds for a broken workbook
         raise FileError(f"无法读取 XLSX 文件：{exc}", f"cannot read the XLSX file: {exc}") from exc
     if sheet is not None and sheet not in book.sheetnames:
@@ -224,12 +265,14 @@ def _open_xlsx(path: Path, size: int, sheet: str | None) -> Source:
         raise Invalid(f"工作表 {sheet} 不存在；可选：{'、'.join(book.sheetnames)}",
                       f"no sheet named {sheet}; sheets: {', '.join(book.sheetnames)}", field="sheet")
     ws = book[sheet] if sheet else book.worksheets[0]
-    it = ws.iter_rows(values_only=True)
+    rows_declared = ws.max_row
+    ws.reset_dimensions()  # rows as wide as their cells, not padded to a declared width (see _xlsx_rows)
+    it = _xlsx_values(ws.iter_rows(values_only=True))
     header: list[str] | None = None
     line = 0
     for values in it:
         line += 1
-        if any(v not in (None, "") for v in values):
+        if values and any(v not in (None, "") for v in values):
             header = [("" if v is None else str(v)).strip() for v in values]
             while header and not header[-1]:
                 header.pop()
@@ -239,17 +282,31 @@ def _open_xlsx(path: Path, size: int, sheet: str | None) -> Source:
         raise FileError("工作表为空：第一行应为列名（表头）", "the sheet is empty: the first row must hold the column names")
     src = Source(path=path, format="xlsx", header=header, size=size, header_line=line)
     state = {"line": line}
-    src._position = lambda: min(size, size * state["line"] // max(ws.max_row or 1, 1))
-    src._rows = _xlsx_rows(book, it, line, state)
+    src._position = lambda: min(size, size * state["line"] // max(rows_declared or 1, 1))
+    src._consumed = lambda: book._archive.inflated
+    src._rows = _xlsx_rows(book, it, line, state, len(header))
     return src
 
 
-def _xlsx_rows(book, it, line: int, state: dict) -> Iterator[tuple[int, tuple]]:
+def _xlsx_values(it: Iterator[tuple]) -> Iterator[tuple]:
+    """openpyxl's rows, with what it raises for a damaged part told as a FileError."""
+    try:
+        yield from it
+    except FileError:
+        raise
+    except (ValueError, IndexError, KeyError, TypeError, SyntaxError, zipfile.BadZipFile) as exc:
+        raise FileError(f"XLSX 文件内容损坏：{exc}", f"the XLSX file is damaged: {exc}") from exc
+
+
+def _xlsx_rows(book, it, line: int, state: dict, width: int) -> Iterator[tuple[int, tuple]]:
+    """Non-empty rows, a row shorter than the header padded to it (Excel does not store empty trailing cells)."""
     try:
         for values in it:
             line += 1
             state["line"] = line
             if any(v not in (None, "") for v in values):
+                if len(values) < width:
+                    values = (*values, *(None,) * (width - len(values)))
                 yield line, values
     finally:
         book.close()
@@ -257,7 +314,10 @@ def _xlsx_rows(book, it, line: int, state: dict) -> Iterator[tuple[int, tuple]]:
 
 # -- JSON and GeoJSON ----------------------------------------------------------------------------------------
 
-def _json_prefix(path: Path, geo: bool) -> str:
+_RECORD = ("一条记录（或一个值）的字节数", "the bytes of one record (or one value)", "import_max_record_mb")
+
+
+def _json_prefix(path: Path, geo: bool, limits: Limits) -> str:
     """Where the records are: a top-level array, {"rows": [...]}, or a FeatureCollection's features."""
     with path.open("rb") as fh:
         head = fh.read(SAMPLE_BYTES).lstrip(codecs.BOM_UTF8).lstrip()
@@ -267,8 +327,10 @@ def _json_prefix(path: Path, geo: bool) -> str:
             raise FileError("不是有效的 JSON：应为对象数组或含 rows 数组的对象",
                             "not valid JSON: expected an array of objects or an object with a rows array")
         fh.seek(0)
+        stream = MeteredStream(fh, limits.record_bytes, _RECORD)
         try:
-            for prefix, event, value in ijson.parse(fh):
+            for prefix, event, value in ijson.parse(stream):
+                stream.mark()
                 if prefix == "" and event == "map_key" and value in ("rows", "features"):
                     return f"{value}.item"
         except ijson.JSONError as exc:
@@ -278,16 +340,17 @@ def _json_prefix(path: Path, geo: bool) -> str:
     raise FileError("JSON 对象中没有 rows 数组", "the JSON object has no rows array")
 
 
-def _open_json(path: Path, size: int, geo: bool) -> Source:
-    prefix = _json_prefix(path, geo)
-    raw = path.open("rb")
+def _open_json(path: Path, size: int, geo: bool, limits: Limits) -> Source:
+    prefix = _json_prefix(path, geo, limits)
+    raw = MeteredStream(path.open("rb"), limits.record_bytes, _RECORD)
     src = Source(path=path, format="geojson" if geo or prefix == "features.item" else "json", encoding="utf-8",
                  size=size, _position=raw.tell)
-    src._rows = _json_rows(raw, prefix, src.format == "geojson")
+    src._rows = _json_rows(raw, prefix, src.format == "geojson", limits)
     return src
 
 
-def _json_rows(raw, prefix: str, geo: bool) -> Iterator[tuple[int, dict]]:
+def _json_rows(raw: MeteredStream, prefix: str, geo: bool, limits: Limits) -> Iterator[tuple[int, dict]]:
+    """The records, each read within the record limit (a value never grows past it) and checked for nesting."""
     n = 0
     try:
         items = ijson.items(raw, prefix, use_float=False)
@@ -302,6 +365,9 @@ def _json_rows(raw, prefix: str, geo: bool) -> Iterator[tuple[int, dict]]:
             except UnicodeDecodeError as exc:
                 raise FileError("JSON 文件必须是 UTF-8 编码", "a JSON file must be UTF-8 encoded") from exc
             n += 1
+            raw.mark()
+            if isinstance(item, dict | list):
+                check_record(item, n, limits)
             if geo:
                 yield n, _feature_row(n, item)
             elif isinstance(item, dict):
