@@ -197,3 +197,34 @@ def test_the_cli_imports_and_lists_a_year(db, settings, tmp_path):
     assert not deadlines.is_working_day(date(year, 1, 1), db=db)
     audit = db.scalars(select(AuditEntry).where(AuditEntry.action == "exchange.holidays.update")).all()
     assert [a.outcome for a in audit] == ["ok"]
+
+
+def test_odd_input_through_the_api_is_a_problem_naming_the_field(client, exchange_users, auth_headers):
+    admin = auth_headers(exchange_users["admin"])
+    url = "/api/v1/exchange/holidays/2027"
+    for body, field in (({"lines": "2027-01-01 元\x00旦 休"}, "lines"), ({"lines": "x", "days": []}, "days"),
+                        ({"days": [{"date": "2027-01-01", "kind": "holiday", "name": "  "}]}, "lines"),
+                        ({"lines": "2027-01-01 元旦 休", "source": "国办\x00"}, "source")):
+        r = client.put(url, json=body, headers=admin)
+        assert r.status_code == 422, r.text
+        assert r.headers["content-type"].startswith("application/problem+json") and r.json()["field"] == field
+    assert client.put("/api/v1/exchange/holidays/1999", json={"lines": "1999-01-01 元旦 休"},
+                      headers=admin).status_code == 422
+    assert client.get(url, headers=admin).status_code == 404
+
+
+def test_every_holidays_page_string_has_english():
+    import re
+    from pathlib import Path
+
+    from zhicheng.exchange import holiday_pages
+    from zhicheng.web.i18n import english_catalog
+
+    folder = Path(holiday_pages.__file__).parent / "templates" / "exchange"
+    found = set()
+    for name in ("holidays.html", "holiday_year.html", "_macros.html", "request.html"):
+        found.update(a or b for a, b in re.findall(r"""_\(\s*(?:"([^"]+)"|'([^']+)')""",
+                                                   (folder / name).read_text(encoding="utf-8")))
+    found.update({"放假安排", "放假安排已录入，待审批申请的答复期限已按新安排重新计算。", "已删除该年放假安排。"})
+    english = english_catalog()
+    assert not sorted(s for s in found if not english.get(s))

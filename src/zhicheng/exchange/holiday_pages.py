@@ -55,11 +55,12 @@ async def enter_year(request: Request, year: str = Form(""), source: str = Form(
     """Enter a year from the pasted lines or an uploaded CSV, then back to the list (POST-redirect-GET)."""
     values = {"year": year, "source": source, "lines": lines}
     try:
-        if not year.strip().isdigit():
+        year = year.strip()
+        if not (year.isascii() and year.isdigit() and len(year) == 4):
             raise Invalid("请填写年份，如 2027", "enter the year, e.g. 2027", field="year")
         data = await _read_upload(file)
         entries = holidays.parse_upload(data) if data is not None else holidays.parse_lines(lines)
-        holidays.enter_year(db, actor=actor, year=int(year.strip()), entries=entries, source=source)
+        holidays.enter_year(db, actor=actor, year=int(year), entries=entries, source=source)
     except AppError as exc:
         if exc.status in (401, 403):
             raise

@@ -147,6 +147,9 @@ def check_year(year: int) -> int:
 def _check_days(db: Session, year: int, entries: list[Entry]) -> None:
     first, last = date(year - 1, 12, 1), date(year, 12, 31)  # a New Year arrangement may begin in December
     for e in entries:
+        if not e.name or len(e.name) > MAX_NAME or not e.name.isprintable():
+            raise Invalid(f"{e.day.isoformat()} 的名称须为 1 至 {MAX_NAME} 个可见字符",
+                          f"the name of {e.day.isoformat()} must be 1 to {MAX_NAME} visible characters", field="lines")
         if not first <= e.day <= last:
             raise Invalid(f"{e.day.isoformat()} 不属于 {year} 年的放假安排", f"{e.day.isoformat()} is not in the "
                           f"{year} schedule", field="lines")
@@ -180,6 +183,8 @@ def enter_year(db: Session, *, actor: Actor, year: int, entries: list[Entry], so
                       "the schedule is empty: write at least one line (e.g. 2027-01-01 元旦 休)", field="lines")
     _check_days(db, year, entries)
     source = (source or "").strip()[:200] or None
+    if source is not None and not source.isprintable():
+        raise Invalid("依据不能含控制字符", "the source must not hold control characters", field="source")
     replaced = db.get(HolidayYear, year) is not None
     db.execute(delete(HolidayDay).where(HolidayDay.year == year))
     row = db.get(HolidayYear, year) or HolidayYear(year=year)
