@@ -53,7 +53,8 @@ ROUTERS = [
     "zhicheng.web.apidocs",
     "zhicheng.web.pages",
 ]
-MIDDLEWARE = ["zhicheng.accounts.middleware"]
+# each install() wraps what came before: the body limits run inside the actor middleware (they need the actor)
+MIDDLEWARE = ["zhicheng.web.body_limit", "zhicheng.accounts.middleware"]
 # modules with `lanes`: hot read endpoints answered before the framework (zhicheng.web.fastlane)
 FAST_LANES = ["zhicheng.exchange.delivery_lane", "zhicheng.opendata.ckan_lane"]
 

@@ -118,7 +118,9 @@ def rows(request: Request, resource_id: int, version: int, limit: int = Query(50
 
 
 def on_startup(app) -> None:
-    """Close import jobs that a previous process left unfinished."""
-    from zhicheng.catalog.datasets import jobs
+    """Close import jobs that a previous process left unfinished, and remove the files they (or partial uploads)
+    left behind."""
+    from zhicheng.catalog.datasets import jobs, uploads
 
     jobs.recover_interrupted(app.state.sessionmaker)
+    uploads.sweep(app.state.settings)

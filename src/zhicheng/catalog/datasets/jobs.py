@@ -23,6 +23,7 @@ from zhicheng.core.errors import AppError
 log = logging.getLogger(__name__)
 _live: dict[str, dict[str, Any]] = {}
 _threads: dict[str, threading.Thread] = {}
+_files: set[Path] = set()  # the uploaded files of the jobs running here (the start-up sweep keeps them)
 _lock = threading.Lock()
 
 
@@ -38,6 +39,7 @@ def start(db: Session, *, actor: Actor, resource_id: int, path: Path, filename: 
     db.commit()
     with _lock:
         _live[job.id] = {"state": "queued", "rows_read": 0, "rows_total_estimate": None}
+        _files.add(Path(path).resolve())
     thread = threading.Thread(target=_run, name=f"import-{job.id[:8]}", daemon=True,
                               args=(factory, job.id, actor, resource_id, path, filename, sheet, header_row, mapping))
     _threads[job.id] = thread
@@ -88,6 +90,13 @@ def _run(factory: sessionmaker[Session], job_id: str, actor: Actor, resource_id:
         Path(path).unlink(missing_ok=True)
         with _lock:
             _live.pop(job_id, None)
+            _files.discard(Path(path).resolve())
+
+
+def files_in_use() -> set[Path]:
+    """The uploaded files that jobs running in this process still read."""
+    with _lock:
+        return set(_files)
 
 
 def _set(db: Session, job_id: str, **values: Any) -> None:

@@ -1,4 +1,5 @@
-"""Uploaded files: refused early when over the size limit, else copied into the data folder for the import job."""
+"""Uploaded files: refused early when over the size limit, else copied into the data folder for the import job;
+at start-up, the files no running job holds (partial uploads, jobs a stopped process left) are removed."""
 
 from __future__ import annotations
 
@@ -43,3 +44,17 @@ def save_upload(upload: UploadFile | None, settings: Settings) -> tuple[Path, st
         target.unlink(missing_ok=True)
         raise
     return target, filename
+
+
+def sweep(settings: Settings) -> int:
+    """Remove the files of the uploads folder that no import job running in this process holds (one process
+    serves a data folder: the jobs a stopped process left are closed at start-up too); how many."""
+    from zhicheng.catalog.datasets import jobs
+
+    keep = jobs.files_in_use()
+    removed = 0
+    for path in (settings.ensure_data_dir() / "uploads").iterdir():
+        if path.is_file() and path.resolve() not in keep:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
