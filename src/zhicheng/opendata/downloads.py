@@ -16,6 +16,7 @@ from typing import Any
 
 from zhicheng.catalog.items import ItemType
 from zhicheng.core.errors import Invalid
+from zhicheng.core.spreadsheet import safe_row, xlsx_cell
 
 FORMATS = {
     "csv": "text/csv; charset=utf-8",
@@ -71,13 +72,13 @@ def csv_stream(names: list[str], rows: Iterator[tuple]) -> Iterator[bytes]:
     """UTF-8 CSV with a byte-order mark and a header of column names."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
-    writer.writerow(names)
+    writer.writerow(safe_row(names))
     yield codecs.BOM_UTF8 + buf.getvalue().encode("utf-8")
     buf.seek(0)
     buf.truncate()
     n = 0
     for row in rows:
-        writer.writerow([_text(v) for v in row])
+        writer.writerow([_text(v) for v in safe_row(row)])
         n += 1
         if n % FLUSH_ROWS == 0:
             yield buf.getvalue().encode("utf-8")
@@ -138,7 +139,7 @@ def xlsx_file(names: list[str], labels: list[str], rows: Iterator[tuple], title:
 
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(title=_sheet_title(title))
-    ws.append(names)
+    ws.append([xlsx_cell(ws, n) for n in names])
     for row in rows:
         ws.append([_xlsx_cell(ws, v) for v in row])
     fd, path = tempfile.mkstemp(prefix="zhicheng-open-", suffix=".xlsx")
@@ -157,15 +158,9 @@ def _sheet_title(title: str) -> str:
 
 
 def _xlsx_cell(ws, value: Any) -> Any:
-    if isinstance(value, str) and value.startswith("="):
-        from openpyxl.cell import WriteOnlyCell
-
-        cell = WriteOnlyCell(ws, value=value)
-        cell.data_type = "s"  # text, never a formula from data
-        return cell
     if isinstance(value, datetime) and value.tzinfo is not None:
         return value.replace(tzinfo=None)
-    return value
+    return xlsx_cell(ws, value)
 
 
 def file_chunks(path: str, chunk: int = 64 * 1024) -> Iterator[bytes]:

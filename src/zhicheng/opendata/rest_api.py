@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from zhicheng.catalog import codes
 from zhicheng.core import clock
 from zhicheng.core.errors import Invalid
+from zhicheng.core.spreadsheet import safe_row
 from zhicheng.exchange.query import OPERATORS
 from zhicheng.opendata import ckan, ckan_search, rows
 from zhicheng.opendata.rest_schemas import DatasetDetail, DatasetPage, RowsPage
@@ -282,8 +283,8 @@ def dataset_rows(
     if format == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer)
-        writer.writerow(columns)
-        writer.writerows(page.rows)
+        writer.writerow(safe_row(columns))
+        writer.writerows(map(safe_row, page.rows))
         return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8", headers=headers)
     head = {
         "dataset_id": t.resource.id,

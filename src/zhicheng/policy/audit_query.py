@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from zhicheng.core import clock
 from zhicheng.core.actor import Actor
 from zhicheng.core.errors import Invalid
+from zhicheng.core.spreadsheet import safe_cell
 from zhicheng.policy.audit import record
 from zhicheng.policy.models import AuditEntry
 from zhicheng.policy.service import Decision, Target, authorize, decide
@@ -170,15 +171,14 @@ CSV_COLUMNS = [
     ("action", "操作"), ("target_kind", "对象类型"), ("target_id", "对象ID"), ("outcome", "结果"),
     ("detail", "详情"), ("ip", "IP 地址"), ("prev_hash", "前一哈希（SM3）"), ("hash", "哈希（SM3）"),
 ]
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _cell(value: Any) -> str:
-    """A CSV cell that a spreadsheet will show, never execute (no leading =, +, -, @)."""
+    """A CSV cell that a spreadsheet will show, never execute (`core.spreadsheet`)."""
     if value is None:
         return ""
     text = json.dumps(value, ensure_ascii=False, sort_keys=True) if isinstance(value, dict | list) else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    return safe_cell(text)
 
 
 def export_csv(db: Session, *, filt: AuditFilter, lang: str = "zh-CN") -> Iterator[str]:

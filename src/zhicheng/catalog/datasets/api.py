@@ -17,6 +17,7 @@ from zhicheng.catalog.datasets.schemas import ImportPreviewOut, JobOut, RowsOut,
 from zhicheng.catalog.datasets.uploads import limit_upload, save_upload
 from zhicheng.core.actor import Actor
 from zhicheng.core.errors import AppError
+from zhicheng.core.spreadsheet import safe_row
 from zhicheng.web.deps import get_db
 from zhicheng.web.i18n import request_language
 from zhicheng.web.routing import APIRouter
@@ -88,9 +89,9 @@ def _csv_lines(header: list[str], rows: Iterator[tuple]) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     buffer.write("\ufeff")  # so that Excel opens the Chinese text as UTF-8
-    writer.writerow(header)
+    writer.writerow(safe_row(header))
     for n, row in enumerate(rows, start=1):
-        writer.writerow(["" if v is None else v for v in row])
+        writer.writerow(["" if v is None else v for v in safe_row(row)])
         if n % 1000 == 0:
             yield buffer.getvalue()
             buffer.seek(0)

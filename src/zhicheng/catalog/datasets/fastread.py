@@ -34,6 +34,7 @@ from sqlalchemy.engine import Connection
 from zhicheng.catalog.datasets.rowstore import ROW_COLUMN, build_table
 from zhicheng.catalog.items import ItemSpec
 from zhicheng.core.prepared import Prepared
+from zhicheng.core.spreadsheet import safe_row
 
 ColumnMasker = Callable[[list[Any]], list[Any]]
 FORMATS = ("json", "csv")
@@ -177,8 +178,8 @@ def page_bytes(
     if fmt == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer)
-        writer.writerow(columns)
-        writer.writerows(values)
+        writer.writerow(safe_row(columns))
+        writer.writerows(map(safe_row, values))
         body = buffer.getvalue().encode("utf-8")
     else:
         names = list(columns)
