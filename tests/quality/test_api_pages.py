@@ -68,7 +68,10 @@ def test_pages_show_the_dashboard_and_accept_a_proposal(client, db, people_resou
     page = client.get("/quality")
     assert page.status_code == 200 and "常住人口质量页面" in page.text and "问题最多的规则" in page.text
     page = client.get(f"/quality/resources/{res.id}")
-    assert page.status_code == 200 and "14" in page.text and "sfzh 唯一" in page.text
+    assert page.status_code == 200 and "14" in page.text
+    # rules name the data items as the users know them, not by their identifiers
+    assert "公民身份号码 唯一" in page.text and "sfzh 唯一" not in page.text
+    assert "sfzh unique" in client.get(f"/quality/resources/{res.id}?lang=en").text
     token = page_csrf(page.text)
     r = client.post(
         f"/quality/resources/{res.id}/propose", data={"csrf_token": token}, follow_redirects=False

@@ -58,6 +58,10 @@ def test_about_lists_the_demo_data_and_their_licences(client):
     r = client.get("/about", headers=HTML)
     assert r.status_code == 200
     assert "changsha_districts.geojson" in r.text and "CC BY 4.0" in r.text and "LICENSE.WTFPL" in r.text
+    # in Chinese, the table speaks Chinese (SOURCES.zh.md); in English, SOURCES.md
+    assert "北京 12 个国控站" in r.text and "one week (2017-02-01" not in r.text
+    en = client.get("/about?lang=en", headers=HTML)
+    assert "one week (2017-02-01" in en.text and "北京 12 个国控站" not in en.text
 
 
 def test_about_reads_the_sources_table(tmp_path):
@@ -68,6 +72,10 @@ def test_about_reads_the_sources_table(tmp_path):
                                          encoding="utf-8")
     assert about_sources(tmp_path) == [{"file": "a.csv", "description": "rows", "source": "somewhere",
                                         "licence": "MIT"}]
+    (tmp_path / "SOURCES.zh.md").write_text("| 文件 | 内容 | 来源 | 许可 |\n| --- | --- | --- | --- |\n"
+                                            "| `a.csv` | 行 | 某处 | MIT |\n", encoding="utf-8")
+    assert about_sources(tmp_path, lang="zh-CN")[0]["description"] == "行"
+    assert about_sources(tmp_path, lang="en")[0]["description"] == "rows"
     (tmp_path / "SOURCES.md").unlink()
     (tmp_path / "b.csv").write_text("x\n", encoding="utf-8")
     assert about_sources(tmp_path)[0]["file"] == "b.csv"

@@ -272,8 +272,8 @@ async def review(resource_id: ResourceId, request: Request, actor: Actor = Depen
     decision = str(form.get("decision") or "")
     back = safe_next(str(form.get("next") or ""), f"/catalog/{resource_id}")
     try:
-        service.review(db, actor=actor, resource_id=resource_id, decision=decision,
-                       comment=str(form.get("comment") or ""))
+        reviewed = service.review(db, actor=actor, resource_id=resource_id, decision=decision,
+                                  comment=str(form.get("comment") or ""))
     except AppError as exc:
         if exc.status in (401, 403, 404):
             raise
@@ -285,8 +285,9 @@ async def review(resource_id: ResourceId, request: Request, actor: Actor = Depen
         ctx = _detail_context(db, actor, resource_id, lang)
         ctx["review_errors"] = {resource_id: exc.message(lang)}
         return render(request, "catalog/detail.html", ctx, status_code=exc.status)
-    message = "已发布。" if decision in ("publish", "发布") else "已退回，并通知提供部门修改。"
-    return flash(request, _see_other(back), message)
+    if reviewed.state == "published":
+        return flash(request, _see_other(back), "资源「%(name)s」已发布。", name=reviewed.name)
+    return flash(request, _see_other(back), "资源「%(name)s」已退回，并通知提供部门修改。", name=reviewed.name)
 
 
 def _lifecycle(request: Request, db: Session, resource_id: int, done: str, act):

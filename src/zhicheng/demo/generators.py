@@ -255,6 +255,12 @@ _AIR_SOURCE = {"pm25": "PM2.5", "pm10": "PM10", "so2": "SO2", "no2": "NO2", "co"
                "wind_speed": "WSPM"}
 
 
+# the twelve national monitoring stations of the UCI data, by their Chinese names (北京市生态环境监测中心)
+BEIJING_STATIONS = {"Aotizhongxin": "奥体中心", "Changping": "昌平镇", "Dingling": "定陵", "Dongsi": "东四",
+                    "Guanyuan": "官园", "Gucheng": "古城", "Huairou": "怀柔镇", "Nongzhanguan": "农展馆",
+                    "Shunyi": "顺义新城", "Tiantan": "天坛", "Wanliu": "海淀区万柳", "Wanshouxigong": "万寿西宫"}
+
+
 def _one_decimal(text: str) -> str:
     """A reading to one decimal place (the source carries a few interpolated values); NA stays empty."""
     return "" if text in ("", "NA") else f"{float(text):.1f}"
@@ -269,7 +275,7 @@ def air_quality(last_day: int = 7) -> Iterator[dict]:
                 continue
             row = {k: _one_decimal(rec[v]) for k, v in _AIR_SOURCE.items() if k != "wind_direction"}
             row["wind_direction"] = "" if rec["wd"] == "NA" else rec["wd"]
-            row["station"] = rec["station"]
+            row["station"] = BEIJING_STATIONS.get(rec["station"], rec["station"])
             row["observed_at"] = (f"{int(rec['year']):04d}-{int(rec['month']):02d}-{int(rec['day']):02d}T"
                                   f"{int(rec['hour']):02d}:00:00+08:00")
             yield row

@@ -125,6 +125,7 @@ def request_detail(request: Request, request_id: int, actor: Actor = Depends(req
     return render(request, "exchange/request.html", {
         **_base(db), "r": view, "can_decide": can_decide, "error": error,
         "filter_items": service.resource_items(db, req.resource_id) if can_decide else [],
+        "item_labels": dict(service.resource_items(db, req.resource_id)),
         "breadcrumbs": [("我的申请", "/exchange/requests"), (f"#{req.id}", None)]}, status_code=status)
 
 
@@ -168,12 +169,17 @@ def inbox(request: Request, actor: Actor = Depends(require_user), db: Session = 
 
 @router.get("/exchange/grants")
 def grants(request: Request, actor: Actor = Depends(require_user), db: Session = Depends(get_db)):
-    rows = []
+    rows, labels, names = [], {}, {}
     for g in service.list_grants(db, actor=actor):
         view = service.grant_view(g)
+        if g.resource_id not in labels:  # resources and items by their Chinese names, not ids and identifiers
+            labels[g.resource_id] = dict(service.resource_items(db, g.resource_id))
+            names[g.resource_id] = catalog.get_resource(db, g.resource_id).name
+        view["resource_name"] = names[g.resource_id]
         view["can_revoke"] = view["revoked_at"] is None and decide(actor, "revoke", service.grant_target(g)).allowed
         rows.append(view)
-    return render(request, "exchange/grants.html", {**_base(db), "rows": rows, "breadcrumbs": [("授权", None)]})
+    return render(request, "exchange/grants.html", {**_base(db), "rows": rows, "item_labels": labels,
+                                                    "breadcrumbs": [("授权", None)]})
 
 
 @router.post("/exchange/grants/{grant_id}/revoke", dependencies=[Depends(csrf_protect)])

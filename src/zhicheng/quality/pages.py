@@ -83,7 +83,8 @@ def resource_page(
 ):
     lang = request_language(request)
     res = catalog.get_resource(db, resource_id)
-    rules = [service.rule_view(r, lang) for r in service.list_rules(db, actor=actor, resource_id=res.id)]
+    labels = service.item_labels(db, res.id)
+    rules = [service.rule_view(r, lang, labels) for r in service.list_rules(db, actor=actor, resource_id=res.id)]
     report = service.report(db, actor=actor, resource_id=res.id, lang=lang)
     can_define = decide(actor, "define", service._target(service.RULE, res)).allowed
     return render(

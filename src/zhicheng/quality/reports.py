@@ -15,7 +15,7 @@ from zhicheng.policy import audit
 from zhicheng.quality import rules as R
 from zhicheng.quality import tasks
 from zhicheng.quality.models import QualityFinding, QualityRule, QualityRun, QualityTask
-from zhicheng.quality.service import REPORT, TREND, _authorize, _resource, _target
+from zhicheng.quality.service import REPORT, TREND, _authorize, _resource, _target, item_labels
 
 
 def run_view(r: QualityRun) -> dict[str, Any]:
@@ -58,6 +58,7 @@ def report(
             raise NotFound(f"质量检测 {run_id} 不存在", f"quality run {run_id} not found", field="run_id")
         return None
     rules = {r.id: r for r in db.scalars(select(QualityRule).where(QualityRule.resource_id == res.id))}
+    labels = item_labels(db, res.id)
     findings = []
     for f in db.scalars(
         select(QualityFinding).where(QualityFinding.run_id == found.id).order_by(QualityFinding.id)
@@ -69,7 +70,7 @@ def report(
                 "item": f.item,
                 "kind": f.kind,
                 "dimension": f.dimension,
-                "text": R.describe(f.kind, f.item, rule.params if rule else {}, lang),
+                "text": R.describe(f.kind, f.item, rule.params if rule else {}, lang, labels),
                 "checked": f.checked,
                 "failed": f.failed,
                 "samples": f.samples,
@@ -145,7 +146,8 @@ def dashboard(db: Session, *, actor: Actor, lang: str = "zh-CN") -> dict[str, An
                     "dimension": f.dimension,
                     "failed": f.failed,
                     "checked": f.checked,
-                    "text": R.describe(f.kind, f.item, rule.params if rule else {}, lang),
+                    "text": R.describe(f.kind, f.item, rule.params if rule else {}, lang,
+                                       item_labels(db, by_run[f.run_id].resource_id)),
                 }
             )
     trend_q = select(QualityRun).order_by(QualityRun.id.desc()).limit(50)
@@ -190,7 +192,8 @@ def inbox(
             {
                 **tasks.view(task),
                 "resource_name": res.name,
-                "rule": R.describe(rule.kind, rule.item, rule.params or {}, lang) if rule else "",
+                "rule": R.describe(rule.kind, rule.item, rule.params or {}, lang, item_labels(db, res.id))
+                if rule else "",
             }
         )
     return out

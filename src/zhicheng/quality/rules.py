@@ -263,9 +263,12 @@ def find_cycle(edges: dict[int, set[int]], start: int, target: int) -> list[int]
     return None
 
 
-def describe(kind: str, item: str | None, params: dict[str, Any], lang: str = "zh-CN") -> str:
-    """A short human text for a rule ("sfzh 校验码 GB 11643 公民身份号码")."""
+def describe(kind: str, item: str | None, params: dict[str, Any], lang: str = "zh-CN",
+             labels: dict[str, str] | None = None) -> str:
+    """A short human text for a rule ("身份证号 校验码 GB 11643 公民身份号码"): data items by their Chinese names
+    (`labels`: identifier → name) on Chinese pages, by their identifiers in English."""
     en = lang.startswith("en")
+    label = (lambda n: n) if en or not labels else (lambda n: labels.get(n, n))
     name = KINDS.get(kind, (kind, kind))[1 if en else 0]
     detail = ""
     if kind == "pattern":
@@ -285,5 +288,5 @@ def describe(kind: str, item: str | None, params: dict[str, Any], lang: str = "z
     elif kind == "reference":
         detail = f"→ #{params.get('resource_id')}.{params.get('item')}"
     elif kind == "cross":
-        detail = CROSS_RELATIONS[params["relation"]][1 if en else 0] + f" ({params.get('other')})"
-    return " ".join(p for p in (item or "", name, detail) if p)
+        detail = CROSS_RELATIONS[params["relation"]][1 if en else 0] + f" ({label(params.get('other') or '')})"
+    return " ".join(p for p in (label(item) if item else "", name, detail) if p)

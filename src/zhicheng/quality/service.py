@@ -101,8 +101,14 @@ def _latest(db: Session, resource_id: int):
 # -- rules -----------------------------------------------------------------------------------------------------
 
 
-def rule_view(rule: QualityRule, lang: str = "zh-CN") -> dict[str, Any]:
-    """A rule as plain data with its description."""
+def item_labels(db: Session, resource_id: int) -> dict[str, str]:
+    """The resource's data items: identifier → Chinese name (what rule descriptions show on Chinese pages)."""
+    doc = catalog.document(db, catalog.get_resource(db, resource_id))
+    return {i["name"]: i.get("label") or i["name"] for i in doc.get("items") or []}
+
+
+def rule_view(rule: QualityRule, lang: str = "zh-CN", labels: dict[str, str] | None = None) -> dict[str, Any]:
+    """A rule as plain data with its description (`labels` from item_labels names the items in Chinese)."""
     return {
         "id": rule.id,
         "resource_id": rule.resource_id,
@@ -113,7 +119,7 @@ def rule_view(rule: QualityRule, lang: str = "zh-CN") -> dict[str, Any]:
         "state": rule.state,
         "source": rule.source,
         "reason": rule.reason,
-        "text": R.describe(rule.kind, rule.item, rule.params or {}, lang),
+        "text": R.describe(rule.kind, rule.item, rule.params or {}, lang, labels),
         "created_at": clock.aware(rule.created_at),
     }
 

@@ -14,10 +14,14 @@ def _serializer(request: Request) -> URLSafeSerializer:
     return URLSafeSerializer(request.app.state.settings.signing_key(), salt="zhicheng.flash")
 
 
-def flash(request: Request, response: Response, message: str, kind: str = "success") -> Response:
-    """Queue `message` (a Chinese source string, translated when shown) for the next page this browser opens."""
+def flash(request: Request, response: Response, message: str, kind: str = "success", **params: str) -> Response:
+    """Queue `message` (a Chinese source string, translated when shown, with `%(name)s` filled from `params`) for
+    the next page this browser opens."""
     queued = pending(request)
-    queued.append({"m": message, "k": kind if kind in KINDS else "info"})
+    entry: dict = {"m": message, "k": kind if kind in KINDS else "info"}
+    if params:
+        entry["p"] = {k: str(v) for k, v in params.items()}
+    queued.append(entry)
     response.set_cookie(COOKIE, _serializer(request).dumps(queued[-5:]), httponly=True, samesite="lax",
                         secure=request.app.state.settings.secure_cookies, path="/")
     return response

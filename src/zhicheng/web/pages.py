@@ -69,7 +69,7 @@ def switch_language(code: str, request: Request, next: str | None = None):  # no
 @router.get("/about")
 def about(request: Request):
     """What the platform is, where the demo city's data comes from and under which licences."""
-    return render(request, "about.html", {"sources": about_sources(),
+    return render(request, "about.html", {"sources": about_sources(lang=request_language(request)),
                                           "breadcrumbs": [("关于本平台", None)]})
 
 

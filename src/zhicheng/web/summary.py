@@ -54,11 +54,16 @@ def _department_name(dept: dict[str, Any], en: bool) -> str:
     return (dept.get("name_en") if en and dept.get("name_en") else dept.get("name")) or ""
 
 
-def about_sources(data_dir: Path = DEMO_DATA) -> list[dict[str, str | None]]:
-    """The demo data files: what they hold, where they come from, their licence (the table of SOURCES.md)."""
+def about_sources(data_dir: Path = DEMO_DATA, lang: str = "en") -> list[dict[str, str | None]]:
+    """The demo data files: what they hold, where they come from, their licence (the table of SOURCES.md; in
+    Chinese the rows of SOURCES.zh.md, matched by file name, where it has them)."""
     sources = data_dir / "SOURCES.md"
     if sources.is_file():
         rows = _markdown_table(sources.read_text(encoding="utf-8"))
+        chinese = data_dir / "SOURCES.zh.md"
+        if rows and lang != "en" and chinese.is_file():
+            zh = {r["file"]: r for r in _markdown_table(chinese.read_text(encoding="utf-8"))}
+            rows = [zh.get(r["file"], r) for r in rows]
         if rows:
             return rows
     if not data_dir.is_dir():
@@ -87,6 +92,7 @@ def _markdown_table(text: str) -> list[dict[str, str | None]]:
             header = [c.lower() for c in cells]
         elif not all(set(c) <= set("-: ") for c in cells):
             row = dict(zip(header, cells, strict=False))
-            rows.append({"file": row.get("file"), "description": row.get("what"), "source": row.get("source"),
-                         "licence": row.get("licence") or row.get("license")})
-    return rows if header and "file" in header else []
+            rows.append({"file": row.get("file") or row.get("文件"), "description": row.get("what") or row.get("内容"),
+                         "source": row.get("source") or row.get("来源"),
+                         "licence": row.get("licence") or row.get("license") or row.get("许可")})
+    return rows if header and ("file" in header or "文件" in header) else []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -26,6 +27,7 @@ def templates() -> Jinja2Templates:
     t.env.loader = ChoiceLoader([FileSystemLoader(str(d)) for d in dirs])
     t.env.autoescape = True
     t.env.filters["fmt_time"] = fmt_time
+    t.env.filters["fmt_value"] = fmt_value
     return t
 
 
@@ -48,6 +50,26 @@ def fmt_time(value: Any) -> str:
     if isinstance(value, date):
         return value.isoformat()
     return str(value)
+
+
+ISO_DATETIME = re.compile(r"^\d{4}-\d\d-\d\d[T ]\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:?\d\d)?$")
+
+
+def fmt_value(value: Any) -> Any:
+    """A data cell as a page shows it: timestamps as 'YYYY-MM-DD HH:MM' (seconds only when there are any), those
+    with a zone in Beijing time, those without as recorded (a data value's wall clock); None as ''."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and ISO_DATETIME.match(value):
+        try:
+            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return value
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(LOCAL_TZ)
+        return value.strftime("%Y-%m-%d %H:%M:%S" if value.second or value.microsecond else "%Y-%m-%d %H:%M")
+    return value
 
 
 def render(request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200):

@@ -12,7 +12,7 @@ from zhicheng.accounts.deps import csrf_protect, require_user
 from zhicheng.catalog import service as catalog
 from zhicheng.catalog.datasets import headers, pending, service
 from zhicheng.catalog.datasets.uploads import limit_upload, save_upload
-from zhicheng.catalog.items import TYPE_NAMES, ItemType
+from zhicheng.catalog.items import CHECK_NAMES, TYPE_NAMES, ItemCheck, ItemType
 from zhicheng.core.actor import Actor
 from zhicheng.core.errors import AppError, NotFound
 from zhicheng.web.deps import get_db
@@ -33,7 +33,8 @@ def _crumbs(resource, *tail: tuple[str, str | None]) -> list[tuple[str, str | No
 def _items(db: Session, resource_id: int, lang: str) -> list[dict[str, Any]]:
     en = lang == "en"
     return [{"name": s.name, "label": s.label, "required": s.required, "length": s.length,
-             "type": TYPE_NAMES[ItemType(s.type)][1 if en else 0], "check": s.check}
+             "type": TYPE_NAMES[ItemType(s.type)][1 if en else 0],
+             "check": CHECK_NAMES[ItemCheck(s.check)][1 if en else 0] if s.check in CHECK_NAMES else s.check}
             for s in catalog.item_specs(db, resource_id)]
 
 
