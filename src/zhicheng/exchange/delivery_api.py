@@ -24,6 +24,12 @@ from zhicheng.web.routing import APIRouter
 
 router = APIRouter(prefix="/api/v1/exchange", tags=["exchange delivery 共享交付"])
 GRANT_HEADER = "X-Zhicheng-Grant"  # the grant that answered (the newest live one, or the one the caller named)
+# documented here, read by delivery.grant_param (the route and its fast lane alike)
+GRANT_PARAMETERS = {"parameters": [
+    {"name": name, "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1},
+     "description": "按哪项授权交付（本部门有多项有效授权时；默认最新的一项）/ the grant to read under (default: the "
+                    "newest live one)" + ("" if name == "grant" else "; same as grant")}
+    for name in delivery.GRANT_PARAMS]}
 
 
 def on_startup(app) -> None:
@@ -80,7 +86,7 @@ def rows_response(request: Request, page: delivery.RowsPage, q: Any) -> Response
     return Response(fastread.envelope(head, page.body), media_type="application/json", headers=headers)
 
 
-@router.get("/resources/{resource_id}/rows")
+@router.get("/resources/{resource_id}/rows", openapi_extra=GRANT_PARAMETERS)
 async def rows(request: Request, resource_id: int) -> Response:
     """按授权查询共享数据（筛选、排序、字段、游标分页，JSON 或 CSV；grant= 指定授权）/ granted rows:
     filter[col][op]=, sort=, fields=, after= (keyset cursor), size= (≤ 1000), format=json|csv, grant= (or
@@ -114,7 +120,7 @@ def _csv_stream(header: list[str], rows: Iterator[list[Any]]) -> Iterator[str]:
     yield buffer.getvalue()
 
 
-@router.get("/resources/{resource_id}/export")
+@router.get("/resources/{resource_id}/export", openapi_extra=GRANT_PARAMETERS)
 def export(
     request: Request, resource_id: int, db: Session = Depends(get_db), actor: Actor = Depends(require_user)
 ) -> StreamingResponse:
