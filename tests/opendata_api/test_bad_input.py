@@ -82,7 +82,6 @@ def test_not_open_values_in_fq_find_nothing(open_catalog, live_server):
 @pytest.mark.parametrize(
     "params",
     [
-        {"rows": "5000"},
         {"rows": "-1"},
         {"rows": "ten"},
         {"start": "-5"},
@@ -110,7 +109,6 @@ def test_datastore_bad_input(open_catalog, live_server):
     pkg = clean(call(live_server, "package_show", {"id": open_catalog.air.code}))["result"]
     rid = pkg["resources"][0]["id"]
     cases = [
-        ({"limit": 100_000}, "limit"),
         ({"limit": -1}, "limit"),
         ({"offset": -1}, "offset"),
         ({"filters": "{bad json"}, "filters"),

@@ -191,7 +191,7 @@ def test_errors_are_ckan_envelopes_with_statuses(open_catalog, live_server):
     assert r.status_code == 404
     body = r.json()
     assert body["success"] is False and body["error"]["__type"] == "Not Found Error" and "help" in body
-    r = httpx.get(url + "package_search", params={"rows": "5000"})
+    r = httpx.get(url + "package_search", params={"rows": "-1"})
     assert r.status_code == 409 and r.json()["error"]["__type"] == "Validation Error"
     assert r.json()["error"]["rows"]
     r = httpx.post(url + "package_search", content=b"{not json", headers={"Content-Type": "application/json"})

@@ -28,6 +28,7 @@ import time
 from array import array
 from bisect import bisect_right
 from collections.abc import Mapping, Sequence
+from decimal import Decimal
 from functools import lru_cache
 from itertools import repeat
 from typing import Any
@@ -52,13 +53,21 @@ RETRY_AFTER = 600.0
 _lock = threading.Lock()
 
 
+def record_default(value: Any) -> Any:
+    """How an open record (CKAN's DataStore shape) writes what orjson does not know: a decimal as the JSON number
+    it is, every digit kept (as PostgreSQL writes numeric); else as `fastread.json_default`."""
+    if isinstance(value, Decimal):
+        return orjson.Fragment(str(value)) if value.is_finite() else None
+    return fastread.json_default(value)
+
+
 def signature(
     version: fastread.VersionInfo, masked: Mapping[str, str], rules: Mapping[str, Any], *, with_id: bool = False
 ) -> str:
     """The short hash naming a copy: the version, its columns, the masked items and the rules in force."""
     key = [
         LAYOUT,
-        with_id,
+        "records-numbers" if with_id else False,  # open records write decimals as numbers (record_default)
         version.id,
         version.table_name,
         str(version.imported_at),
@@ -216,7 +225,7 @@ def _chunks(
     if with_id:  # CKAN's records: `_id` (the row number) first
         names = ["_id", *names]
         values = [(r[-1], *v) for r, v in zip(rows, values, strict=True)]
-    dumps, default = orjson.dumps, fastread.json_default
+    dumps, default = orjson.dumps, (record_default if with_id else fastread.json_default)
     objects = [dumps(o, default=default) for o in map(dict, map(zip, repeat(names), values))]
     out = []
     for first in range(0, len(rows), CHUNK):

@@ -8,6 +8,8 @@ resources, drafts and withdrawn ones answer exactly like ids that do not exist.
 from __future__ import annotations
 
 import re
+from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -202,8 +204,67 @@ def download_url(base_url: str, resource_id: int, fmt: str) -> str:
     return f"{base_url}/open/datasets/{resource_id}/download.{fmt}"
 
 
-def formats_of(doc: dict[str, Any]) -> list[str]:
-    return ["csv", "xlsx", "json", "geojson"] if doc.get("spatial") else ["csv", "xlsx", "json"]
+def latest_imports(db: Session, resource_ids: list[int]) -> dict[int, tuple[int, Any]]:
+    """{resource id: (newest data version, when the newest was imported)} for those with data, in one query."""
+    import sqlalchemy as sa
+
+    from zhicheng.catalog.datasets.models import DatasetVersion as V
+
+    if not resource_ids:
+        return {}
+    out: dict[int, tuple[int, Any]] = {}
+    for chunk in range(0, len(resource_ids), 900):  # SQLite binds at most 999 parameters
+        ids = resource_ids[chunk : chunk + 900]
+        stmt = (
+            sa.select(V.resource_id, sa.func.max(V.version), sa.func.max(V.imported_at))
+            .where(V.resource_id.in_(ids))
+            .group_by(V.resource_id)
+        )
+        out.update({rid: (version, at) for rid, version, at in db.execute(stmt)})
+    return out
+
+
+def with_data(db: Session, docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The documents, each (a copy) with `data_version` and `data_imported_at` of its newest data version
+    (None when nothing was imported): what decides the formats served and the last change."""
+    found = latest_imports(db, [d["id"] for d in docs])
+    out = []
+    for doc in docs:
+        version, at = found.get(doc["id"], (None, None))
+        out.append({**doc, "data_version": version, "data_imported_at": clock.aware(at).isoformat() if at else None})
+    return out
+
+
+def has_data(doc: dict[str, Any], latest: Any = ...) -> bool:
+    """Whether the dataset has a data version (from `latest`, or the document's `data_version`)."""
+    return bool(doc.get("data_version")) if latest is ... else latest is not None
+
+
+def formats_of(doc: dict[str, Any], latest: Any = ...) -> list[str]:
+    """The download formats actually served: none without data; GeoJSON only when the items hold a geometry
+    or a longitude/latitude pair (`downloads.geo_source`)."""
+    from zhicheng.opendata.downloads import geo_source
+
+    if not has_data(doc, latest):
+        return []
+    items = doc.get("items") or []
+    return ["csv", "xlsx", "json"] + (["geojson"] if geo_source(items) is not None else [])
+
+
+def modified_at(doc: dict[str, Any], latest: Any = ...) -> str | None:
+    """The last change: the newest of the catalog revision's time and the newest data version's import."""
+    stamps = [doc.get("updated_at")]
+    if latest is ...:
+        stamps.append(doc.get("data_imported_at"))
+    elif latest is not None:
+        stamps.append(clock.aware(latest.imported_at).isoformat())
+    known = [s for s in stamps if s]
+    return max(known, key=_instant) if known else None
+
+
+@lru_cache(maxsize=65536)
+def _instant(stamp: str) -> Any:
+    return clock.aware(datetime.fromisoformat(stamp))
 
 
 def resource_dicts(doc: dict[str, Any], version: Any, base_url: str) -> list[dict[str, Any]]:
@@ -212,7 +273,7 @@ def resource_dicts(doc: dict[str, Any], version: Any, base_url: str) -> list[dic
         return []
     out = []
     created = clock.aware(version.imported_at).isoformat()
-    for position, fmt in enumerate(formats_of(doc)):
+    for position, fmt in enumerate(formats_of(doc, version)):
         _, label, mimetype = FORMATS[fmt]
         out.append(
             {
@@ -231,8 +292,10 @@ def resource_dicts(doc: dict[str, Any], version: Any, base_url: str) -> list[dic
                 "datastore_active": True,
                 "version": version.version,
                 "rows": version.row_count,
-                "hash": version.sha256 if fmt == version.format else "",
-                "size": version.size_bytes if fmt == version.format else None,
+                # the served file is written on each download (masked, in this format): its size and digest
+                # are not known beforehand, and the imported file's would describe another file
+                "hash": "",
+                "size": None,
             }
         )
     return out
@@ -348,7 +411,7 @@ def package_dict(db: Session, doc: dict[str, Any], base_url: str, *, latest: Any
         "isopen": True,
         "version": str(latest.version) if latest else None,
         "metadata_created": doc.get("created_at"),
-        "metadata_modified": doc.get("updated_at"),
+        "metadata_modified": modified_at(doc, latest),
         "owner_org": org_id(dept["id"]),
         "organization": {
             "id": org_id(dept["id"]),

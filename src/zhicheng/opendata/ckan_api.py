@@ -17,6 +17,7 @@ from zhicheng.catalog import codes
 from zhicheng.core.errors import AppError, Forbidden, NotFound, TooMany, Unauthorized
 from zhicheng.opendata import (
     ckan,
+    ckan_actions,  # noqa: F401 - registers the listing actions
     ckan_datastore,  # noqa: F401 - registers datastore_search
     ckan_search,
 )
@@ -69,7 +70,8 @@ def package_search(db: Session, request: Request, params: dict[str, Any]) -> dic
         db,
         q=_str(params, "q"),
         fq=_str(params, "fq"),
-        rows=_int(params, "rows", ckan.DEFAULT_ROWS, 0, ckan.MAX_ROWS),
+        # over the maximum is capped, as CKAN caps it (ckan.search.rows_max), not refused
+        rows=min(_int(params, "rows", ckan.DEFAULT_ROWS, 0, 10**9), ckan.MAX_ROWS),
         start=_int(params, "start", 0, 0, ckan.MAX_START),
         sort=_str(params, "sort"),
         facet_fields=fields,
@@ -106,8 +108,11 @@ def package_show(db: Session, request: Request, params: dict[str, Any]) -> dict[
 
 @action
 def organization_list(db: Session, request: Request, params: dict[str, Any]) -> list[Any]:
-    """Departments (names, or dicts with `all_fields`), with their open dataset counts."""
-    found = ckan_search.organizations(db, all_fields=_bool(params, "all_fields", False))
+    """Departments (names, or dicts with `all_fields`), with their open dataset counts; `sort` (name, title or
+    package_count, asc or desc; CKAN's default title asc), `limit`, `offset`."""
+    found = ckan_search.organizations(
+        db, all_fields=_bool(params, "all_fields", False), sort=_str(params, "sort", limit=100)
+    )
     offset = _int(params, "offset", 0, 0, 10**9)
     limit = _int(params, "limit", 1000, 0, 1000)
     return found[offset : offset + limit]
@@ -127,13 +132,15 @@ def organization_show(db: Session, request: Request, params: dict[str, Any]) -> 
 
 @action
 def group_list(db: Session, request: Request, params: dict[str, Any]) -> list[Any]:
-    """Themes (base and theme subclasses) as groups; `all_fields` adds counts."""
+    """Themes (base and theme subclasses) as groups; `all_fields` adds counts; `sort` as organization_list."""
+    order = ckan_search.group_sort(_str(params, "sort", limit=100))
     counts: dict[str, int] = {}
     for doc in ckan_search.all_open_documents(db):
         key = ckan.group_key(doc)
         if key:
             counts[key] = counts.get(key, 0) + 1
-    keys = sorted({*codes.BASE_SUBCLASSES, *codes.THEME_SUBJECTS})
+    titles = {**codes.BASE_SUBCLASSES, **codes.THEME_SUBJECTS}
+    keys = ckan_search.sort_groups(list(titles), order, lambda k: (k, titles[k][0], counts.get(k, 0)))
     if _bool(params, "all_fields", False):
         return [ckan.group_dict(k, package_count=counts.get(k, 0)) for k in keys]
     return keys
@@ -141,12 +148,16 @@ def group_list(db: Session, request: Request, params: dict[str, Any]) -> list[An
 
 @action
 def group_show(db: Session, request: Request, params: dict[str, Any]) -> dict[str, Any]:
-    """One theme group with its open dataset count."""
+    """One theme group with its open dataset count; `include_datasets` adds its open datasets (at most 1000)."""
     key = _str(params, "id", limit=100) or ""
     if key not in codes.BASE_SUBCLASSES and key not in codes.THEME_SUBJECTS:
         raise ckan.not_found("分组", "group", key)
     docs = [d for d in ckan_search.all_open_documents(db) if ckan.group_key(d) == key]
-    return ckan.group_dict(key, package_count=len(docs))
+    group = ckan.group_dict(key, package_count=len(docs))
+    if _bool(params, "include_datasets", False):
+        base = _base(request)
+        group["packages"] = [ckan.package_dict(db, d, base) for d in docs[:1000]]
+    return group
 
 
 @action
@@ -174,7 +185,7 @@ def resource_show(db: Session, request: Request, params: dict[str, Any]) -> dict
         found = [v for v in ckan.versions(db, res) if v.version == version]
     except NotFound:
         found = []
-    if not found or fmt not in ckan.formats_of(doc):
+    if not found or fmt not in ckan.formats_of(doc, found[0]):
         raise ckan.not_found("资源", "resource", text)
     return next(r for r in ckan.resource_dicts(doc, found[0], _base(request)) if r["id"] == text.lower())
 

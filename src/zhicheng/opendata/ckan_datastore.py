@@ -12,6 +12,7 @@ from fastapi import Request
 from sqlalchemy.orm import Session
 
 from zhicheng.core.errors import Invalid
+from zhicheng.exchange import masked_copy
 from zhicheng.opendata import rows
 from zhicheng.opendata.ckan_params import Raw, _bool, _int, _json_default, _list, _str, action
 
@@ -81,19 +82,15 @@ def _fields(t: rows.Target, raw: Any) -> list[str] | None:
 
 @action
 def datastore_search(db: Session, request: Request, params: dict[str, Any]) -> Any:
-    """Rows of an open dataset: resource_id, filters, q, limit (≤ 32000), offset, fields, sort, records_format,
-    include_total."""
+    """Rows of an open dataset: resource_id, filters, q, limit (capped at 32000), offset, fields, sort (NULLs
+    last ascending, as on PostgreSQL), distinct, records_format, include_total. Numbers are JSON numbers."""
     if params.get("resource_id") is None and params.get("id") is not None:
         params["resource_id"] = params["id"]
     if params.get("resource_id") is None:
         raise Invalid("缺少参数 resource_id", "missing parameter resource_id", field="resource_id")
-    limit = _int(params, "limit", rows.DEFAULT_LIMIT, 0, 10**9)
-    if limit > rows.MAX_LIMIT:
-        raise Invalid(
-            f"limit 超过上限 {rows.MAX_LIMIT}",
-            f"limit is over the maximum of {rows.MAX_LIMIT}",
-            field="limit",
-        )
+    # over the maximum is capped, as CKAN caps it (ckan.datastore.search.rows_max), not refused
+    limit = min(_int(params, "limit", rows.DEFAULT_LIMIT, 0, 10**9), rows.MAX_LIMIT)
+    distinct = _bool(params, "distinct", False)
     offset = _int(params, "offset", 0, 0, rows.MAX_OFFSET)
     fmt = _str(params, "records_format", limit=20) or "objects"
     if fmt not in ("objects", "lists"):
@@ -122,11 +119,13 @@ def datastore_search(db: Session, request: Request, params: dict[str, Any]) -> A
         via="ckan",
         ip=request.client.host if request.client else None,
         json_records=fmt if limit else None,
+        ckan_order=True,
+        distinct=distinct,
     )
-    columns = ["_id", *page.fields]
+    columns = page.fields if distinct else ["_id", *page.fields]
     head: dict[str, Any] = {
         "resource_id": str(params["resource_id"])[:100],
-        "fields": rows.field_meta(t, page.fields),
+        "fields": rows.field_meta(t, page.fields)[1:] if distinct else rows.field_meta(t, page.fields),
         "records_format": fmt,
         "limit": limit,
         "offset": offset,
@@ -146,7 +145,7 @@ def datastore_search(db: Session, request: Request, params: dict[str, Any]) -> A
         records = page.rows[:limit]
         body = orjson.dumps(
             [dict(zip(columns, r, strict=True)) for r in records] if fmt == "objects" else records,
-            default=_json_default,
+            default=masked_copy.record_default,  # decimals as numbers, as in the open copy
         )
     return Raw(orjson.dumps(head, default=_json_default)[:-1], b',"records":', body, b"}")
 

@@ -32,6 +32,7 @@ from zhicheng.opendata.ckan import (
     MAX_FQ,
     formats_of,
     group_key,
+    modified_at,
     package_id,
     slug,
 )
@@ -41,6 +42,7 @@ MAX_DEPTH = 20  # nested parentheses and negations
 DOCUMENT_FIELDS = ("tags", "groups", "res_format", "license_id", "name", "id", "metadata_modified",
                    "metadata_created")
 DATE_FIELDS = ("metadata_modified", "metadata_created")
+TEXT = "text"  # q's words without a field (Solr's default field): the catalog's own full-text search
 FIELDS = (*FACET_FIELDS, *DOCUMENT_FIELDS)
 _FORMAT_LABELS = {key: label for key, (_, label, _) in FORMATS.items()}
 
@@ -118,9 +120,10 @@ def _tokens(text: str) -> list[tuple[str, str]]:
 
 
 class _Parser:
-    def __init__(self, tokens: list[tuple[str, str]]) -> None:
+    def __init__(self, tokens: list[tuple[str, str]], *, free_text: bool = False) -> None:
         self.tokens = tokens
         self.at = 0
+        self.free_text = free_text  # q: a word without a field searches the text (field TEXT)
 
     def peek(self) -> tuple[str, str] | None:
         return self.tokens[self.at] if self.at < len(self.tokens) else None
@@ -173,7 +176,7 @@ class _Parser:
             if field is not None:
                 raise _invalid(f"字段 {field} 的值中又出现字段 {value[:40]}", f"a field inside the values of {field}")
             name = value
-            if name not in FIELDS:
+            if name not in FIELDS and not (self.free_text and name == TEXT):
                 raise _invalid(
                     f"不支持字段 {name[:40]}（可用：{', '.join(FIELDS)}）",
                     f"cannot filter on {name[:40]} (use {', '.join(FIELDS)})",
@@ -187,6 +190,8 @@ class _Parser:
             return self.value(name)
         if kind in ("word", "quoted", "range") and field is not None:
             return self.value(field)
+        if kind in ("word", "quoted") and self.free_text:
+            return self.value(TEXT)
         raise _invalid(
             f"“{value[:40]}”缺少字段名（写作 字段:值）", f"'{value[:40]}' has no field (write field:value)"
         )
@@ -233,14 +238,38 @@ def parse(fq: Any) -> Expr | None:
         raise Invalid("fq 须为字符串", "fq must be a string", field="fq")
     if len(fq) > MAX_FQ:
         raise Invalid(f"fq 过长（上限 {MAX_FQ} 字符）", f"fq is too long (at most {MAX_FQ} characters)", field="fq")
-    tokens = _tokens(fq)
+    return _parse(fq, free_text=False)
+
+
+def _parse(text: str, *, free_text: bool) -> Expr | None:
+    tokens = _tokens(text)
     if not tokens:
         return None
-    parser = _Parser(tokens)
+    parser = _Parser(tokens, free_text=free_text)
     expr = parser.expr(None, 0)
     if parser.peek() is not None:
         raise _invalid("括号不配对", "unbalanced parentheses")
     return _checked(expr)
+
+
+_FIELD_TERM = re.compile(r"(?:^|[\s(+\-!])(?:[A-Za-z_]+|\*):|\sOR\s|\|\|")
+
+
+def parse_q(q: Any) -> tuple[str | None, Expr | None]:
+    """CKAN's `q`: (plain text for the catalog's Chinese search, or None) or (None, an expression) when it
+    names fields (`organization:x 空气`) or joins words by OR; `*:*` (and `*`) is everything: (None, None).
+    Words without a field become TEXT terms (found by the catalog search); errors are on the field `q`."""
+    if q is None or not str(q).strip():
+        return None, None
+    text = str(q).strip()
+    if text in ("*:*", "*"):
+        return None, None
+    if not _FIELD_TERM.search(text):
+        return text, None
+    try:
+        return None, _parse(text, free_text=True)
+    except Invalid as err:
+        raise Invalid(err.zh.replace("fq", "q", 1), err.en.replace("fq", "q", 1), field="q") from None
 
 
 def _checked(expr: Expr) -> Expr:
@@ -291,16 +320,24 @@ def _one_field(item: Expr) -> tuple[str, list[str]] | None:
     return next(iter(names)), [t.value for t in terms]
 
 
-def predicate(expr: Expr | None, departments: Callable[[str], int]) -> Callable[[dict[str, Any]], bool]:
+def predicate(
+    expr: Expr | None, departments: Callable[[str], int], words: Callable[[str], set[int]] | None = None
+) -> Callable[[dict[str, Any]], bool]:
     """A function telling whether an open document satisfies `expr`, built once for a search over many;
-    `departments(name)` is the department id an organization name (code, or our UUID) stands for (-1: none)."""
+    `departments(name)` is the department id an organization name (code, or our UUID) stands for (-1: none);
+    `words(text)` the ids of the documents the catalog's full-text search finds for a TEXT term (q only)."""
     if expr is None:
         return lambda _doc: True
     if isinstance(expr, Not):
-        inner = predicate(expr.item, departments)
+        inner = predicate(expr.item, departments, words)
         return lambda doc: not inner(doc)
+    if isinstance(expr, Term) and expr.field == TEXT:
+        if expr.value == "*" or words is None:
+            return lambda _doc: True
+        found = words(expr.value)
+        return lambda doc: doc["id"] in found
     if isinstance(expr, All | AnyOf):
-        parts = [predicate(i, departments) for i in expr.items]
+        parts = [predicate(i, departments, words) for i in expr.items]
         if len(parts) == 1:
             return parts[0]
         combine = all if isinstance(expr, All) else any
@@ -326,7 +363,7 @@ def values_of(field: str, doc: dict[str, Any]) -> list[str]:
     if field == "groups":
         key = group_key(doc)
         return [key] if key else []
-    if field == "res_format":
+    if field == "res_format":  # what is served: nothing without data (see ckan.formats_of)
         return [_FORMAT_LABELS[f] for f in formats_of(doc)]
     if field == "license_id":
         return [LICENSE["id"]]
@@ -334,7 +371,8 @@ def values_of(field: str, doc: dict[str, Any]) -> list[str]:
         return [slug(doc["code"])]
     if field == "id":
         return [package_id(doc["id"])]
-    stamp = doc.get("updated_at" if field == "metadata_modified" else "created_at")
+    # the last change counts a new data version too (ckan.modified_at), so an incremental harvest sees it
+    stamp = modified_at(doc) if field == "metadata_modified" else doc.get("created_at")
     return [stamp] if stamp else []
 
 

@@ -28,10 +28,15 @@ from zhicheng.opendata.ckan import (
     OPEN_TYPES,
     SORTS,
     _ident_text,
+    _instant,
     group_dict,
+    modified_at,
     not_found,
     organization_dict,
+    package_id,
     reader,
+    slug,
+    with_data,
 )
 
 # -- search -------------------------------------------------------------------------------------------------
@@ -46,6 +51,70 @@ class SearchOut:
 
 # facets counted over the documents themselves (the catalog search counts the FACET_FIELDS ones)
 DOCUMENT_FACETS = ("tags", "groups", "res_format", "license_id")
+# package_search's sortable fields (CKAN's Solr schema): each a key over an open document
+SORT_FIELDS = ("id", "name", "title_string", "metadata_modified", "metadata_created", "score")
+MAX_SORT_KEYS = 6
+
+
+def parse_sort(sort: str | None) -> list[tuple[str, bool]] | None:
+    """CKAN's `sort` as [(field, descending)]; None for the catalog's own order (relevance, then last change).
+    Comma-separated keys, each `field asc|desc` (asc when omitted); Invalid naming the field otherwise."""
+    key = re.sub(r"\s*,\s*", ", ", re.sub(r"\s+", " ", (sort or "").strip().lower()))
+    if key in SORTS:
+        return None
+    out = []
+    for part in key.split(","):
+        words = part.split()
+        if not words:
+            continue
+        name, direction = words[0], words[1] if len(words) > 1 else "asc"
+        if name == "title":
+            name = "title_string"
+        if name not in SORT_FIELDS or direction not in ("asc", "desc") or len(words) > 2:
+            raise Invalid(
+                f"sort 无效：{part.strip()[:60]}（可用字段 {', '.join(SORT_FIELDS)}，各带 asc 或 desc，逗号分隔）",
+                f"invalid sort: {part.strip()[:60]} (fields {', '.join(SORT_FIELDS)}, each asc or desc, "
+                "comma-separated)",
+                field="sort",
+            )
+        out.append((name, direction == "desc"))
+    if not out or len(out) > MAX_SORT_KEYS:
+        raise Invalid(
+            f"sort 须有 1 至 {MAX_SORT_KEYS} 个排序键", f"sort takes 1 to {MAX_SORT_KEYS} keys", field="sort"
+        )
+    return out
+
+
+_EARLIEST = _instant("1970-01-01T00:00:00+00:00")
+
+
+def _sort_key(name: str, rank: dict[int, int]) -> Any:
+    if name == "id":
+        return lambda d: package_id(d["id"])
+    if name == "name":
+        return lambda d: slug(d["code"])
+    if name == "title_string":
+        return lambda d: d.get("name") or ""
+    if name == "score":  # the catalog's relevance: a higher score is an earlier rank
+        return lambda d: -rank.get(d["id"], 0)
+    if name == "metadata_modified":
+        return lambda d: _instant(s) if (s := modified_at(d)) else _EARLIEST
+    return lambda d: _instant(d["created_at"]) if d.get("created_at") else _EARLIEST
+
+
+DEFAULT_ORDER = [("score", True), ("metadata_modified", True)]
+
+
+def sort_documents(
+    docs: list[dict[str, Any]], order: list[tuple[str, bool]], *, ranked: bool
+) -> list[dict[str, Any]]:
+    """The documents in `order` (stable: later keys break the ties of earlier ones); `ranked`: the documents
+    come in relevance order, which is their `score` (else every score is equal)."""
+    rank = {d["id"]: i for i, d in enumerate(docs)} if ranked else {}
+    out = list(docs)
+    for name, desc in reversed(order):
+        out.sort(key=_sort_key(name, rank), reverse=desc)
+    return out
 
 
 def _department_filter(db: Session, name: str, values: list[str]) -> list[int]:
@@ -87,16 +156,11 @@ def search(
         )
     if not 0 <= start <= MAX_START:
         raise Invalid("start 超出范围", "start is out of range", field="start")
-    key = (sort or "").strip().lower()
-    key = re.sub(r"\s*,\s*", ", ", re.sub(r"\s+", " ", key))
-    if key not in SORTS:
-        raise Invalid(
-            "sort 仅支持 score desc 或 metadata_modified desc（相关度，其次更新时间）",
-            "sort supports score desc and metadata_modified desc (relevance, then last change)",
-            field="sort",
-        )
-    # the catalog orders by relevance when there is a query, then by last change: both accepted sorts are that
+    order = parse_sort(sort)
+    q, q_expr = ckan_fq.parse_q(q)
     expr = ckan_fq.parse(fq)
+    if q_expr is not None:  # q naming fields or joining by OR: decided document by document, with fq
+        expr = q_expr if expr is None else ckan_fq.All((q_expr, expr))
     indexed = ckan_fq.as_filters(expr)
     filters = {k: list(v) for k, v in (filters or {}).items() if v}
     for name, values in (indexed or {}).items():
@@ -109,8 +173,8 @@ def search(
         return SearchOut(count=0, docs=[], facets={})
     filters["open_type"] = open_types
     facet_fields = facet_fields or []
-    if indexed is None or any(f in DOCUMENT_FACETS for f in facet_fields):
-        return _search_documents(db, q, filters, expr, rows, start, facet_fields, facet_limit)
+    if indexed is None or order is not None or q_expr is not None or any(f in DOCUMENT_FACETS for f in facet_fields):
+        return _search_documents(db, q, filters, expr, rows, start, facet_fields, facet_limit, order)
     actor = reader()
     size = max(rows, 1)
     first_page = start // size + 1
@@ -153,6 +217,7 @@ def _search_documents(
     start: int,
     facet_fields: list[str],
     facet_limit: int,
+    order: list[tuple[str, bool]] | None = None,
 ) -> SearchOut:
     """package_search decided document by document: an fq the catalog search does not index (tags, groups,
     dates, OR across fields, negation: what harvesters send), or facets it does not count (tags, groups,
@@ -164,8 +229,15 @@ def _search_documents(
             departments[name] = _department_filter(db, "organization", [name])[0]
         return departments[name]
 
-    wanted = ckan_fq.predicate(expr, department)
+    def words(text: str) -> set[int]:
+        from zhicheng.catalog import search as catalog_search
+
+        limit = len(all_open_documents(db))
+        return set(catalog_search.search_ids(db, actor=reader(), q=text, filters=filters, limit=limit))
+
+    wanted = ckan_fq.predicate(expr, department, words)
     found = [d for d in _candidates(db, q, filters) if wanted(d)]
+    found = sort_documents(found, order or DEFAULT_ORDER, ranked=bool(q and q.strip()))
     raw: dict[str, list[dict[str, Any]]] = {}
     for name in facet_fields:
         target = FACET_FIELDS.get(name, name if name in DOCUMENT_FACETS else None)
@@ -250,6 +322,7 @@ def all_open_documents(db: Session) -> list[dict[str, Any]]:
         if page * MAX_ROWS >= result.total or not result.items:
             break
         page += 1
+    docs = with_data(db, docs)  # the served formats and the last change count the data versions
     with _cache_lock:
         _cache[key] = (time.monotonic(), docs)
     return docs
@@ -259,15 +332,44 @@ def clear_cache() -> None:
     _forget("", {})
 
 
-def organizations(db: Session, *, all_fields: bool) -> list[Any]:
-    """Every active department (CKAN lists organizations with or without datasets), by code."""
+GROUP_SORT_FIELDS = ("name", "title", "package_count")
+
+
+def group_sort(sort: str | None) -> tuple[str, bool]:
+    """CKAN's organization_list / group_list `sort`: (name | title | package_count, descending); CKAN's
+    default is `title asc`."""
+    words = (sort or "title asc").strip().lower().split()
+    name, direction = (words + ["asc"])[:2] if words else ("title", "asc")
+    if name not in GROUP_SORT_FIELDS or direction not in ("asc", "desc") or len(words) > 2:
+        raise Invalid(
+            "sort 须为 name、title 或 package_count，带 asc 或 desc",
+            "sort must be name, title or package_count, with asc or desc",
+            field="sort",
+        )
+    return name, direction == "desc"
+
+
+def sort_groups(items: list[Any], sort: tuple[str, bool], key_of: Any) -> list[Any]:
+    """Items sorted by `sort`; `key_of(item)` gives (name, title, package_count); ties by name."""
+    field, desc = sort
+    at = GROUP_SORT_FIELDS.index(field)
+    out = sorted(items, key=lambda i: key_of(i)[0])
+    return sorted(out, key=lambda i: key_of(i)[at], reverse=desc)
+
+
+def organizations(db: Session, *, all_fields: bool, sort: str | None = None) -> list[Any]:
+    """Every active department (CKAN lists organizations with or without datasets), in CKAN's `sort`."""
     from zhicheng.accounts import service as accounts
 
+    order = group_sort(sort)
     counts: dict[int, int] = {}
-    if all_fields:
-        for doc in all_open_documents(db):
-            counts[doc["department"]["id"]] = counts.get(doc["department"]["id"], 0) + 1
-    depts = sorted((d for d in accounts.list_departments(db) if d.active), key=lambda d: d.code)
+    for doc in all_open_documents(db):
+        counts[doc["department"]["id"]] = counts.get(doc["department"]["id"], 0) + 1
+    depts = sort_groups(
+        [d for d in accounts.list_departments(db) if d.active],
+        order,
+        lambda d: (d.code.lower(), d.name, counts.get(d.id, 0)),
+    )
     if not all_fields:
         return [d.code.lower() for d in depts]
     return [organization_dict(db, d.id, package_count=counts.get(d.id, 0)) for d in depts]

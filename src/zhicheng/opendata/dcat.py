@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from zhicheng.catalog import codes
 from zhicheng.core import clock
+from zhicheng.core.errors import Invalid
 from zhicheng.opendata import ckan, ckan_search
 
 VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
@@ -50,6 +51,8 @@ MEDIA_TYPES = {
     "application/xml": "rdf",
 }
 PAGE_SIZE = 100
+MAX_PAGE_SIZE = 1000  # a larger page_size is capped, as ckanext-dcat caps ckanext.dcat.datasets_per_page
+CATALOG_PATH = "/dcat/catalog"  # the catalog's IRI, served by negotiation (/catalog is the staff catalog page)
 CONTEXT = {
     "dcat": str(DCAT),
     "dct": str(DCTERMS),
@@ -95,7 +98,7 @@ class Builder:
     def __init__(self, db: Session, base: str, settings: Any) -> None:
         self.db, self.base, self.settings = db, base, settings
         self.g = _graph()
-        self.catalog = URIRef(f"{base}/catalog")
+        self.catalog = URIRef(f"{base}{CATALOG_PATH}")
         self.license = URIRef(ckan.LICENSE["url"])
         self.scheme = URIRef(f"{base}/theme")
         self._agents: dict[int, URIRef] = {}
@@ -161,7 +164,9 @@ class Builder:
 
     # -- the catalog ----------------------------------------------------------------------------------------
 
-    def add_catalog(self, *, total: int | None = None, page: int | None = None) -> URIRef:
+    def add_catalog(
+        self, *, total: int | None = None, page: int | None = None, link: Any = None, size: int = PAGE_SIZE
+    ) -> URIRef:
         g, node = self.g, self.catalog
         city_zh, city_en = self.city()
         g.add((node, RDF.type, DCAT.Catalog))
@@ -204,16 +209,19 @@ class Builder:
         g.add((service, DCTERMS.license, self.license))
         g.add((service, DCTERMS.publisher, publisher))
         g.add((node, DCAT.service, service))
-        if total is not None and page is not None:
-            paging = URIRef(f"{self.base}/catalog.ttl?page={page}")
-            last = max(1, -(-total // PAGE_SIZE))
+        if total is not None and page is not None and link is not None:
+            # `link(n)`: page n of the document asked for, in its own format (and page_size, modified_since)
+            paging = URIRef(link(page))
+            last = max(1, -(-total // size))
             g.add((paging, RDF.type, HYDRA.PagedCollection))
             g.add((paging, HYDRA.totalItems, Literal(total, datatype=XSD.integer)))
-            g.add((paging, HYDRA.itemsPerPage, Literal(PAGE_SIZE, datatype=XSD.integer)))
-            g.add((paging, HYDRA.firstPage, Literal(f"{self.base}/catalog.ttl?page=1")))
-            g.add((paging, HYDRA.lastPage, Literal(f"{self.base}/catalog.ttl?page={last}")))
+            g.add((paging, HYDRA.itemsPerPage, Literal(size, datatype=XSD.integer)))
+            g.add((paging, HYDRA.firstPage, Literal(link(1))))
+            g.add((paging, HYDRA.lastPage, Literal(link(last))))
+            if page > 1:
+                g.add((paging, HYDRA.previousPage, Literal(link(min(page - 1, last)))))
             if page < last:
-                g.add((paging, HYDRA.nextPage, Literal(f"{self.base}/catalog.ttl?page={page + 1}")))
+                g.add((paging, HYDRA.nextPage, Literal(link(page + 1))))
         return node
 
     def add_dataset(self, doc: dict[str, Any], versions: list[Any]) -> URIRef:
@@ -268,9 +276,11 @@ class Builder:
                     ),
                 )
             )
+        latest = versions[0] if versions else None
         for prop, value in (
             (DCTERMS.issued, doc.get("publish_date")),
-            (DCTERMS.modified, doc.get("updated_at")),
+            # a new data version is a change: an incremental harvest must see it
+            (DCTERMS.modified, ckan.modified_at(doc, latest)),
         ):
             if _when(value) is not None:
                 g.add((node, prop, _when(value)))
@@ -279,7 +289,6 @@ class Builder:
         g.add((node, DCAT.landingPage, page))
         g.add((node, DCTERMS.language, self.concept(f"{EU}language/ZHO", DCTERMS.LinguisticSystem)))
         g.add((self.service, DCAT.servesDataset, node))
-        latest = versions[0] if versions else None
         if latest is not None:
             g.add((node, DCAT_VERSION, Literal(str(latest.version))))
             for res in ckan.resource_dicts(doc, latest, base):
@@ -324,13 +333,30 @@ class Builder:
         g.add((node, DCTERMS.modified, _when(res["last_modified"])))
 
 
-def catalog_graph(db: Session, *, base: str, settings: Any, page: int = 1) -> Graph:
-    """One page (PAGE_SIZE datasets, newest change first) of the open catalog as a DCAT-AP 3 graph."""
+def catalog_graph(
+    db: Session,
+    *,
+    base: str,
+    settings: Any,
+    page: int = 1,
+    page_size: int = PAGE_SIZE,
+    modified_since: datetime | None = None,
+    link: Any = None,
+) -> Graph:
+    """One page (`page_size` datasets, capped at MAX_PAGE_SIZE, the last changed first) of the open catalog as a
+    DCAT-AP 3 graph; `modified_since`: only datasets changed since then (ckanext-dcat's parameter); `link(n)`:
+    the address of page n, for the hydra paging links."""
+    size = max(1, min(page_size, MAX_PAGE_SIZE))
+    if (page - 1) * size > ckan.MAX_START:
+        raise Invalid("page 超出范围", "page is out of range", field="page")
+    fq = None
+    if modified_since is not None:
+        fq = f"metadata_modified:[{clock.aware(modified_since).isoformat()} TO *]"
     out = ckan_search.search(
-        db, q=None, rows=PAGE_SIZE, start=(page - 1) * PAGE_SIZE, sort="metadata_modified desc"
+        db, q=None, fq=fq, rows=size, start=(page - 1) * size, sort="metadata_modified desc"
     )
     b = Builder(db, base, settings)
-    b.add_catalog(total=out.count, page=page)
+    b.add_catalog(total=out.count, page=page, link=link, size=size)
     for doc in out.docs:
         res = ckan.find_package(db, doc["id"])[0]
         b.add_dataset(doc, ckan.versions(db, res))
@@ -356,20 +382,3 @@ def serialise(g: Graph, fmt: str) -> tuple[bytes, str]:
     return (data if isinstance(data, bytes) else data.encode("utf-8")), media
 
 
-def negotiate(accept: str | None) -> str | None:
-    """The RDF format an Accept header prefers (None when it asks for none of them)."""
-    best, best_q = None, 0.0
-    for part in (accept or "").split(","):
-        media, _, params = part.strip().partition(";")
-        q = 1.0
-        for p in params.split(";"):
-            k, _, v = p.strip().partition("=")
-            if k == "q":
-                try:
-                    q = float(v)
-                except ValueError:
-                    q = 0.0
-        fmt = MEDIA_TYPES.get(media.strip().lower())
-        if fmt and q > best_q:
-            best, best_q = fmt, q
-    return best

@@ -46,7 +46,42 @@ def check_format(fmt: str, *, spatial: bool) -> str:
 
 def geometry_index(specs) -> int | None:
     """Position of the first geometry item, if any."""
-    return next((i for i, s in enumerate(specs) if ItemType(s.type) is ItemType.GEOMETRY), None)
+    return next((i for i, s in enumerate(specs) if ItemType(_attr(s, "type")) is ItemType.GEOMETRY), None)
+
+
+# a longitude / latitude item, told by its identifier or Chinese label (as the masking rules tell coordinates)
+_LON_WORDS = ("经度", "longitude", "lng", "lon")
+_LAT_WORDS = ("纬度", "latitude", "lat")
+_NUMERIC = (ItemType.DECIMAL, ItemType.INTEGER, ItemType.STRING)
+
+
+def _attr(item: Any, name: str) -> Any:
+    return item.get(name) if isinstance(item, dict) else getattr(item, name, None)
+
+
+def _coordinate(item: Any) -> str | None:
+    if ItemType(_attr(item, "type")) not in _NUMERIC:
+        return None
+    name = str(_attr(item, "name") or "").lower()
+    label = str(_attr(item, "label") or "")
+    words = [w for w in name.replace("-", "_").split("_") if w]
+    if "经度" in label or any(w in _LON_WORDS for w in words):
+        return "lon"
+    if "纬度" in label or any(w in _LAT_WORDS for w in words):
+        return "lat"
+    return None
+
+
+def geo_source(items) -> int | tuple[int, int] | None:
+    """Where a GeoJSON download takes each feature's geometry: the position of the geometry item, or the
+    positions (longitude, latitude) of a coordinate pair (Point features), or None (no GeoJSON)."""
+    geom = geometry_index(items)
+    if geom is not None:
+        return geom
+    kinds = [_coordinate(i) for i in items]
+    if "lon" in kinds and "lat" in kinds:
+        return kinds.index("lon"), kinds.index("lat")
+    return None
 
 
 def plain(value: Any) -> Any:
@@ -117,13 +152,27 @@ def _geometry(value: Any) -> Any:
         return None
 
 
-def geojson_stream(names: list[str], rows: Iterator[tuple], geom: int) -> Iterator[bytes]:
-    """A GeoJSON FeatureCollection: the geometry item as each feature's geometry, the rest as properties."""
+def _point(lon: Any, lat: Any) -> dict[str, Any] | None:
+    """A Point from a coordinate pair; None when either is missing or not a number (masked away, say)."""
+    try:
+        x, y = float(lon), float(lat)
+    except (TypeError, ValueError):
+        return None
+    if not (-180 <= x <= 180 and -90 <= y <= 90):
+        return None
+    return {"type": "Point", "coordinates": [x, y]}
+
+
+def geojson_stream(names: list[str], rows: Iterator[tuple], geom: int | tuple[int, int]) -> Iterator[bytes]:
+    """A GeoJSON FeatureCollection: the geometry item (or a Point of the longitude/latitude pair, `geo_source`)
+    as each feature's geometry, every item as a property (the pair too, as served)."""
     parts: list[str] = ['{"type":"FeatureCollection","features":[']
     first = True
+    pair = isinstance(geom, tuple)
     for row in rows:
-        props = {k: plain(v) for i, (k, v) in enumerate(zip(names, row, strict=False)) if i != geom}
-        feature = {"type": "Feature", "geometry": _geometry(row[geom]), "properties": props}
+        props = {k: plain(v) for i, (k, v) in enumerate(zip(names, row, strict=False)) if pair or i != geom}
+        shape = _point(row[geom[0]], row[geom[1]]) if pair else _geometry(row[geom])
+        feature = {"type": "Feature", "geometry": shape, "properties": props}
         parts.append(("" if first else ",") + _dumps(feature))
         first = False
         if len(parts) >= FLUSH_ROWS:

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from zhicheng.catalog import page_forms, search
 from zhicheng.catalog.datasets import service as datasets
 from zhicheng.core.errors import AppError, Forbidden, Invalid, NotFound, Unauthorized
-from zhicheng.opendata import access, downloads, geo, interaction, service, stats
+from zhicheng.opendata import access, ckan, downloads, geo, interaction, service, stats
 from zhicheng.opendata.deps import page_csrf_token, portal_session
 from zhicheng.opendata.models import Application
 from zhicheng.web.deps import get_db
@@ -96,7 +96,7 @@ def _facets(result: search.SearchResult, chosen: dict[str, list[str]], lang: str
 def _card(doc: dict[str, Any], lang: str) -> dict[str, Any]:
     card = page_forms.card(doc, lang)
     card["open_type"] = doc.get("open_type")
-    card["formats"] = doc.get("file_formats") or []
+    card["formats"] = ckan.formats_of(doc)  # what is served (none without data), not the declared formats
     return card
 
 
@@ -112,7 +112,7 @@ def home(request: Request, db: Session = Depends(get_db)):
         "opendata/home.html",
         {
             "total": newest.total,
-            "newest": [_card(d, lang) for d in newest.items],
+            "newest": [_card(d, lang) for d in ckan.with_data(db, newest.items)],
             "kpis": kpis,
             "totals": stats.totals(db),
             "most_used": stats.by_resource(db, days=30, limit=6),
@@ -144,7 +144,7 @@ def datasets_search(
         "opendata/search.html",
         {
             "q": q,
-            "results": [_card(d, lang) for d in result.items],
+            "results": [_card(d, lang) for d in ckan.with_data(db, result.items)],
             "total": result.total,
             "page": page,
             "size": PAGE_SIZE,
@@ -211,7 +211,8 @@ def dataset_page(resource_id: ResourceId, request: Request, db: Session = Depend
         except NotFound:
             preview = None
     stats.publish(db, resource_id=resource_id, department_id=doc["department"]["id"], kind="view")
-    formats = ["csv", "xlsx", "json"] + (["geojson"] if svg is not None or doc.get("spatial") else [])
+    formats = ckan.formats_of(doc, version)
+    served = bool(ckan.latest_imports(db, [resource_id]))
     dept = doc.get("department") or {}
     return portal_render(
         request,
@@ -229,7 +230,7 @@ def dataset_page(resource_id: ResourceId, request: Request, db: Session = Depend
             "granted": granted is not None,
             "why_not": why_not,
             "formats": formats if preview is not None else [],
-            "usage": stats.totals(db, resource_id=resource_id),
+            "usage": stats.totals(db, resource_id=resource_id) if served else None,
             "rating": interaction.rating_summary(db, resource_id),
             "comments": interaction.approved_comments(db, resource_id, limit=50),
             "login_next": "/open/login?next=" + quote(f"/open/datasets/{resource_id}", safe="/"),
@@ -245,7 +246,7 @@ def download(resource_id: ResourceId, fmt: str, request: Request, db: Session = 
     granted = access.check_open_access(db, request, resource_id, kind="download")
     dv, masks = datasets.open_export(db, actor=granted.actor, resource_id=resource_id)
     specs = datasets.specs_of(dv)
-    geom = downloads.geometry_index(specs)
+    geom = downloads.geo_source(specs)
     fmt = downloads.check_format(fmt, spatial=geom is not None)
     names = [s.name for s in specs]
     factory = request.app.state.sessionmaker

@@ -19,6 +19,7 @@ from zhicheng.catalog import codes
 from zhicheng.core import clock
 from zhicheng.core.errors import Invalid
 from zhicheng.core.spreadsheet import safe_row
+from zhicheng.exchange import masked_copy
 from zhicheng.exchange.query import OPERATORS
 from zhicheng.opendata import ckan, ckan_search, rows
 from zhicheng.opendata.rest_schemas import DatasetDetail, DatasetPage, RowsPage
@@ -137,9 +138,9 @@ def _detail(db: Session, doc: dict[str, Any], base: str) -> dict[str, Any]:
             }
             for v in found
         ],
-        downloads={fmt: ckan.download_url(base, doc["id"], fmt) for fmt in ckan.formats_of(doc)}
-        if found
-        else {},
+        downloads={
+            fmt: ckan.download_url(base, doc["id"], fmt) for fmt in ckan.formats_of(doc, found[0] if found else None)
+        },
         links={
             "rows": f"{base}/api/v1/open/datasets/{doc['id']}/rows",
             "ckan": f"{base}/api/3/action/package_show?id={ckan.slug(doc['code'])}",
@@ -299,7 +300,9 @@ def dataset_rows(
     items = (
         page.json
         if page.json is not None
-        else orjson.dumps([dict(zip(columns, r, strict=True)) for r in page.rows], default=_plain)
+        else orjson.dumps(
+            [dict(zip(columns, r, strict=True)) for r in page.rows], default=masked_copy.record_default
+        )
     )
     body = orjson.dumps(head, default=_plain)[:-1] + b',"items":' + items + b"}"
     return Response(body, media_type="application/json", headers=headers)

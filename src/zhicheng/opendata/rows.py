@@ -25,7 +25,7 @@ from zhicheng.core.errors import Forbidden, Invalid, NotFound
 from zhicheng.core.events import bus
 from zhicheng.exchange import masked_copy
 from zhicheng.exchange.query import RowQuery, build_select, condition, convert
-from zhicheng.opendata import ckan, open_copy
+from zhicheng.opendata import ckan, open_copy, rows_order
 from zhicheng.policy.audit import record
 
 MAX_LIMIT = 32_000  # CKAN's ckan.datastore.search.rows_max
@@ -294,11 +294,15 @@ def read_page(
     via: str = "api",
     ip: str | None = None,
     json_records: str | None = None,
+    ckan_order: bool = False,
+    distinct: bool = False,
 ) -> Page:
     """One page of the version's rows, masked, from `offset` or after a keyset cursor; audited and announced.
 
     With `json_records` ("objects" or "lists") a plain page (no filter, sort or search) of columns that need
-    neither masking nor conversion is written as JSON by the database itself (`Page.json`, rows left empty)."""
+    neither masking nor conversion is written as JSON by the database itself (`Page.json`, rows left empty).
+    `ckan_order`: sorted pages as CKAN's DataStore (PostgreSQL) orders them, NULLs last ascending; `distinct`: distinct rows of the
+    fields, without `_row` (masked fields refused: their raw values would be counted)."""
     if not 1 <= limit <= MAX_LIMIT:
         raise Invalid(
             f"limit 须在 1 至 {MAX_LIMIT} 之间", f"limit must be between 1 and {MAX_LIMIT}", field="limit"
@@ -312,8 +316,11 @@ def read_page(
     if after is not None and offset:
         raise Invalid("after 与 offset 不能同用", "after and offset cannot be combined", field="after")
     names = list(dict.fromkeys(fields)) if fields else t.names
+    if distinct:
+        for n in names:
+            check_column(t, n, "distinct", usage=("去重（请用 fields 选择未脱敏字段）", "deduplicate (choose unmasked fields)"))
     where = text_conditions(t, q) + [condition(t.table.c[n], op, v) for n, op, v in filters]
-    plain = not (where or sort)
+    plain = not (where or sort or distinct)
     if plain and offset:
         after = [offset]  # rows are numbered 1..n: an offset without filters is a keyset on the row number
     body = copied = None
@@ -323,6 +330,14 @@ def read_page(
         body, rows, next_key = copied
     elif plain and json_records and _json_ready(db, t, names):
         rows, body, next_key = _json_page(db, t, names, after[0] if after else 0, limit, json_records)
+    elif distinct or (ckan_order and sort):
+        conn = db.connection()
+        found, more = rows_order.fetch(
+            conn, t.table, names, where, sort, limit=limit, offset=offset, distinct=distinct
+        )
+        columns = names if distinct else [rowstore.ROW_COLUMN, *names]
+        rows = _mask(db, t, columns, found)
+        next_key = [offset + limit] if more else None
     else:
         rows, next_key = _fetch(db, t, names, where, sort, after, limit, offset=0 if plain else offset)
     total = None
@@ -330,11 +345,7 @@ def read_page(
         if plain:
             total = int(t.version.row_count)
         else:
-            total = int(
-                db.connection()
-                .execute(sa.select(sa.func.count()).select_from(t.table).where(*where))
-                .scalar_one()
-            )
+            total = rows_order.count(db.connection(), t.table, names, where, distinct=distinct)
     masked = [n for n in names if n in t.masked]
     page = Page(
         target=t,
@@ -458,12 +469,8 @@ def _fetch(
     offset: int,
 ) -> tuple[list, list[Any] | None]:
     """(rows as (_row, values…) with masked columns masked, the key of the last row when more follow)."""
-    from zhicheng.exchange import masking_rules
-
     columns = [rowstore.ROW_COLUMN, *names]
-    maskers = masking_rules.column_maskers(
-        masking_rules.current_rules(db), {n: t.masked[n] for n in names if n in t.masked}
-    )
+    maskers = _maskers(db, t, names)
     try:
         from zhicheng.catalog.datasets import fastread
     except ImportError:  # pragma: no cover - the fast reader is part of the datasets domain
@@ -488,6 +495,22 @@ def _fetch(
                 cols[i] = tuple(maskers[name](list(cols[i])))
         raw = list(zip(*cols, strict=True))
     return raw, next_key
+
+
+def _maskers(db: Session, t: Target, names: list[str]) -> dict[str, Any]:
+    from zhicheng.exchange import masking_rules
+
+    return masking_rules.column_maskers(
+        masking_rules.current_rules(db), {n: t.masked[n] for n in names if n in t.masked}
+    )
+
+
+def _mask(db: Session, t: Target, columns: list[str], raw: list[tuple]) -> list:
+    """The rows with each masked column replaced by its masker's output."""
+    from zhicheng.catalog.datasets import fastread
+
+    maskers = _maskers(db, t, [c for c in columns if c != rowstore.ROW_COLUMN])
+    return fastread.mask_columns(raw, columns, maskers) if maskers else raw
 
 
 def _audit(

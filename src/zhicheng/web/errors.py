@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from zhicheng.core.errors import AppError
 from zhicheng.web.i18n import request_language
+from zhicheng.web.negotiation import prefers_html
 
 log = logging.getLogger("zhicheng")
 PROBLEM = "application/problem+json"
@@ -24,7 +25,7 @@ def wants_html(request: Request) -> bool:
     path = request.url.path
     if path.startswith("/api") or path.endswith((".json", ".jsonld", ".ttl", ".rdf")):
         return False
-    return "text/html" in request.headers.get("accept", "")
+    return prefers_html(request.headers.get("accept"))
 
 
 def respond(request: Request, err: AppError) -> Response:
