@@ -38,13 +38,19 @@ def open_instance(settings: Settings | None = None):
     return settings, engine, make_sessionmaker(engine)
 
 
+def server_options(settings: Settings, host: str | None = None, port: int | None = None) -> dict:
+    """uvicorn's options for `zhicheng serve`. Forwarded headers are believed only from ZHICHENG_TRUSTED_PROXIES,
+    by the app itself (zhicheng.web.client_ip): uvicorn's own proxy_headers would believe any local client."""
+    return {"host": host or settings.host, "port": port or settings.port, "log_level": "info",
+            "proxy_headers": False}
+
+
 def run_server(settings: Settings, host: str | None, port: int | None) -> None:
     import uvicorn
 
     from zhicheng.web.app import create_app
 
-    uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port,
-                log_level="info", proxy_headers=True)
+    uvicorn.run(create_app(settings), **server_options(settings, host, port))
 
 
 @app.command()

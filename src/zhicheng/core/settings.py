@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
@@ -61,6 +64,24 @@ class Settings(BaseSettings):
     password_hash_concurrency: int = Field(
         default=2, ge=1, description="password hashes (64 MiB each) computed at once; further logins wait their turn"
     )
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="IPs or CIDRs of the reverse proxies whose X-Forwarded-For is believed (comma-separated); none "
+        "by default: the client IP is the connection's peer",
+    )
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["*"],
+        description="origins the public APIs (CKAN, DCAT, open REST) answer with CORS, comma-separated; * for any; "
+        "empty for none. Staff APIs never send CORS headers",
+    )
+
+    @field_validator("trusted_proxies", "cors_origins", mode="before")
+    @classmethod
+    def _comma_list(cls, value: Any) -> Any:
+        if isinstance(value, str):  # ZHICHENG_TRUSTED_PROXIES=10.0.0.1,10.1.0.0/16 (or a JSON list)
+            text = value.strip()
+            return json.loads(text) if text.startswith("[") else [v.strip() for v in text.split(",") if v.strip()]
+        return value
 
     @classmethod
     def settings_customise_sources(

@@ -13,9 +13,10 @@ from zhicheng import __version__
 from zhicheng.core.checkpoints import Checkpointer
 from zhicheng.core.db import make_engine, make_sessionmaker
 from zhicheng.core.settings import Settings, get_settings
-from zhicheng.web import errors
+from zhicheng.web import client_ip, cors, errors
 from zhicheng.web.fastlane import LaneApp, LaneWorkers
 from zhicheng.web.navigation import Navigation
+from zhicheng.web.security_headers import SecurityHeaders
 from zhicheng.web.templating import static_dir
 
 log = logging.getLogger("zhicheng")
@@ -120,6 +121,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if mod is not None:
             mod.install(app)
     app.lanes = [lane for name in FAST_LANES if (mod := _optional(name)) is not None for lane in mod.lanes]
+    # in front of lanes and routes alike: the client IP behind trusted proxies, security headers, CORS
+    app.front = [client_ip.middleware(settings.trusted_proxies), SecurityHeaders,
+                 cors.middleware(settings.cors_origins)]
     app.mount("/static", StaticFiles(directory=str(static_dir())), name="static")
 
     @app.get("/api/v1/health", tags=["system"])

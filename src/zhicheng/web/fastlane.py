@@ -24,7 +24,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from zhicheng.web.errors import app_error_of, respond
 
@@ -245,8 +245,21 @@ class LaneApp(FastAPI):
     def __init__(self, *args: Any, lanes: list[Lane] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.lanes: list[Lane] = list(lanes or [])
+        # plain ASGI middleware in front of the lanes and the framework alike, outermost first: what every answer
+        # needs, lane or route (the client IP behind trusted proxies, security headers, CORS); set before serving
+        self.front: list[Callable[[ASGIApp], ASGIApp]] = []
+        self._entry: ASGIApp | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        entry = self._entry
+        if entry is None:
+            entry = self._serve
+            for middleware in reversed(self.front):
+                entry = middleware(entry)
+            self._entry = entry
+        await entry(scope, receive, send)
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.lanes and scope["type"] == "http" and scope["method"] == "GET":
             if self.root_path:
                 scope["root_path"] = self.root_path
