@@ -6,6 +6,7 @@ from zhicheng.core.db import Base
 
 MODEL_MODULES = [
     "zhicheng.accounts.models",
+    "zhicheng.accounts.lockout_models",
     "zhicheng.policy.models",
     "zhicheng.catalog.models",
     "zhicheng.catalog.datasets.models",
