@@ -71,6 +71,9 @@ def engine(settings):
     settings.ensure_data_dir()
     eng = make_engine(settings.db_url)
     migrate(eng)
+    from zhicheng.policy.anchor import attach
+
+    attach(eng, settings)  # the audit chain's key and checkpoints: this test's data folder
     yield eng
     eng.dispose()
 

@@ -35,7 +35,18 @@ def open_instance(settings: Settings | None = None):
     settings.ensure_data_dir()
     engine = make_engine(settings.db_url)
     migrate(engine)
+    _anchor_audit(engine, settings)
     return settings, engine, make_sessionmaker(engine)
+
+
+def _anchor_audit(engine, settings: Settings) -> None:
+    """The audit chain's key for this command, and a checkpoint of the head when the command ends."""
+    import atexit
+
+    from zhicheng.policy.anchor import attach
+
+    anchor = attach(engine, settings)
+    atexit.register(anchor.stop, engine)
 
 
 def server_options(settings: Settings, host: str | None = None, port: int | None = None) -> dict:

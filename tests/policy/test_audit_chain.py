@@ -18,6 +18,7 @@ from zhicheng.core.actor import SYSTEM, Actor
 from zhicheng.core.db import make_sessionmaker
 from zhicheng.core.errors import Conflict, Invalid
 from zhicheng.policy import audit
+from zhicheng.policy.anchor import anchor_for
 from zhicheng.policy.models import GENESIS_HASH, AuditEntry
 
 CLERK = Actor(kind="user", user_id=3, username="zhangsan", display_name="张三", department_id=2,
@@ -93,11 +94,12 @@ def test_a_deleted_last_row_is_named(db):
 
 
 def _forge(db, *, seq: int, prev_hash: str) -> None:
-    """Insert an entry the way a careful forger would: a correct SM3 over its own content."""
+    """Insert an entry the way a careful forger would: a correct keyed hash over its own content (an insider who
+    holds the key file too: the links still give it away)."""
     fake = AuditEntry(seq=seq, at=clock.now(), actor_kind="user", actor_user_id=1, actor_username="admin",
                       action="audit.forged", target_kind="audit.log", outcome="ok", detail={"x": 1},
                       prev_hash=prev_hash)
-    fake.hash = audit.entry_hash(prev_hash, fake)
+    fake.hash = audit.entry_hash(prev_hash, fake, anchor_for(db).chain_key)
     db.execute(text("INSERT INTO audit_entry (seq, at, actor_kind, actor_user_id, actor_username, action, "
                     "target_kind, outcome, detail, prev_hash, hash) VALUES (:seq, :at, 'user', 1, 'admin', "
                     "'audit.forged', 'audit.log', 'ok', :detail, :prev, :hash)"),

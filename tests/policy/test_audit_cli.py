@@ -42,7 +42,7 @@ def test_verify_says_intact(run, db):
     r = run("audit", "verify")
     assert r.returncode == 0, r.stderr
     assert "完整 / intact, 5 entries" in r.stdout
-    assert re.search(r"head: seq 5, SM3 [0-9a-f]{64}", r.stdout)
+    assert re.search(r"head: seq 5, HMAC-SM3 [0-9a-f]{64}", r.stdout)
 
 
 def test_verify_names_the_first_bad_entry(run, db):

@@ -49,7 +49,15 @@ class Settings(BaseSettings):
     import_max_record_mb: int = Field(default=4, ge=1, description="one JSON record or GeoJSON feature")
     import_max_json_depth: int = Field(default=64, ge=2, description="nesting of one JSON record")
     audit_retention_days: int = 183
-    audit_retention_days: int = 183
+    # the audit chain's anchor outside the database (zhicheng.policy.anchor)
+    audit_key_file: Path | None = Field(default=None, description="HMAC-SM3 key of the audit chain, mode 0600; "
+                                        "default <data>/audit.key, created at first start")
+    audit_checkpoint_file: Path | None = Field(default=None, description="signed checkpoints of the chain head, "
+                                               "append-only; default <data>/audit-checkpoints.log")
+    audit_checkpoint_every: int = Field(default=100, ge=1, description="a checkpoint after this many entries")
+    audit_checkpoint_seconds: float = Field(default=10.0, gt=0, description="and at least this often (when changed)")
+    audit_syslog: str | None = Field(default=None, description="also send checkpoints to syslog: host:port (UDP) "
+                                     "or a unix socket path")
     secure_cookies: bool = False
     webhook_allowed_hosts: list[str] = Field(default_factory=list, description="hosts webhooks may target")
     open_rate_per_minute: int = Field(

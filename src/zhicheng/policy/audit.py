@@ -1,4 +1,4 @@
-"""The audit log: append SM3-chained entries, verify the chain in bounded memory, purge past retention."""
+"""The audit log: append HMAC-SM3-chained entries, verify the chain (and its checkpoints) in bounded memory, purge."""
 
 from __future__ import annotations
 
@@ -10,14 +10,15 @@ from typing import Any
 
 import orjson
 from cryptography.hazmat.primitives import hashes
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import Engine, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from zhicheng.core import clock
-from zhicheng.core.actor import Actor
+from zhicheng.core.actor import SYSTEM, Actor
 from zhicheng.core.errors import Conflict, Invalid
 from zhicheng.core.prepared import Prepared
 from zhicheng.core.settings import Settings
+from zhicheng.policy.anchor import Anchor, anchor_for, hmac_sm3
 from zhicheng.policy.models import GENESIS_HASH, AuditEntry, AuditHead
 
 MIN_RETENTION_DAYS = 183  # 《网络安全法》第二十一条: network logs are kept no less than six months
@@ -109,8 +110,14 @@ def canonical(entry: Any) -> bytes:
     return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
-def entry_hash(prev_hash: str, entry: Any) -> str:
-    """hash = SM3(prev_hash || canonical JSON of the entry)."""
+def entry_hash(prev_hash: str, entry: Any, key: bytes) -> str:
+    """hash = HMAC-SM3(chain key, prev_hash || canonical JSON of the entry); the key lives outside the database
+    (policy.anchor), so whoever rewrites rows cannot give them hashes that verify."""
+    return hmac_sm3(key, prev_hash.encode("ascii") + canonical(entry)).hex()
+
+
+def plain_hash(prev_hash: str, entry: Any) -> str:
+    """SM3(prev_hash || canonical JSON): the unkeyed hash of chains written before keyed hashing (see `rekey`)."""
     return sm3(prev_hash.encode("ascii") + canonical(entry))
 
 
@@ -143,7 +150,8 @@ def _lock_head(db: Session, *, bump: int = 1) -> tuple[int, str]:
 
 def record(db: Session, *, actor: Actor, action: str, target_kind: str, target_id: Any = None,
            outcome: str = "ok", detail: dict[str, Any] | None = None, ip: str | None = None) -> SimpleNamespace:
-    """Append one SM3-chained entry in the caller's transaction (the caller commits); returns what was written."""
+    """Append one HMAC-SM3-chained entry in the caller's transaction (the caller commits); returns what was written."""
+    anchor = anchor_for(db)
     seq, prev = _lock_head(db)
     values: dict[str, Any] = {
         "seq": seq,
@@ -162,10 +170,11 @@ def record(db: Session, *, actor: Actor, action: str, target_kind: str, target_i
         "prev_hash": prev,
     }
     written = SimpleNamespace(**values)
-    written.hash = values["hash"] = entry_hash(prev, written)
+    written.hash = values["hash"] = anchor.chain_hash(prev.encode("ascii") + canonical(written))
     conn = db.connection()
     written.id = _INSERT_ENTRY.returning(conn, values)[0]
     _SET_HEAD_HASH.run(conn, {"new_hash": written.hash})
+    anchor.note_append()
     return written
 
 
@@ -179,8 +188,9 @@ class VerifyResult:
     anchor_seq: int = 0
     bad_seq: int | None = None
     bad_at: datetime | None = None
-    problem: str | None = None  # altered | inserted | removed
-    head_hash: str | None = None  # the chain's last hash when intact: note it elsewhere to anchor the log
+    problem: str | None = None  # altered | inserted | removed | checkpoint (a checkpoint line not signed by the key)
+    head_hash: str | None = None  # the chain's last hash when intact
+    checkpoint_seq: int | None = None  # the newest signed checkpoint the chain was held against
     message_zh: str = ""
     message_en: str = ""
 
@@ -207,7 +217,9 @@ def _head(db: Session) -> tuple[int, str, int, str]:
 
 
 def verify(db: Session, *, through_seq: int | None = None) -> VerifyResult:
-    """Walk the chain from the purge anchor in seq order, streaming; name the first altered, inserted or removed entry."""
+    """Walk the chain from the purge anchor in seq order, streaming; name the first altered, inserted or removed entry.
+    Then hold the chain against the signed checkpoints outside the database (`check_checkpoints`)."""
+    key = anchor_for(db).chain_key
     head_seq, head_hash, anchor_seq, prev = _head(db)
     stop = head_seq if through_seq is None else min(through_seq, head_seq)
     expected, count, last_at = anchor_seq + 1, 0, None
@@ -225,7 +237,7 @@ def verify(db: Session, *, through_seq: int | None = None) -> VerifyResult:
             return _bad(count, anchor_seq, expected - 1, expected, last_at, "removed",
                         f"第 {missing} 条已被删除（第 {seq} 条之前缺失）",
                         f"entry {missing} was removed (missing before entry {seq})")
-        if entry_hash(entry.prev_hash, entry) != entry.hash:
+        if entry_hash(entry.prev_hash, entry, key) != entry.hash:
             return _bad(count, anchor_seq, expected - 1, seq, entry.at, "altered",
                         f"第 {seq} 条的内容被篡改：哈希与内容不符",
                         f"entry {seq} was altered: its hash does not match its content")
@@ -253,8 +265,98 @@ def verify(db: Session, *, through_seq: int | None = None) -> VerifyResult:
             return _bad(count, anchor_seq, last, int(first.seq), first.at, "inserted",
                         f"第 {first.seq} 条是插入的记录：超出链头",
                         f"entry {first.seq} was inserted: it lies beyond the chain head")
+    if through_seq is None:
+        broken, newest = check_checkpoints(db, last_seq=last, anchor_seq=anchor_seq, count=count)
+        if broken is not None:
+            return broken
+    else:
+        newest = None
     return VerifyResult(ok=True, entries=count, last_seq=last, anchor_seq=anchor_seq, head_hash=prev,
-                        message_zh=f"完整，共 {count} 条", message_en=f"intact, {count} entries")
+                        checkpoint_seq=newest, message_zh=f"完整，共 {count} 条", message_en=f"intact, {count} entries")
+
+
+CHECKPOINT_BATCH = 500
+
+
+def check_checkpoints(db: Session, *, last_seq: int, anchor_seq: int, count: int) -> tuple[VerifyResult | None, int | None]:
+    """Hold the (intact) chain ending at `last_seq` against every checkpoint line: a line not signed by the key, a
+    checkpoint beyond the chain's end (entries removed from the end, the head moved back), or an entry whose hash
+    is not the one the checkpoint saw (the end removed and written again). Streams the file in batches; returns the
+    first problem (lowest seq) and the newest checkpoint's seq."""
+    newest: int | None = None
+    found: list[VerifyResult] = []
+    batch: dict[int, str] = {}
+
+    def compare() -> None:
+        rows = db.execute(select(AuditEntry.seq, AuditEntry.hash, AuditEntry.at)
+                          .where(AuditEntry.seq.in_(list(batch)))).all()
+        for seq, hash_, at in rows:
+            if batch[int(seq)] != hash_:
+                found.append(_bad(count, anchor_seq, last_seq, int(seq), at, "removed",
+                                  f"第 {seq} 条已被删除并由另一条取代：与检查点记录的哈希不符（链尾被截断后重写）",
+                                  f"entry {seq} was removed and another written in its place: its hash is not the "
+                                  "one the checkpoint saw (the end of the chain cut and written again)"))
+        batch.clear()
+
+    for cp in anchor_for(db).checkpoints():
+        if not cp.valid:
+            found.append(_bad(count, anchor_seq, last_seq, cp.seq or None, None, "checkpoint",
+                              f"检查点文件第 {cp.line} 行的签名不符：检查点被篡改，或密钥文件已被更换",
+                              f"line {cp.line} of the checkpoint file is not signed by the key: the checkpoint was "
+                              "altered, or the key file replaced"))
+            continue
+        newest = cp.seq if newest is None else max(newest, cp.seq)
+        if cp.seq > last_seq:
+            continue
+        if anchor_seq < cp.seq:
+            batch[cp.seq] = cp.hash
+            if len(batch) >= CHECKPOINT_BATCH:
+                compare()
+    if batch:
+        compare()
+    if newest is not None and newest > last_seq:
+        missing = f"{last_seq + 1}" if newest == last_seq + 1 else f"{last_seq + 1}–{newest}"
+        last_at = db.scalar(select(AuditEntry.at).where(AuditEntry.seq == last_seq))
+        found.append(_bad(count, anchor_seq, last_seq, last_seq + 1, last_at, "removed",
+                          f"第 {missing} 条已被删除：检查点记录的链头为第 {newest} 条，数据库中的链止于第 {last_seq} 条",
+                          f"entry {missing} was removed: a checkpoint saw the head at {newest}, the database's chain "
+                          f"ends at {last_seq}"))
+    if not found:
+        return None, newest
+    first = min(found, key=lambda r: (r.bad_seq is None, r.bad_seq or 0))
+    first.checkpoint_seq = newest
+    return first, newest
+
+
+def rekey(engine: Engine, anchor: Anchor) -> int:
+    """Re-hash, once, a chain written before keyed hashing (when its key is created): only a chain that verifies
+    under the old unkeyed SM3 is re-keyed, in one transaction, and the change is itself an entry. Returns how many
+    entries were re-keyed (0: nothing to do, or the chain does not verify unkeyed and is left for `verify` to
+    report)."""
+    with Session(engine) as db:
+        head_seq, head_hash, anchor_seq, prev = _head(db)
+        if head_seq <= anchor_seq:
+            return 0
+        query = select(*_ENTRY.c).where(AuditEntry.seq <= head_seq).order_by(AuditEntry.seq)
+        expected = prev
+        for entry in db.execute(query.execution_options(yield_per=STREAM_BATCH)):
+            if entry.prev_hash != expected or plain_hash(entry.prev_hash, entry) != entry.hash:
+                return 0
+            expected = entry.hash
+        if expected != head_hash:
+            return 0
+        _lock_head(db, bump=0)
+        count, new_prev = 0, prev
+        for entry in db.execute(query).all():  # the chain is unkeyed only once: its whole length, once
+            new_hash = entry_hash(new_prev, entry, anchor.chain_key)
+            db.execute(update(AuditEntry).where(AuditEntry.seq == entry.seq)
+                       .values(prev_hash=new_prev, hash=new_hash))
+            new_prev, count = new_hash, count + 1
+        db.execute(update(AuditHead).where(AuditHead.id == HEAD_ID).values(hash=new_prev))
+        record(db, actor=SYSTEM, action="audit.rekey", target_kind="audit.log",
+               detail={"entries": count, "unkeyed_head_seq": head_seq, "unkeyed_head_hash": head_hash})
+        db.commit()
+    return count
 
 
 def retention_days(settings: Settings) -> int:

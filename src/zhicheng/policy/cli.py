@@ -46,7 +46,8 @@ def _time(value: str | None, field: str) -> datetime | None:
 
 @audit_app.command("verify")
 def verify_cmd() -> None:
-    """校验审计链的完整性 / verify the SM3 hash chain (exit 1 naming the first bad entry)."""
+    """校验审计链及其检查点 / verify the HMAC-SM3 chain against its key and signed checkpoints (exit 1 naming the
+    first bad entry)."""
     _settings, _engine, factory = _open()
     with factory() as db:
         result = audit.verify(db)
@@ -56,7 +57,9 @@ def verify_cmd() -> None:
     if result.ok:
         console.print(f"[green]完整 / intact[/], {result.entries} entries"
                       + (f"（清理锚点 / purge anchor: {result.anchor_seq}）" if result.anchor_seq else ""))
-        console.print(f"链头 / head: seq {result.last_seq}, SM3 {result.head_hash}")
+        console.print(f"链头 / head: seq {result.last_seq}, HMAC-SM3 {result.head_hash}")
+        console.print(f"检查点 / checkpoint: seq {result.checkpoint_seq}" if result.checkpoint_seq is not None
+                      else "检查点 / checkpoint: 尚无 / none yet")
         return
     when = local_time(result.bad_at) if result.bad_at else "—"
     err_console.print(f"[red]审计链已损坏 / audit chain broken:[/] seq {result.bad_seq}, {when}, {result.problem}: "

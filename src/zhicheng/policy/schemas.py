@@ -38,6 +38,8 @@ class VerifyOut(BaseModel):
     anchor_seq: int = Field(description="最近一次清理后的锚点 / last purged seq (0: none)")
     bad_seq: int | None
     bad_at: str | None
-    problem: str | None = Field(description="altered | inserted | removed")
-    head_hash: str | None = Field(description="完整时链头的 SM3 哈希 / the last hash, when intact")
+    problem: str | None = Field(description="altered | inserted | removed | checkpoint")
+    head_hash: str | None = Field(description="完整时链头的 HMAC-SM3 哈希 / the last hash, when intact")
+    checkpoint_seq: int | None = Field(None, description="比对过的最新签名检查点 / the newest signed checkpoint "
+                                       "the chain was held against (None: none yet)")
     message: str

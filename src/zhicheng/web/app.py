@@ -13,6 +13,7 @@ from zhicheng import __version__
 from zhicheng.core.checkpoints import Checkpointer
 from zhicheng.core.db import make_engine, make_sessionmaker
 from zhicheng.core.settings import Settings, get_settings
+from zhicheng.policy.anchor import attach as attach_audit_anchor
 from zhicheng.web import client_ip, cors, errors
 from zhicheng.web.fastlane import LaneApp, LaneWorkers
 from zhicheng.web.navigation import Navigation
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings.ensure_data_dir()
     engine = make_engine(settings.db_url, background_checkpoints=True)
     checkpointer = Checkpointer(engine)
+    audit_anchor = attach_audit_anchor(engine, settings)  # refuses to start on a key file others may read
     startups = []
 
     @asynccontextmanager
@@ -85,9 +87,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         for hook in startups:
             hook(app)
         checkpointer.start()
+        audit_anchor.start(engine)
         try:
             yield
         finally:  # this app's bus handlers go with it (a process may run several apps, one after the other)
+            audit_anchor.stop(engine)  # the last checkpoint of the audit chain's head
             checkpointer.stop()
             app.state.lane_workers.close()
             bus.unsubscribe_added_since(before)
