@@ -1,14 +1,16 @@
 """Background import jobs: a thread per job with its own session; live progress kept in memory while it runs.
 
-Progress is not written to the database row by row: on SQLite the import holds the write lock for its
-whole transaction, so the job row is written when the job starts and when it ends, and pollers read the
-live counters from this process.
+Progress is not written to the database row by row (each write would queue behind the import's batches for
+SQLite's one write lock): the job row is written when the job starts and when it ends, and pollers read the
+live counters from this process. What a job staged (`rowstore`) is dropped when it fails, or at the next start
+when a crash stopped it.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -25,6 +27,7 @@ _live: dict[str, dict[str, Any]] = {}
 _threads: dict[str, threading.Thread] = {}
 _files: set[Path] = set()  # the uploaded files of the jobs running here (the start-up sweep keeps them)
 _lock = threading.Lock()
+STAGING_ABANDONED = 24 * 3600  # seconds after which a staging table without a job is taken as left by a crash
 
 
 def start(db: Session, *, actor: Actor, resource_id: int, path: Path, filename: str,
@@ -138,12 +141,33 @@ def recover_interrupted(factory: sessionmaker[Session]) -> int:
 
     with factory() as db:
         stale = db.scalars(select(ImportJob).where(ImportJob.state.in_(("queued", "running")))).all()
+        interrupted = set()
         for job in stale:
             if job.id in _live:
                 continue
+            interrupted.add(job.id)
             job.state = "failed"
             job.message_zh = "服务重启时导入被中断，未写入任何数据，请重新导入"
             job.message_en = "the import was interrupted by a restart; nothing was stored, please import again"
             job.finished_at = clock.now()
         db.commit()
+        drop_abandoned_staging(db.get_bind().engine, interrupted)
         return len(stale)
+
+
+def drop_abandoned_staging(engine, interrupted: set[str]) -> list[str]:
+    """Drop the staging tables of the `interrupted` jobs, and any older than STAGING_ABANDONED (an import run
+    from the command line that was killed); the names dropped. A live job's staging table is never touched."""
+    from zhicheng.catalog.datasets import rowstore
+
+    with engine.connect() as conn:
+        found = rowstore.staging_tables(conn)
+    cutoff = time.time() - STAGING_ABANDONED
+    dropped = []
+    for name, created, key in found:
+        if key not in _live and (key in interrupted or created < cutoff):
+            rowstore.drop_staging(engine, name)
+            dropped.append(name)
+    if dropped:
+        log.warning("dropped %d staging tables of interrupted imports", len(dropped))
+    return dropped

@@ -1,12 +1,17 @@
-"""The row store: one table per dataset version (ds_<resource>_v<version>), written in bulk inside a transaction.
+"""The row store: one table per dataset version (ds_<resource>_v<version>), staged in short batches, then swapped in.
 
-SQLite is written with the driver's executemany in batches, PostgreSQL with COPY; both inside the caller's
-transaction, table creation included, so a failed import leaves nothing behind.
+An import writes its rows into a staging table of its own (ds_stage_<unix time>_<key>), BATCH rows per transaction
+(SQLite: the driver's executemany; PostgreSQL: COPY), so that on SQLite another writer (a login's or a delivery's
+audit entry) waits for one batch at most, never for the whole import. Nothing reads a staging table: the version
+exists only once the caller renames it to the version's name in the transaction that adds the version row
+(`swap_in`). A failed import drops its staging table; one that a crash left behind is dropped at the next start.
 """
 
 from __future__ import annotations
 
 import re
+import time
+import uuid
 from collections.abc import Iterable, Iterator, Sequence
 
 import sqlalchemy as sa
@@ -17,6 +22,8 @@ from zhicheng.catalog.items import ItemSpec, ItemType
 ROW_COLUMN = "_row"
 NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 TABLE = re.compile(r"^ds_[0-9]{1,12}_v[0-9]{1,9}$")
+STAGING = re.compile(r"^ds_stage_([0-9]{10})_([0-9a-f]{32})$")
+BATCH = 5_000  # rows one transaction of an import writes: SQLite's write lock is held for milliseconds at a time
 
 
 def table_name(resource_id: int, version: int) -> str:
@@ -44,9 +51,15 @@ def _column_type(spec: ItemSpec) -> sa.types.TypeEngine:
     return sa.Text()  # text, and geometry as GeoJSON text
 
 
+def staging_name(key: str | None = None) -> str:
+    """A new staging table's name: its creation time and `key` (an import job's id, else a random one)."""
+    key = key if key and re.fullmatch(r"[0-9a-f]{32}", key) else uuid.uuid4().hex
+    return f"ds_stage_{int(time.time()):010d}_{key}"
+
+
 def build_table(name: str, specs: Sequence[ItemSpec]) -> sa.Table:
     """A Table object for a version's rows: `_row` (1, 2, …) then one column per data item."""
-    if not TABLE.match(name):
+    if not (TABLE.match(name) or STAGING.match(name)):
         raise ValueError(f"bad dataset table name {name!r}")
     columns = [sa.Column(ROW_COLUMN, sa.Integer, primary_key=True, autoincrement=False)]
     for spec in specs:
@@ -56,12 +69,55 @@ def build_table(name: str, specs: Sequence[ItemSpec]) -> sa.Table:
     return sa.Table(name, sa.MetaData(), *columns)
 
 
-def write_version(conn: Connection, table: sa.Table, rows: Iterable[list]) -> int:
-    """Create `table` and fill it from `rows` in the connection's open transaction; return rows written.
+def stage_rows(engine: sa.Engine, table: sa.Table, chunks: Iterable[list[list]]) -> int:
+    """Create the staging `table` and fill it from `chunks` (lists of [row number, value, …] in the table's column
+    order), BATCH rows per transaction of its own; return rows written. The caller drops the table on failure."""
+    written = 0
+    with engine.connect() as conn:
+        with conn.begin():
+            table.create(conn)
+        pending: list[list] = []
+        for chunk in chunks:
+            pending.extend(chunk)
+            if len(pending) >= BATCH:  # rows are read and checked outside any transaction; only writing holds one
+                with conn.begin():
+                    written += _write(conn, table, pending)
+                pending = []
+        if pending:
+            with conn.begin():
+                written += _write(conn, table, pending)
+    return written
 
-    `rows` yields [row number, value, …] in the table's column order; the caller rolls back on failure.
-    """
-    table.create(conn)
+
+def swap_in(conn: Connection, staging: str, name: str) -> None:
+    """Give the staged rows their version's name, in the caller's transaction (the one adding the version row)."""
+    if not STAGING.match(staging) or not TABLE.match(name):
+        raise ValueError(f"bad table names {staging!r} → {name!r}")
+    conn.exec_driver_sql(f"ALTER TABLE {staging} RENAME TO {name}")
+
+
+def drop_staging(engine: sa.Engine, name: str) -> None:
+    """Drop a staging table (an import that failed), in a short transaction of its own."""
+    if not STAGING.match(name):
+        raise ValueError(f"bad staging table name {name!r}")
+    with engine.begin() as conn:
+        sa.Table(name, sa.MetaData()).drop(conn, checkfirst=True)
+
+
+def staging_tables(conn: Connection) -> list[tuple[str, int, str]]:
+    """(name, creation time, key) of every staging table in the database."""
+    if conn.dialect.name == "postgresql":
+        sql = "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename LIKE 'ds_stage_%'"
+    else:
+        sql = "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'ds_stage_%'"
+    found = []
+    for (name,) in conn.exec_driver_sql(sql):
+        if m := STAGING.match(name):
+            found.append((name, int(m[1]), m[2]))
+    return found
+
+
+def _write(conn: Connection, table: sa.Table, rows: list[list]) -> int:
     if conn.dialect.name == "postgresql":
         return _copy_postgresql(conn, table, rows)
     return _executemany(conn, table, rows)
@@ -71,7 +127,7 @@ def _executemany(conn: Connection, table: sa.Table, rows: Iterable[list]) -> int
     sql = str(table.insert().compile(dialect=conn.dialect))
     cursor = conn.connection.driver_connection.cursor()
     try:
-        cursor.executemany(sql, rows)  # the driver pulls the rows one by one: memory stays flat
+        cursor.executemany(sql, rows)
         return max(cursor.rowcount, 0)
     finally:
         cursor.close()

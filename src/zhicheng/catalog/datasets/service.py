@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import logging
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ from zhicheng.policy import masking
 from zhicheng.policy.audit import record
 from zhicheng.policy.service import Target, authorize, decide
 
+log = logging.getLogger(__name__)
 Progress = Callable[[int, int, int], None]  # (rows_read, bytes_read, bytes_total)
 PROGRESS_EVERY = 5_000
 MAX_LIMIT = 1_000
@@ -151,6 +152,9 @@ def import_file(db: Session, *, actor: Actor, resource_id: int, path: Path, file
     report = ImportReport(ok=False, resource_id=resource.id, filename=filename, size_bytes=size)
     errors = ErrorLog()
     validator: RowValidator | None = None
+    engine = db.get_bind().engine
+    staging: str | None = None
+    db.commit()  # no transaction of the session stays open while the file is read
     try:
         report.format = readers.detect_format(filename)
         report.sha256 = file_sha256(path)
@@ -161,47 +165,60 @@ def import_file(db: Session, *, actor: Actor, resource_id: int, path: Path, file
         validator = RowValidator(specs, errors, layout.header if layout else source.header,
                                  positions=layout.positions if layout else None,
                                  header_line=layout.header_row if layout else 1)
+        staging = rowstore.staging_name(job_id)
+        table = rowstore.build_table(staging, specs)
+        on_rows = (lambda n: progress(n, source.bytes_read, source.size)) if progress else None
+        chunks = validator.good_chunks((layout or source).chunks(readers.CHUNK), on_rows, every=PROGRESS_EVERY)
+        with _cyclic_gc_paused():
+            written = rowstore.stage_rows(engine, table, chunks)
+    except readers.FileError as exc:
+        _drop_staging(engine, staging)
+        errors.add(exc.line, None, exc.zh, exc.en)
+        report.message_zh, report.message_en = exc.zh, exc.en
+        return _failed(db, actor, report, errors, validator.rows_read if validator else 0, via)
+    except (OperationalError, ProgrammingError) as exc:
+        _drop_staging(engine, staging)
+        if "lock" in str(exc).lower():
+            raise _busy() from exc
+        raise
+    except BaseException:
+        _drop_staging(engine, staging)
+        raise
+    report.rows_read = validator.rows_read
+    if errors.count or written == 0:
+        _drop_staging(engine, staging)
+        if not errors.count:
+            errors.add(None, None, "文件中没有数据行", "the file holds no data rows")
+        return _failed(db, actor, report, errors, validator.rows_read, via)
+    columns = [_spec_dict(s) for s in specs]
+    for attempt in range(3):  # another import of the resource may take the next version number first
         version = (db.scalar(select(func.max(DatasetVersion.version))
                              .where(DatasetVersion.resource_id == resource.id)) or 0) + 1
-        dv = DatasetVersion(resource_id=resource.id, version=version, columns=[_spec_dict(s) for s in specs],
+        dv = DatasetVersion(resource_id=resource.id, version=version, columns=columns, row_count=written,
                             filename=filename[:255], format=source.format, encoding=source.encoding,
                             size_bytes=size, sha256=report.sha256, imported_by=actor.user_id,
                             imported_by_name=_actor_name(actor), imported_at=clock.now(),
                             table_name=rowstore.table_name(resource.id, version), job_id=job_id)
-        db.add(dv)
-        db.flush()  # opens the write transaction before the table is created (SQLite DDL is transactional)
-        table = rowstore.build_table(dv.table_name, specs)
-        on_rows = (lambda n: progress(n, source.bytes_read, source.size)) if progress else None
-        chunks = validator.good_chunks((layout or source).chunks(readers.CHUNK), on_rows, every=PROGRESS_EVERY)
-        rows = chain.from_iterable(chunks)
-        with _cyclic_gc_paused():
-            written = rowstore.write_version(db.connection(), table, rows)
-    except readers.FileError as exc:
-        db.rollback()
-        errors.add(exc.line, None, exc.zh, exc.en)
-        report.message_zh, report.message_en = exc.zh, exc.en
-        return _failed(db, actor, report, errors, validator.rows_read if validator else 0, via)
-    except (IntegrityError, OperationalError, ProgrammingError) as exc:
-        db.rollback()
-        if "lock" in str(exc).lower() or isinstance(exc, IntegrityError) or "exists" in str(exc).lower():
-            raise Conflict("数据库正忙（可能另一个导入正在进行），未导入任何数据，请稍后再试",
-                           "the database is busy (another import may be running); nothing was imported, "
-                           "try again later") from exc
-        raise
-    except BaseException:
-        db.rollback()
-        raise
-    report.rows_read = validator.rows_read
-    if errors.count or written == 0:
-        db.rollback()
-        if not errors.count:
-            errors.add(None, None, "文件中没有数据行", "the file holds no data rows")
-        return _failed(db, actor, report, errors, validator.rows_read, via)
-    dv.row_count = written
-    record(db, actor=actor, action="dataset.import", target_kind="catalog.dataset", target_id=resource.id,
-           detail={"version": version, "rows": written, "filename": filename, "sha256": report.sha256,
-                   "via": via or actor.via})
-    db.commit()
+        try:  # one short transaction: the version row, the staged rows under its name, the audit entry
+            db.add(dv)
+            db.flush()
+            rowstore.swap_in(db.connection(), staging, dv.table_name)
+            record(db, actor=actor, action="dataset.import", target_kind="catalog.dataset", target_id=resource.id,
+                   detail={"version": version, "rows": written, "filename": filename, "sha256": report.sha256,
+                           "via": via or actor.via})
+            db.commit()
+            break
+        except (IntegrityError, OperationalError, ProgrammingError) as exc:
+            db.rollback()
+            if attempt == 2 or not isinstance(exc, IntegrityError):
+                _drop_staging(engine, staging)
+                if isinstance(exc, IntegrityError) or "lock" in str(exc).lower():
+                    raise _busy() from exc
+                raise
+        except BaseException:
+            db.rollback()
+            _drop_staging(engine, staging)
+            raise
     report.ok, report.version, report.row_count = True, version, written
     report.message_zh = f"已导入 {written} 行，生成第 {version} 版"
     report.message_en = f"imported {written} rows as version {version}"
@@ -209,6 +226,21 @@ def import_file(db: Session, *, actor: Actor, resource_id: int, path: Path, file
                                              "by": _actor_name(actor), "user_id": actor.user_id,
                                              "via": via or actor.via, "database": database_of(db)})
     return report
+
+
+def _busy() -> Conflict:
+    return Conflict("数据库正忙（可能另一个导入正在进行），未导入任何数据，请稍后再试",
+                    "the database is busy (another import may be running); nothing was imported, try again later")
+
+
+def _drop_staging(engine, staging: str | None) -> None:
+    """Drop what an import staged (nothing of it was ever visible); a failure here is left to the next start."""
+    if staging is None:
+        return
+    try:
+        rowstore.drop_staging(engine, staging)
+    except Exception:  # noqa: BLE001 - the import's own error is the one to report
+        log.warning("could not drop the staging table %s; it is dropped at the next start", staging, exc_info=True)
 
 
 def _failed(db: Session, actor: Actor, report: ImportReport, errors: ErrorLog, rows_read: int,
