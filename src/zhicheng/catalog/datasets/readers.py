@@ -265,8 +265,8 @@ def _open_xlsx(path: Path, size: int, sheet: str | None, limits: Limits) -> Sour
         raise Invalid(f"工作表 {sheet} 不存在；可选：{'、'.join(book.sheetnames)}",
                       f"no sheet named {sheet}; sheets: {', '.join(book.sheetnames)}", field="sheet")
     ws = book[sheet] if sheet else book.worksheets[0]
-    rows_declared = ws.max_row
-    ws.reset_dimensions()  # rows as wide as their cells, not padded to a declared width (see _xlsx_rows)
+    rows_declared, columns_declared = ws.max_row, ws.max_column  # from <dimension>, within Excel's (xlsx_guard)
+    ws.reset_dimensions()  # missing rows cost nothing; rows are padded to the declared width below
     it = _xlsx_values(ws.iter_rows(values_only=True))
     header: list[str] | None = None
     line = 0
@@ -284,7 +284,7 @@ def _open_xlsx(path: Path, size: int, sheet: str | None, limits: Limits) -> Sour
     state = {"line": line}
     src._position = lambda: min(size, size * state["line"] // max(rows_declared or 1, 1))
     src._consumed = lambda: book._archive.inflated
-    src._rows = _xlsx_rows(book, it, line, state, len(header))
+    src._rows = _xlsx_rows(book, it, line, state, max(len(header), columns_declared or 0))
     return src
 
 
@@ -299,7 +299,7 @@ def _xlsx_values(it: Iterator[tuple]) -> Iterator[tuple]:
 
 
 def _xlsx_rows(book, it, line: int, state: dict, width: int) -> Iterator[tuple[int, tuple]]:
-    """Non-empty rows, a row shorter than the header padded to it (Excel does not store empty trailing cells)."""
+    """Non-empty rows, each padded to `width` (the sheet's declared width: Excel does not store empty cells)."""
     try:
         for values in it:
             line += 1
