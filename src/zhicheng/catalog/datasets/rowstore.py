@@ -107,11 +107,11 @@ def drop_staging(engine: sa.Engine, name: str) -> None:
 def staging_tables(conn: Connection) -> list[tuple[str, int, str]]:
     """(name, creation time, key) of every staging table in the database."""
     if conn.dialect.name == "postgresql":
-        sql = "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename LIKE 'ds_stage_%'"
+        sql = "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename LIKE %s"
     else:
-        sql = "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'ds_stage_%'"
+        sql = "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE ?"
     found = []
-    for (name,) in conn.exec_driver_sql(sql):
+    for (name,) in conn.exec_driver_sql(sql, ("ds_stage_%",)):
         if m := STAGING.match(name):
             found.append((name, int(m[1]), m[2]))
     return found
