@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import binascii
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -25,7 +24,7 @@ from zhicheng.core.errors import Forbidden, Invalid, NotFound
 from zhicheng.core.events import bus
 from zhicheng.exchange import masked_copy
 from zhicheng.exchange.query import RowQuery, build_select, condition, convert
-from zhicheng.opendata import ckan, open_copy, rows_order
+from zhicheng.opendata import ckan, open_copy, rows_json, rows_order
 from zhicheng.policy.audit import record
 
 MAX_LIMIT = 32_000  # CKAN's ckan.datastore.search.rows_max
@@ -79,7 +78,7 @@ class Page:
     next_after: str | None = None
     masked: list[str] = field(default_factory=list)
     count: int = 0
-    json: bytes | None = None  # the records already as JSON, written by the database (see _json_page)
+    json: bytes | None = None  # the records already as JSON, written by the database (see rows_json)
 
 
 def _gate(db: Session, request: Any, res: Any, open_type: str) -> Any:
@@ -328,8 +327,8 @@ def read_page(
         copied = _copy_page(db, t, after[0] if after else None, limit)
     if copied is not None:
         body, rows, next_key = copied
-    elif plain and json_records and _json_ready(db, t, names):
-        rows, body, next_key = _json_page(db, t, names, after[0] if after else 0, limit, json_records)
+    elif plain and json_records and rows_json.ready(db, t, names):
+        rows, body, next_key = rows_json.page(db, t, names, after[0] if after else 0, limit, json_records)
     elif distinct or (ckan_order and sort):
         conn = db.connection()
         found, more = rows_order.fetch(
@@ -378,83 +377,6 @@ def _copy_page(db: Session, t: Target, after: int | None, limit: int) -> tuple[b
         db.rollback()  # nothing written yet in this transaction
         masked_copy.forget(db.get_bind(), name)
         return None
-
-
-_JSON_TYPES = (ItemType.STRING, ItemType.TEXT, ItemType.INTEGER, ItemType.DATE, ItemType.GEOMETRY)
-MAX_JSON_COLUMNS = 49  # json_object / json_build_object take at most 100 arguments on PostgreSQL
-
-
-def _json_ready(db: Session, t: Target, names: list[str]) -> bool:
-    """The columns can be written as JSON by the database exactly as the Python path writes them."""
-    specs = t.by_name
-    return (
-        len(names) <= MAX_JSON_COLUMNS
-        and db.get_bind().dialect.name in ("sqlite", "postgresql")
-        and not any(n in t.masked or ItemType(specs[n].type) not in _JSON_TYPES for n in names)
-    )
-
-
-def _json_page(
-    db: Session, t: Target, names: list[str], start: int, limit: int, shape: str
-) -> tuple[int, bytes, list[Any] | None]:
-    """Rows start+1 … start+limit (rows are numbered 1..n) as a JSON array built by the database in one
-    statement: (rows on the page, the JSON, the next key or None)."""
-    conn = db.connection()
-    dialect = conn.dialect.name
-    sql, order, defaults = _json_sql(t.table, tuple(names), shape, dialect)
-    params = {**defaults, "start": start, "lim": limit}
-    cursor = conn.connection.driver_connection.cursor()
-    try:
-        cursor.execute(sql, [params[n] for n in order] if order is not None else params)
-        body = cursor.fetchone()[0]
-    finally:
-        cursor.close()
-    total = int(t.version.row_count)
-    count = max(0, min(limit, total - start))
-    more = start + limit < total
-    return (
-        count,
-        body.encode("utf-8") if isinstance(body, str) else bytes(body),
-        [start + limit] if more else None,
-    )
-
-
-@lru_cache(maxsize=512)
-def _json_sql(
-    table: sa.Table, names: tuple[str, ...], shape: str, dialect: str
-) -> tuple[str, tuple[str, ...] | None, dict[str, Any]]:
-    """The page-as-JSON statement for these columns, compiled once: (SQL, positional order or None, bound
-    defaults). Keys and values are bound parameters; start and limit are given per call."""
-    row = table.c[rowstore.ROW_COLUMN]
-    sub = (
-        sa.select(row, *[table.c[n] for n in names])
-        .where(row > sa.bindparam("start", type_=sa.BigInteger))
-        .order_by(row)
-        .limit(sa.bindparam("lim", type_=sa.Integer))
-        .subquery("page")
-    )
-    cols = [sub.c[rowstore.ROW_COLUMN], *[sub.c[n] for n in names]]
-    postgres = dialect == "postgresql"
-    if shape == "lists":
-        item = (sa.func.json_build_array if postgres else sa.func.json_array)(*cols)
-    else:
-        pairs: list[Any] = []
-        for key, col in zip(["_id", *names], cols, strict=True):
-            pairs += [sa.literal(key, sa.String), col]
-        item = (sa.func.json_build_object if postgres else sa.func.json_object)(*pairs)
-    if postgres:
-        from sqlalchemy.dialects import postgresql
-
-        agg = sa.func.coalesce(
-            sa.cast(sa.func.json_agg(postgresql.aggregate_order_by(item, cols[0])), sa.Text), "[]"
-        )
-        compiled = sa.select(agg).select_from(sub).compile(dialect=postgresql.psycopg.dialect())
-        return str(compiled), None, dict(compiled.params)
-    from sqlalchemy.dialects import sqlite
-
-    # SQLite aggregates the ordered, limited subquery in its order
-    compiled = sa.select(sa.func.json_group_array(item)).select_from(sub).compile(dialect=sqlite.dialect())
-    return str(compiled), tuple(compiled.positiontup), dict(compiled.params)
 
 
 def _fetch(
