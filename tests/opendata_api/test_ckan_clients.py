@@ -211,6 +211,25 @@ def test_geojson_from_longitude_latitude_columns(open_catalog, more, ckan_client
     assert "GeoJSON" not in {r["format"] for r in air["resources"]}  # no coordinates: not advertised
 
 
+def test_masked_coordinates_are_never_drawn(open_catalog, make_resource, departments, ckan_client, client, db, tmp_path):
+    items = [dict(i, personal=True) if i["name"] in ("lng", "lat") else i for i in PLACE_ITEMS]
+    homes = make_resource(
+        "独居老人走访点位",
+        department=departments["police"],
+        state="published",
+        open_type="unconditional",
+        items=items,
+        spatial=True,
+        summary="点位坐标为个人信息。",
+    )
+    _import(db, homes, _csv(tmp_path / "homes.csv", [i["name"] for i in items], [["甲", "112.98", "28.18", "1"]]))
+    ckan_search.clear_cache()
+    pkg = ckan_client.action.package_show(id=homes.code)
+    assert {r["format"] for r in pkg["resources"]} == {"CSV", "XLSX", "JSON"}  # not offered as a map
+    features = json.loads(client.get(f"/open/datasets/{homes.id}/download.geojson").content)["features"]
+    assert features[0]["geometry"] is None and "112.98" not in json.dumps(features)
+
+
 def test_dataset_iri_negotiates_as_curl_httpx_and_browsers_ask(open_catalog, live_server):
     url = f"{live_server.url}/dataset/{open_catalog.air.id}"
     page = f"/open/datasets/{open_catalog.air.id}"

@@ -241,13 +241,14 @@ def has_data(doc: dict[str, Any], latest: Any = ...) -> bool:
 
 
 def formats_of(doc: dict[str, Any], latest: Any = ...) -> list[str]:
-    """The download formats actually served: none without data; GeoJSON only when the items hold a geometry
-    or a longitude/latitude pair (`downloads.geo_source`)."""
+    """The download formats actually served: none without data; GeoJSON only when the items the public sees
+    unmasked hold a geometry or a longitude/latitude pair (`downloads.geo_source`)."""
     from zhicheng.opendata.downloads import geo_source
 
     if not has_data(doc, latest):
         return []
-    items = doc.get("items") or []
+    # masked coordinates or geometry are no place to draw (the download writes a null geometry for them)
+    items = [i for i in items_public(doc) if not i["masked"]]
     return ["csv", "xlsx", "json"] + (["geojson"] if geo_source(items) is not None else [])
 
 
