@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from zhicheng.accounts import security
+from zhicheng.accounts import lockout, security
 from zhicheng.accounts.departments import (  # noqa: F401 - part of this module's contract
     DEPARTMENT_KINDS,
     DepartmentNode,
@@ -281,11 +281,15 @@ def authenticate(db: Session, *, username: str, password: str, ip: str | None = 
     settings = settings or get_settings()
     username = (username or "").strip()
     user = db.scalar(select(User).where(User.username == username)) if username else None
-    if user is not None and is_locked(user):
-        audit(db, actor=ANONYMOUS, action="login", target_kind="accounts.user", target_id=user.id,
-              outcome="denied", detail={"username": username, "reason": "locked"}, ip=ip)
+    # a name no account has is counted and locked out exactly like an account (zhicheng.accounts.lockout)
+    if user is not None:
+        until = clock.aware(user.locked_until) if is_locked(user) else None
+    else:
+        until = lockout.locked_until(db, "staff", username)
+    if until is not None:
+        audit(db, actor=ANONYMOUS, action="login", target_kind="accounts.user", target_id=user.id if user else None,
+              outcome="denied", detail={"username": username[:64], "reason": "locked"}, ip=ip)
         db.commit()
-        until = clock.aware(user.locked_until)
         minutes = max(1, int((until - clock.now()).total_seconds() // 60) + 1)
         raise Forbidden(f"登录失败次数过多，账户已锁定，请 {minutes} 分钟后再试或联系管理员",
                         f"too many failed logins: the account is locked for {minutes} more minutes",
@@ -302,6 +306,13 @@ def authenticate(db: Session, *, username: str, password: str, ip: str | None = 
                 detail["locked_until"] = user.locked_until.isoformat()
                 audit(db, actor=SYSTEM, action="lockout", target_kind="accounts.user", target_id=user.id,
                       detail={"username": username, "failures": user.failed_logins}, ip=ip)
+        elif user is None:
+            until = lockout.note_failure(db, "staff", username, max_failures=settings.login_max_failures,
+                                         lockout_minutes=settings.login_lockout_minutes)
+            if until is not None:
+                detail["locked_until"] = until.isoformat()
+                audit(db, actor=SYSTEM, action="lockout", target_kind="accounts.user", target_id=None,
+                      detail={"username": username[:64], "failures": settings.login_max_failures}, ip=ip)
         audit(db, actor=ANONYMOUS, action="login", target_kind="accounts.user",
               target_id=user.id if user else None, outcome="failed", detail=detail, ip=ip)
         db.commit()

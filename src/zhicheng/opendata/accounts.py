@@ -17,7 +17,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from zhicheng.accounts import security
+from zhicheng.accounts import lockout, security
 from zhicheng.core import clock
 from zhicheng.core.actor import Actor
 from zhicheng.core.errors import Conflict, Invalid, TooMany, Unauthorized
@@ -153,8 +153,14 @@ def authenticate(
         select(PortalUser).where(func.lower(PortalUser.username) == (username or "").strip().lower())
     )
     now = clock.now()
-    if user is not None and user.locked_until is not None and clock.aware(user.locked_until) > now:
-        wait = int((clock.aware(user.locked_until) - now).total_seconds()) + 1
+    # a name no account has is counted and locked out exactly like an account (zhicheng.accounts.lockout)
+    if user is not None:
+        until = clock.aware(user.locked_until)
+        until = until if until is not None and until > now else None
+    else:
+        until = lockout.locked_until(db, "open", username)
+    if until is not None:
+        wait = int((until - now).total_seconds()) + 1
         raise TooMany(
             "登录失败次数过多，账户暂时锁定，请稍后再试",
             "too many failed logins; try again later",
@@ -168,6 +174,9 @@ def authenticate(
             if user.failed_logins >= settings.login_max_failures:
                 user.locked_until = now + timedelta(minutes=settings.login_lockout_minutes)
                 user.failed_logins = 0
+        else:
+            lockout.note_failure(db, "open", username, max_failures=settings.login_max_failures,
+                                 lockout_minutes=settings.login_lockout_minutes, reset_on_lock=True)
         record(
             db,
             actor=audit_actor(user),
