@@ -194,6 +194,9 @@ def build_instance(data: Path, air_csv: Path, people_csv: Path, datasets: int) -
     settings.ensure_data_dir()
     engine = make_engine(settings.db_url)
     migrate(engine)
+    from zhicheng.policy.anchor import attach
+
+    attach(engine, settings)  # the audit key of this data folder, which the server will use too
     rnd = random.Random(4_2026)
     with make_sessionmaker(engine)() as db:
         depts = [

@@ -110,6 +110,9 @@ def build_instance(data: Path, csv_path: Path) -> tuple[str, int, str, str]:
     settings.ensure_data_dir()
     engine = make_engine(settings.db_url)
     migrate(engine)
+    from zhicheng.policy.anchor import attach
+
+    attach(engine, settings)  # the audit key of this data folder, which the server will use too
     with make_sessionmaker(engine)() as db:
         police = accounts.create_department(
             db, actor=SYSTEM, name="长沙市公安局", kind="bureau", region_code="430100"

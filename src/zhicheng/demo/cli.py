@@ -27,6 +27,10 @@ def reset_database(settings: Settings) -> bool:
     existed = path.exists()
     for suffix in ("", "-wal", "-shm", "-journal"):
         path.with_name(path.name + suffix).unlink(missing_ok=True)
+    # the old chain's checkpoints go with it (they would name its entries as removed from the new one)
+    from zhicheng.policy.anchor import checkpoint_file
+
+    checkpoint_file(settings).unlink(missing_ok=True)
     remove_marker(settings)
     return existed
 

@@ -138,7 +138,7 @@ class Anchor:
     def note_append(self) -> None:
         """Count one append; every `every_entries` wake the checkpoint thread (no I/O here: the hot path)."""
         self.appended += 1
-        if self.appended >= self.every_entries:
+        if self.appended >= self.every_entries and not self._wake.is_set():
             self._wake.set()
 
     # -- checkpoints ------------------------------------------------------------------------------------------------
