@@ -37,6 +37,7 @@ from zhicheng.core.actor import Actor
 from zhicheng.core.errors import Invalid
 from zhicheng.core.pagination import Page, PageParams, page_params
 from zhicheng.web.deps import get_db
+from zhicheng.web.one_time import no_store
 from zhicheng.web.routing import APIRouter
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
@@ -69,7 +70,7 @@ def node_out(node: service.DepartmentNode) -> DepartmentNodeOut:
 
 # ---------------------------------------------------------------- tokens and me
 
-@router.post("/auth/token", response_model=TokenOut)
+@router.post("/auth/token", response_model=TokenOut, dependencies=[Depends(no_store)])  # RFC 6749 5.1
 async def token(request: Request, db: Session = Depends(get_db)):
     """用户名密码换取访问令牌 / exchange username and password for a bearer token (OAuth2 password grant)."""
     ctype = request.headers.get("content-type", "")
@@ -134,7 +135,8 @@ def my_api_keys(actor: Actor = Depends(require_user), db: Session = Depends(get_
     return [ApiKeyOut.model_validate(k) for k in service.list_api_keys(db, user_id=actor.user_id)]
 
 
-@router.post("/me/api-keys", response_model=ApiKeyCreated, status_code=201, dependencies=WRITE)
+@router.post("/me/api-keys", response_model=ApiKeyCreated, status_code=201,
+             dependencies=[*WRITE, Depends(no_store)])
 def create_my_api_key(body: ApiKeyCreate, actor: Actor = Depends(require_user), db: Session = Depends(get_db)):
     """创建 API 密钥（完整密钥只返回这一次）/ create an API key (the full key is returned only now)."""
     created = service.create_api_key(db, actor=actor, name=body.name, expires_days=body.expires_days)

@@ -13,6 +13,7 @@ from zhicheng.accounts.middleware import SESSION_COOKIE
 from zhicheng.accounts.roles import ROLE_NAMES
 from zhicheng.core.actor import Actor
 from zhicheng.core.errors import AppError
+from zhicheng.web import one_time
 from zhicheng.web.deps import get_db
 from zhicheng.web.flash import flash
 from zhicheng.web.i18n import request_language
@@ -98,8 +99,10 @@ def _account_context(db: Session, actor: Actor, **extra) -> dict:
 
 @router.get("/account")
 def account(request: Request, actor: Actor = Depends(require_user), db: Session = Depends(get_db)):
-    """My account: who I am, change my password, my API keys."""
-    return render(request, "accounts/account.html", _account_context(db, actor))
+    """My account: who I am, change my password, my API keys (a new key shown here once, after its POST)."""
+    new = one_time.take(request, owner=f"staff:{actor.user_id}")
+    ctx = _account_context(db, actor, new_key=new.get("key") if new else None)
+    return one_time.shown(request, render(request, "accounts/account.html", ctx), path="/account")
 
 
 @router.post("/account/password", dependencies=[Depends(csrf_protect)])
@@ -137,7 +140,9 @@ def account_create_key(request: Request, actor: Actor = Depends(require_user), d
     except AppError as err:
         return render(request, "accounts/account.html",
                       _account_context(db, actor, errors=form_errors(request, err)), status_code=422)
-    return render(request, "accounts/account.html", _account_context(db, actor, new_key=created.key))
+    # POST-redirect-GET: the key goes to the GET in an encrypted one-time cookie, never into a POST's page
+    return one_time.keep(request, see_other("/account#api-keys"), {"key": created.key},
+                         owner=f"staff:{actor.user_id}", path="/account")
 
 
 @router.post("/account/api-keys/{key_id}/revoke", dependencies=[Depends(csrf_protect)])

@@ -14,6 +14,7 @@ from zhicheng.opendata import access, accounts, service
 from zhicheng.opendata.api import set_session_cookie
 from zhicheng.opendata.deps import portal_csrf, portal_session_user
 from zhicheng.opendata.models import PortalUser
+from zhicheng.web import one_time
 from zhicheng.web.deps import get_db
 from zhicheng.web.flash import flash
 from zhicheng.web.i18n import request_language
@@ -188,8 +189,16 @@ def _me_context(db: Session, request: Request, user: PortalUser, **extra) -> dic
 
 @router.get("/open/me")
 def me(request: Request, user: PortalUser = Depends(portal_session_user), db: Session = Depends(get_db)):
-    """My account: applications with their answers, my API keys."""
-    return _render(request, db, "opendata/me.html", _me_context(db, request, user))
+    """My account: applications with their answers, my API keys (a new key shown here once, after its POST)."""
+    new = one_time.take(request, owner=f"open:{user.id}") or {}
+    ctx = _me_context(db, request, user, new_key=new.get("key"), new_key_id=new.get("id"))
+    return one_time.shown(request, _render(request, db, "opendata/me.html", ctx), path="/open/me")
+
+
+def _show_once(request: Request, user: PortalUser, key: str, key_id: int):
+    """POST-redirect-GET: the new key goes to /open/me in an encrypted one-time cookie, never into a POST's page."""
+    return one_time.keep(request, _see_other("/open/me#keys"), {"key": key, "id": key_id},
+                         owner=f"open:{user.id}", path="/open/me")
 
 
 @router.post("/open/me/keys", dependencies=[Depends(portal_csrf)])
@@ -211,9 +220,7 @@ def create_key(
             _me_context(db, request, user, errors=errors_of(request, err)),
             status_code=err.status,
         )
-    return _render(
-        request, db, "opendata/me.html", _me_context(db, request, user, new_key=key, new_key_id=row.id)
-    )
+    return _show_once(request, user, key, row.id)
 
 
 @router.post("/open/me/keys/{key_id}/rotate", dependencies=[Depends(portal_csrf)])
@@ -224,9 +231,7 @@ def rotate_key(
     db: Session = Depends(get_db),
 ):
     row, key = service.rotate_key(db, user=user, key_id=key_id)
-    return _render(
-        request, db, "opendata/me.html", _me_context(db, request, user, new_key=key, new_key_id=row.id)
-    )
+    return _show_once(request, user, key, row.id)
 
 
 @router.post("/open/me/keys/{key_id}/revoke", dependencies=[Depends(portal_csrf)])

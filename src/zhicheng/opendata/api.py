@@ -32,6 +32,7 @@ from zhicheng.opendata.schemas import (
 from zhicheng.web.deps import get_db
 from zhicheng.web.hooks import after_event
 from zhicheng.web.i18n import request_language
+from zhicheng.web.one_time import no_store
 from zhicheng.web.routing import APIRouter
 
 router = APIRouter(prefix="/api/v1/open", tags=["open data portal / 数据开放平台"])
@@ -74,7 +75,7 @@ def register(body: RegisterIn, request: Request, db: Session = Depends(get_db)) 
     return accounts.profile(user)
 
 
-@router.post("/account/login")
+@router.post("/account/login", dependencies=[Depends(no_store)])
 def login(body: LoginIn, request: Request, response: Response, db: Session = Depends(get_db)) -> dict:
     """Log in to the portal: sets the portal session cookie; send `csrf_token` as X-CSRF-Token afterwards."""
     user = accounts.authenticate(
@@ -168,7 +169,7 @@ def keys(user: PortalUser = Depends(portal_user), db: Session = Depends(get_db))
     return {"items": [service.key_out(k) for k in service.list_keys(db, user_id=user.id)]}
 
 
-@router.post("/keys", status_code=201, dependencies=[Depends(portal_csrf)])
+@router.post("/keys", status_code=201, dependencies=[Depends(portal_csrf), Depends(no_store)])
 def create_key(
     body: KeyIn, user: PortalUser = Depends(portal_session_user), db: Session = Depends(get_db)
 ) -> dict:
@@ -177,7 +178,7 @@ def create_key(
     return {**service.key_out(row), "key": key}
 
 
-@router.post("/keys/{key_id}/rotate", status_code=201, dependencies=[Depends(portal_csrf)])
+@router.post("/keys/{key_id}/rotate", status_code=201, dependencies=[Depends(portal_csrf), Depends(no_store)])
 def rotate_key(
     key_id: Id, user: PortalUser = Depends(portal_session_user), db: Session = Depends(get_db)
 ) -> dict:
