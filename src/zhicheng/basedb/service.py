@@ -287,9 +287,16 @@ def run_assembly(db: Session, *, actor: Actor, assembly_id: int) -> AssemblyRun:
 
 
 def _fail(db: Session, run: AssemblyRun, message: str) -> None:
+    from sqlalchemy import delete
+
+    from zhicheng.basedb.models import Conflict, Provenance
+
     found = db.get(AssemblyRun, run.id)
     if found is not None:
         found.state, found.message, found.finished_at = "failed", message[:2000], clock.now()
+        # the import commits what the run wrote before it stages the rows: a refused import leaves none of it
+        db.execute(delete(Provenance).where(Provenance.run_id == run.id))
+        db.execute(delete(Conflict).where(Conflict.run_id == run.id))
         db.commit()
 
 
