@@ -55,6 +55,7 @@ def test_the_admin_cannot_become_the_auditor_through_the_api(client, departments
     # the auditor sees every refused attempt, in Chinese
     entries = client.get("/api/v1/audit?outcome=denied&actor=zhou_admin", headers=auth_headers(auditor)).json()
     actions = {e["action"] for e in entries["items"]}
+    assert "授予角色 · 用户" in {e["action_label"] for e in entries["items"]}
     assert {"create", "reset_password", "grant_role", "revoke_role", "deactivate", "unlock", "update"} <= actions
     page = client.get("/audit?outcome=denied", headers=auth_headers(auditor))
     assert page.status_code == 200 and "授予角色" in page.text and "重置密码" in page.text

@@ -18,6 +18,7 @@ from zhicheng.core.actor import Actor
 from zhicheng.core.errors import Invalid
 from zhicheng.core.spreadsheet import safe_cell
 from zhicheng.policy.audit import record
+from zhicheng.policy.audit_labels import action_label
 from zhicheng.policy.models import AuditEntry
 from zhicheng.policy.service import Decision, Target, authorize, decide
 
@@ -160,7 +161,8 @@ def entry_dict(e: AuditEntry) -> dict[str, Any]:
         "seq": e.seq, "at": clock.aware(e.at).isoformat(), "at_local": local_time(e.at),
         "actor_kind": e.actor_kind, "actor_user_id": e.actor_user_id, "actor_username": e.actor_username,
         "actor_department_id": e.actor_department_id, "actor_department_code": e.actor_department_code,
-        "action": e.action, "target_kind": e.target_kind, "target_id": e.target_id, "outcome": e.outcome,
+        "action": e.action, "action_label": action_label(e.action, e.target_kind),
+        "target_kind": e.target_kind, "target_id": e.target_id, "outcome": e.outcome,
         "detail": e.detail, "ip": e.ip, "prev_hash": e.prev_hash, "hash": e.hash,
     }
 

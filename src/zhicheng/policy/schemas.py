@@ -17,6 +17,7 @@ class AuditEntryOut(BaseModel):
     actor_department_id: int | None
     actor_department_code: str | None
     action: str
+    action_label: str = Field(description="操作的中文名称，如“授予角色 · 用户” / the action's Chinese name")
     target_kind: str
     target_id: str | None
     outcome: str
