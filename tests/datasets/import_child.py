@@ -13,6 +13,14 @@ from pathlib import Path
 GUARD = 4 << 30  # address space: a regression fails here with MemoryError instead of taking the machine down
 
 
+def peak_mb() -> float:
+    """This process's peak resident memory (VmHWM: ru_maxrss would carry the parent's peak over the exec)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    raise RuntimeError("no VmHWM in /proc/self/status")
+
+
 def main() -> None:
     url, user_id, resource_id, path, filename = sys.argv[1:6]
     resource.setrlimit(resource.RLIMIT_AS, (GUARD, GUARD))
@@ -31,7 +39,7 @@ def main() -> None:
         except MemoryError:
             out = {"ok": False, "zh": "MemoryError", "en": "MemoryError"}
     engine.dispose()
-    out["peak_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    out["peak_mb"] = peak_mb()
     print(json.dumps(out, ensure_ascii=False))
 
 

@@ -122,6 +122,9 @@ def test_files_left_by_a_stopped_server_are_removed_at_start_up(settings, engine
     folder = settings.ensure_data_dir() / "uploads"
     left = folder / "0123456789abcdef.csv"
     left.write_bytes(b"half an upload")
+    kept = folder / ("f" * 32 + ".csv")  # an upload waiting on its mapping step stays
+    kept.write_bytes(b"a,b\n")
+    kept.with_name(kept.name + ".pending.json").write_text("{}")
     from zhicheng.web.app import create_app
 
     app = create_app(settings)
@@ -129,3 +132,4 @@ def test_files_left_by_a_stopped_server_are_removed_at_start_up(settings, engine
         assert c.get("/api/v1/health").status_code == 200
     app.state.engine.dispose()
     assert not left.exists()
+    assert kept.exists()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -103,14 +104,58 @@ def check_row(row: list[str], record_chars: int, limits: Limits, line: int) -> N
 
 # -- JSON: records and nesting ---------------------------------------------------------------------------------
 
+_STRING = re.compile(rb'"[^"\\]*+(?:\\.[^"\\]*+)*+"', re.S)
+_STRING_REST = re.compile(rb'[^"\\]*+(?:\\.[^"\\]*+)*+"', re.S)
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+
+
+class JsonDepth:
+    """The nesting of JSON text as it streams, strings skipped, at the speed of `re` and `bytes.translate`
+    (ijson would spend time and memory quadratic in the depth on its paths before any record is checked)."""
+
+    def __init__(self, cap: int) -> None:
+        self.cap, self.depth, self.in_string, self.escaped = cap, 0, False, False
+
+    def feed(self, data: bytes) -> None:
+        pos = 0
+        if self.in_string:  # finish the string the previous piece ended in
+            if self.escaped:
+                pos = 1
+            found = _STRING_REST.match(data, pos)
+            if found is None:
+                tail = data[pos:]
+                self.escaped = (len(tail) - len(tail.rstrip(b"\\"))) % 2 == 1
+                return
+            pos, self.in_string = found.end(), False
+        structure = _STRING.sub(b"", data[pos:] if pos else data)
+        opened = structure.find(b'"')
+        if opened >= 0:  # a string runs on into the next piece
+            self.in_string = True
+            self.escaped = (len(data) - len(data.rstrip(b"\\"))) % 2 == 1
+            structure = structure[:opened]
+        brackets = structure.translate(None, _NOT_BRACKETS)
+        opens = brackets.count(b"[") + brackets.count(b"{")
+        if self.depth + opens <= self.cap:
+            self.depth += 2 * opens - len(brackets)
+            return
+        depth = self.depth
+        for byte in brackets:
+            depth += 1 if byte in (91, 123) else -1
+            if depth > self.cap:
+                raise exceeded("JSON 嵌套层数", "the JSON nesting depth", self.cap - 2, "import_max_json_depth")
+        self.depth = depth
+
+
 class MeteredStream:
     """A binary stream for ijson that refuses to give more than `cap` bytes between two calls of `mark()`
-    (one record, or one event), so that no single value is ever read whole past the limit."""
+    (one record, or one event), so that no single value is ever read whole past the limit, and JSON nested
+    deeper than `depth` (plus the two levels of the records' container)."""
 
     SLACK = 256 * 1024  # ijson reads ahead in buffers of 64 KiB
 
-    def __init__(self, raw, cap: int, what: tuple[str, str, str]) -> None:
+    def __init__(self, raw, cap: int, what: tuple[str, str, str], depth: int = 64) -> None:
         self.raw, self.cap, self.since, self.what = raw, cap, 0, what
+        self.nesting = JsonDepth(depth + 2)
 
     def read(self, size: int = -1) -> bytes:
         if size is None or size < 0:
@@ -120,6 +165,8 @@ class MeteredStream:
         if self.since > self.cap + self.SLACK:
             zh, en, setting = self.what
             raise exceeded(zh, en, self.cap, setting)
+        if data:
+            self.nesting.feed(data)
         return data
 
     def mark(self) -> None:

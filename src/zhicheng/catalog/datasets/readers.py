@@ -327,7 +327,7 @@ def _json_prefix(path: Path, geo: bool, limits: Limits) -> str:
             raise FileError("不是有效的 JSON：应为对象数组或含 rows 数组的对象",
                             "not valid JSON: expected an array of objects or an object with a rows array")
         fh.seek(0)
-        stream = MeteredStream(fh, limits.record_bytes, _RECORD)
+        stream = MeteredStream(fh, limits.record_bytes, _RECORD, limits.json_depth)
         try:
             for prefix, event, value in ijson.parse(stream):
                 stream.mark()
@@ -342,7 +342,7 @@ def _json_prefix(path: Path, geo: bool, limits: Limits) -> str:
 
 def _open_json(path: Path, size: int, geo: bool, limits: Limits) -> Source:
     prefix = _json_prefix(path, geo, limits)
-    raw = MeteredStream(path.open("rb"), limits.record_bytes, _RECORD)
+    raw = MeteredStream(path.open("rb"), limits.record_bytes, _RECORD, limits.json_depth)
     src = Source(path=path, format="geojson" if geo or prefix == "features.item" else "json", encoding="utf-8",
                  size=size, _position=raw.tell)
     src._rows = _json_rows(raw, prefix, src.format == "geojson", limits)

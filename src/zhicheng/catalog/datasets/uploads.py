@@ -47,14 +47,19 @@ def save_upload(upload: UploadFile | None, settings: Settings) -> tuple[Path, st
 
 
 def sweep(settings: Settings) -> int:
-    """Remove the files of the uploads folder that no import job running in this process holds (one process
-    serves a data folder: the jobs a stopped process left are closed at start-up too); how many."""
+    """Remove the files of the uploads folder that no import job running in this process holds and that are not
+    kept for the mapping step (`pending`, which ages them out itself); one process serves a data folder (the
+    jobs a stopped process left are closed at start-up too). How many were removed."""
     from zhicheng.catalog.datasets import jobs
+    from zhicheng.catalog.datasets.pending import _NOTE as PENDING_NOTE
 
     keep = jobs.files_in_use()
     removed = 0
     for path in (settings.ensure_data_dir() / "uploads").iterdir():
-        if path.is_file() and path.resolve() not in keep:
-            path.unlink(missing_ok=True)
-            removed += 1
+        if not path.is_file() or path.name.endswith(PENDING_NOTE) or path.resolve() in keep:
+            continue
+        if path.with_name(path.name + PENDING_NOTE).exists():
+            continue
+        path.unlink(missing_ok=True)
+        removed += 1
     return removed
