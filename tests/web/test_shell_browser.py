@@ -114,3 +114,23 @@ def test_register_form_fits_a_phone_and_proposes_identifiers_from_chinese_names(
     first.click()
     assert second.get_attribute("value") == "sfzjhm"
     assert browser.execute_script("return document.documentElement.scrollWidth") <= 390
+
+
+@pytest.mark.parametrize("lang", ["zh-CN", "en"])
+def test_all_six_groups_fit_one_row_at_1280(app, live_server, browser, admin, lang):
+    """The coming domains (map, IoT, events, cockpit) register their entries; the bar still fits one row."""
+    for group, label, href in [("map", "地图", "/map"), ("iot", "设备", "/iot/things"),
+                               ("governance", "事件", "/events"), ("operations", "驾驶舱", "/cockpit")]:
+        app.state.navigation.register_nav(group, label, href)
+    base = live_server.url
+    browser.set_window_size(1280, 900)
+    log_in(browser, base, "wang_fang", start="/")
+    if lang == "en":
+        browser.get(base + "/?lang=en")
+    groups = all_css(browser, "#site-nav details[data-nav-group]")
+    assert [g.get_attribute("data-nav-group") for g in groups] == [
+        "data", "map", "iot", "governance", "operations", "system"]
+    tops = all_css(browser, "#site-nav .nav-main > li, #site-nav .nav-user > li")
+    rows = {browser.execute_script("return arguments[0].offsetTop", t) for t in tops}
+    assert len(rows) == 1, [t.text for t in tops]
+    assert browser.execute_script("return document.documentElement.scrollWidth") <= 1280
