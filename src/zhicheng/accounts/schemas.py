@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from zhicheng.core.clock import ApiDatetime
 
 DepartmentKind = Literal["city", "district", "bureau", "street"]
 
@@ -70,8 +71,8 @@ class UserOut(BaseModel):
     roles: list[str]
     active: bool
     locked: bool = False
-    last_login_at: datetime | None = None
-    created_at: datetime | None = None
+    last_login_at: ApiDatetime | None = None
+    created_at: ApiDatetime | None = None
 
 
 class UserCreate(Strict):
@@ -115,7 +116,7 @@ class TokenOut(BaseModel):
     access_token: str
     token_type: str = "bearer"
     expires_in: int
-    expires_at: datetime
+    expires_at: ApiDatetime
 
 
 class ApiKeyCreate(Strict):
@@ -136,10 +137,10 @@ class ApiKeyOut(BaseModel):
     id: int
     name: str
     prefix: str
-    expires_at: datetime | None = None
-    revoked_at: datetime | None = None
-    last_used_at: datetime | None = None
-    created_at: datetime
+    expires_at: ApiDatetime | None = None
+    revoked_at: ApiDatetime | None = None
+    last_used_at: ApiDatetime | None = None
+    created_at: ApiDatetime
 
 
 class ApiKeyCreated(ApiKeyOut):

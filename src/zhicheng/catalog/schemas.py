@@ -8,13 +8,14 @@ field); they accept the key (e.g. "conditional") or the Chinese name (e.g. "æœ‰æ
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from zhicheng.catalog import codes
 from zhicheng.catalog.items import validate_items
+from zhicheng.core.clock import ApiDatetime
 from zhicheng.core.errors import Invalid
 
 ITEM_EXAMPLE = {
@@ -147,8 +148,8 @@ class ResourceOut(BaseModel):
     live: bool = Field(description="a published revision is visible to everyone")
     view: str = Field(description="work: the working copy; pub: the live published revision")
     withdrawn_reason: str | None = None
-    created_at: datetime | None = None
-    updated_at: datetime | None = None
+    created_at: ApiDatetime | None = None
+    updated_at: ApiDatetime | None = None
     items: list[ItemOut]
     labels: dict[str, str] = Field({}, description="Chinese names of the enumerated values")
     labels_en: dict[str, str] = Field({}, description="English names of the enumerated values")
@@ -181,12 +182,12 @@ class ReviewOut(BaseModel):
     comment: str | None
     actor_id: int | None
     actor_name: str | None
-    at: datetime
+    at: ApiDatetime
 
 
 class RevisionOut(BaseModel):
     revision: int
-    published_at: datetime
+    published_at: ApiDatetime
     published_by: int | None
     published_by_name: str | None
     snapshot: dict[str, Any]

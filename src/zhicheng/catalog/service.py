@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, func, select, tuple_
 from sqlalchemy.exc import IntegrityError
@@ -29,7 +28,7 @@ from zhicheng.core.events import bus
 from zhicheng.core.prepared import Prepared
 
 KIND = "catalog.resource"
-CHINA = ZoneInfo("Asia/Shanghai")
+CHINA = clock.LOCAL_TZ
 EDITABLE_STATES = ("draft", "returned")
 SCALAR_FIELDS = ("name", "catalog_class", "subclass", "detail_code", "summary", "format", "file_formats",
                  "share_type", "share_condition", "share_basis", "share_method", "open_type", "open_condition",

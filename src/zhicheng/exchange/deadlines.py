@@ -17,7 +17,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 import chinese_calendar
 import sqlalchemy as sa
@@ -27,7 +26,7 @@ from sqlalchemy.orm import Session
 from zhicheng.core import clock
 
 ANSWER_WORKING_DAYS = 10
-CHINA = ZoneInfo("Asia/Shanghai")
+CHINA = clock.LOCAL_TZ
 WARN_AHEAD_DAYS = 45  # the admin is warned of next year's missing schedule this many days before it starts
 _KEY = "zhicheng.exchange.holiday_schedule"
 

@@ -63,9 +63,7 @@ def is_live(grant: Grant) -> bool:
 
 
 def _china():
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo("Asia/Shanghai")
+    return clock.LOCAL_TZ
 
 
 def active_grant(db: Session, *, actor: Actor, resource_id: int) -> Grant | None:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from zhicheng.core.clock import ApiDatetime
 from zhicheng.core.errors import Forbidden, Invalid
 
 PREFIX_RE = re.compile(r"^[0-9A-Za-z]{1,18}$")
@@ -53,7 +54,7 @@ class EventOut(BaseModel):
     action: str
     actor_name: str | None
     note: str | None
-    at: datetime
+    at: ApiDatetime
 
 
 class GrantOut(BaseModel):
@@ -68,15 +69,15 @@ class GrantOut(BaseModel):
     plain_items: list[str]
     purpose: str
     starts_on: date
-    expires_at: datetime
-    revoked_at: datetime | None
+    expires_at: ApiDatetime
+    revoked_at: ApiDatetime | None
     revoke_reason: str | None
     delivery: str
     file_export_approved: bool
     use_count: int
     rows_delivered: int
-    last_used_at: datetime | None
-    created_at: datetime
+    last_used_at: ApiDatetime | None
+    created_at: ApiDatetime
     state: str
 
 
@@ -97,15 +98,15 @@ class RequestOut(BaseModel):
     period_end: date
     delivery: str
     state: str
-    submitted_at: datetime
+    submitted_at: ApiDatetime
     due_date: date
     overdue: bool
     working_days_left: int | None
     deadline_provisional: bool = Field(False, description="期限暂定：期间某年尚无放假安排，仅按周末计算 / the deadline "
                                        "runs through a year without a holiday schedule (weekends only)")
     unscheduled_years: list[int] = Field(default_factory=list, description="期限内尚无放假安排的年份")
-    escalated_at: datetime | None
-    decided_at: datetime | None
+    escalated_at: ApiDatetime | None
+    decided_at: ApiDatetime | None
     decided_by_name: str | None
     reason: str | None
     grant_id: int | None = None

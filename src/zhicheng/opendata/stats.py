@@ -11,7 +11,6 @@ import logging
 import weakref
 from datetime import date, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -26,7 +25,7 @@ from zhicheng.opendata.models import UsageDaily
 log = logging.getLogger(__name__)
 EVENT = "opendata.used"
 COLUMNS = {"view": "views", "download": "downloads", "api": "api_calls"}
-CHINA = ZoneInfo("Asia/Shanghai")
+CHINA = clock.LOCAL_TZ
 TARGET_OPEN_RATE = 0.50
 TARGET_COVERAGE = 0.90
 MAX_DAYS = 366

@@ -7,12 +7,12 @@ from datetime import UTC, date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, FileSystemLoader
 
+from zhicheng.core import clock
 from zhicheng.web import flash
 from zhicheng.web.i18n import LANGUAGES, PKG, request_language, translate
 from zhicheng.web.navigation import Navigation
@@ -31,7 +31,7 @@ def templates() -> Jinja2Templates:
     return t
 
 
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+LOCAL_TZ = clock.LOCAL_TZ  # the one zone every page shows (zhicheng.core.clock)
 
 
 def fmt_time(value: Any) -> str:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from zhicheng.core.clock import ApiDatetime
 
 
 class RowError(BaseModel):
@@ -38,8 +39,8 @@ class JobOut(BaseModel):
     message_en: str | None = None
     version: int | None = None
     created_by_name: str | None = None
-    created_at: datetime
-    finished_at: datetime | None = None
+    created_at: ApiDatetime
+    finished_at: ApiDatetime | None = None
 
     @classmethod
     def of(cls, job: Any, lang: str = "zh-CN") -> JobOut:
@@ -61,7 +62,7 @@ class VersionOut(BaseModel):
     size_bytes: int
     sha256: str
     imported_by_name: str | None = None
-    imported_at: datetime
+    imported_at: ApiDatetime
     columns: list[dict[str, Any]]
 
 
