@@ -286,6 +286,7 @@ def test_subscriptions_page_shows_the_secret_once_and_refuses_forged_targets(
     assert r.status_code == 201 and "签名密钥只显示这一次" in r.text
     page = client.get("/exchange/subscriptions?lang=en")
     assert receiver.url in page.text and "Unsubscribe" in page.text and "shown only this once" not in page.text
+    assert f'/catalog/{resource.id}">{resource.name}</a>' in page.text  # the resource by its name, not its id
     sub = db.scalar(select(Subscription))
     r = client.post(f"/exchange/subscriptions/{sub.id}/cancel", data={"csrf_token": csrf}, follow_redirects=False)
     assert r.status_code == 303

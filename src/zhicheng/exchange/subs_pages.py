@@ -9,6 +9,7 @@ from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 
 from zhicheng.accounts.deps import csrf_protect, require_user
+from zhicheng.catalog import service as catalog
 from zhicheng.core.actor import Actor
 from zhicheng.core.errors import AppError
 from zhicheng.core.settings import Settings
@@ -35,7 +36,8 @@ def kpi_page(request: Request, actor: Actor = Depends(require_user), db: Session
 def _subscriptions_ctx(db: Session, actor: Actor) -> dict[str, Any]:
     subs = subscriptions.list_for(db, actor=actor)
     recent = {s.id: subscriptions.deliveries(db, actor=actor, subscription_id=s.id, limit=5) for s in subs}
-    return {"subs": subs, "recent": recent, "state_badges": STATE_BADGES, "state_labels": STATE_LABELS,
+    names = {s.resource_id: catalog.get_resource(db, s.resource_id).name for s in subs}  # names, not ids
+    return {"subs": subs, "recent": recent, "resource_names": names, "state_badges": STATE_BADGES, "state_labels": STATE_LABELS,
             "breadcrumbs": [("数据订阅", None)]}
 
 
