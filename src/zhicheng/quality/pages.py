@@ -97,6 +97,7 @@ def resource_page(
             "proposals": [r for r in rules if r.get("state") == "proposed"],
             "report": report,
             "items": [s.name for s in catalog.item_specs(db, res.id)],
+            "labels": labels,
             "can_define": can_define,
             "error": error,
             "field": field,
