@@ -6,8 +6,8 @@ import re
 from pathlib import Path
 
 from zhicheng.catalog import page_forms
-from zhicheng.web.i18n import english_catalog
 from zhicheng.web.app import ROUTERS
+from zhicheng.web.i18n import english_catalog
 from zhicheng.web.navigation import GROUPS, collect_navigation
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "zhicheng"

@@ -15,8 +15,8 @@ from zhicheng.catalog import service as catalog
 from zhicheng.core.actor import Actor
 from zhicheng.core.errors import AppError, Invalid, NotFound
 from zhicheng.policy.service import decide
+from zhicheng.quality import reports, service
 from zhicheng.quality import rules as R
-from zhicheng.quality import service
 from zhicheng.web.deps import get_db
 from zhicheng.web.flash import flash
 from zhicheng.web.i18n import request_language
@@ -83,7 +83,7 @@ def resource_page(
 ):
     lang = request_language(request)
     res = catalog.get_resource(db, resource_id)
-    labels = service.item_labels(db, res.id)
+    labels = reports.item_labels(db, res.id)
     rules = [service.rule_view(r, lang, labels) for r in service.list_rules(db, actor=actor, resource_id=res.id)]
     report = service.report(db, actor=actor, resource_id=res.id, lang=lang)
     can_define = decide(actor, "define", service._target(service.RULE, res)).allowed

@@ -15,7 +15,7 @@ from zhicheng.policy import audit
 from zhicheng.quality import rules as R
 from zhicheng.quality import tasks
 from zhicheng.quality.models import QualityFinding, QualityRule, QualityRun, QualityTask
-from zhicheng.quality.service import REPORT, TREND, _authorize, _resource, _target, item_labels
+from zhicheng.quality.service import REPORT, TREND, _authorize, _resource, _target
 
 
 def run_view(r: QualityRun) -> dict[str, Any]:
@@ -42,6 +42,12 @@ def history(db: Session, *, actor: Actor, resource_id: int, limit: int = TREND) 
         select(QualityRun).where(QualityRun.resource_id == res.id).order_by(QualityRun.id.desc()).limit(limit)
     )
     return [run_view(r) for r in runs]
+
+
+def item_labels(db: Session, resource_id: int) -> dict[str, str]:
+    """The resource's data items: identifier → Chinese name (what rule descriptions show on Chinese pages)."""
+    doc = catalog.document(db, catalog.get_resource(db, resource_id))
+    return {i["name"]: i.get("label") or i["name"] for i in doc.get("items") or []}
 
 
 def report(

@@ -101,12 +101,6 @@ def _latest(db: Session, resource_id: int):
 # -- rules -----------------------------------------------------------------------------------------------------
 
 
-def item_labels(db: Session, resource_id: int) -> dict[str, str]:
-    """The resource's data items: identifier → Chinese name (what rule descriptions show on Chinese pages)."""
-    doc = catalog.document(db, catalog.get_resource(db, resource_id))
-    return {i["name"]: i.get("label") or i["name"] for i in doc.get("items") or []}
-
-
 def rule_view(rule: QualityRule, lang: str = "zh-CN", labels: dict[str, str] | None = None) -> dict[str, Any]:
     """A rule as plain data with its description (`labels` from item_labels names the items in Chinese)."""
     return {
