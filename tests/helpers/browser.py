@@ -87,6 +87,7 @@ def browser():
         options.add_argument(arg)
     options.add_argument(f"--user-data-dir={profile}")
     options.add_argument("--lang=zh-CN")
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # console, CSP reports: get_log("browser")
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.set_page_load_timeout(30)
     try:
