@@ -126,3 +126,73 @@ def test_json_with_one_huge_string_or_deep_nesting(tmp_path, settings, people, o
     refused(import_in_child(settings, user, people, deep), "嵌套层数超过 64")
     geo = bombs.json_deep(tmp_path / "deep.geojson", "xm", 1_000_000, geo=True)
     refused(import_in_child(settings, user, people, geo), "嵌套层数超过 64")
+
+
+def test_a_department_file_still_imports_within_the_bound(tmp_path, settings, people, officers):
+    from openpyxl import Workbook
+
+    from .conftest import person
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet()
+    sheet.append(["常住人口基本信息（2026 年）"])  # a title above the header, as departments' sheets have
+    sheet.append(HEADER_LABELS)
+    for n in range(1, 20_001):
+        sheet.append(person(n))
+    path = tmp_path / "人口.xlsx"
+    book.save(path)
+    result = import_in_child(settings, officers["police_user"], people, path)
+    assert result["ok"], result
+    assert result["peak_mb"] < BOUND_MB
+
+
+def test_bombs_uploaded_over_http_fail_their_jobs_and_the_server_stays_small(workshop, settings, engine, people,
+                                                                              officers, auth_headers):
+    """The real path: a `zhicheng` server process, the bombs uploaded to the import API, each job failed with
+    the limit named; the server's own peak memory read from /proc afterwards."""
+    import socket
+    import time
+
+    import httpx
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    code = ("import uvicorn\nfrom zhicheng.core.settings import Settings\nfrom zhicheng.web.app import create_app\n"
+            f"uvicorn.run(create_app(Settings(data={str(settings.data)!r}, database_url={settings.db_url!r}, "
+            f"secret_key={settings.secret_key!r})), host='127.0.0.1', port={port}, log_level='warning')")
+    env = {**os.environ, "ZHICHENG_IMPORT_MAX_RATIO": "100000", "ZHICHENG_IMPORT_MAX_SHARED_STRINGS": "1000000"}
+    server = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env)
+    base = f"http://127.0.0.1:{port}"
+    headers = auth_headers(officers["police_user"])
+    try:
+        for _ in range(300):
+            try:
+                if httpx.get(f"{base}/api/v1/health", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        bombs_and_words = [
+            (workshop("cells.xlsx", lambda p: bombs.inline_cells_bomb(p, HEADER_LABELS)), "一行的单元格数"),
+            (workshop("strings.xlsx", lambda p: bombs.shared_strings_bomb(p, HEADER_LABELS)), "共享字符串的个数"),
+            (workshop("cell.xlsx", lambda p: bombs.huge_cell_bomb(p, HEADER_LABELS)), "一个单元格"),
+        ]
+        for path, words in bombs_and_words:
+            with path.open("rb") as fh:
+                r = httpx.post(f"{base}/api/v1/catalog/resources/{people.id}/imports", headers=headers,
+                               files={"file": (path.name, fh)}, timeout=120)
+            assert r.status_code == 202, r.text
+            for _ in range(1200):
+                job = httpx.get(f"{base}/api/v1/imports/{r.json()['id']}", headers=headers, timeout=30).json()
+                if job["state"] in ("succeeded", "failed"):
+                    break
+                time.sleep(0.25)
+            assert job["state"] == "failed" and words in job["message_zh"], job
+        status = Path(f"/proc/{server.pid}/status").read_text()
+        peak = int(next(line for line in status.splitlines() if line.startswith("VmHWM:")).split()[1]) / 1024
+        print(f"server peak after the bombs: {peak:.1f} MB")
+        assert peak < BOUND_MB
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    assert list((settings.data / "uploads").iterdir()) == []
