@@ -156,3 +156,16 @@ def test_a_domain_adds_its_entries_through_register_nav():
     assert [e["label"] for e in nav.visible(user, "/")[0]["entries"]] == ["图层", "地图首页"]
     with pytest.raises(ValueError, match="unknown navigation group"):
         nav.register_nav("maps", "x", "/x")
+
+
+def test_the_navigation_is_data_too(client, login, make_user, departments):
+    """GET /api/v1/navigation: what the bar shows this caller, in their language (for the coming cockpit pages)."""
+    anonymous = client.get("/api/v1/navigation")
+    assert anonymous.status_code == 200
+    assert [e["label"] for e in anonymous.json()] == ["首页", "开放数据", "关于"]
+    login(client, make_user("lead", roles=["leader"], department=departments["data_bureau"]))
+    bar = client.get("/api/v1/navigation", params={"path": "/exchange/kpis", "lang": "en"}).json()
+    data = next(e for e in bar if e.get("key") == "data")
+    assert data["label"] == "Data centre" and data["current"] and data["href"] is None
+    assert {"label": "Sharing KPIs", "href": "/exchange/kpis", "current": True} in data["entries"]
+    assert not any(e.get("key") == "system" for e in bar)
