@@ -6,7 +6,7 @@ import time
 
 from zhicheng.catalog.datasets import jobs
 
-from .conftest import HEADER_NAMES, person, write_csv
+from .conftest import HEADER_LABELS, HEADER_NAMES, person, write_csv
 
 
 def wait_for(client, job_id: str, headers: dict) -> dict:
@@ -41,7 +41,7 @@ def test_upload_import_then_read_versions_and_rows(client, people, officers, aut
     csv_text = client.get(f"/api/v1/catalog/resources/{people.id}/versions/1/rows?format=csv",
                           headers=headers).text
     lines = csv_text.lstrip("\ufeff").splitlines()
-    assert lines[0] == ",".join(HEADER_NAMES) and len(lines) == 121
+    assert lines[0] == ",".join(HEADER_LABELS) and len(lines) == 121  # headed by the Chinese labels
     assert lines[1].startswith(person(1)[0] + "," + person(1)[1])
 
 

@@ -251,7 +251,7 @@ def test_file_export_of_personal_data_needs_the_providers_approval(client, world
     r = client.get(url, headers=auth_headers(world["consumer"]))
     assert r.status_code == 200, r.text
     rows = list(csv.reader(io.StringIO(r.text.lstrip("\ufeff"))))
-    assert rows[0] == ALL and len(rows) == ROWS + 1
+    assert rows[0] == [i["label"] for i in ITEMS] and len(rows) == ROWS + 1  # a file for people: labels
     assert rows[1][1] == "张*" and rows[1][2] == "138****5678"
     entry = db.scalars(select(AuditEntry).where(AuditEntry.action == "exchange.export")).one()
     assert entry.detail["rows"] == ROWS and "sfzh" in entry.detail["masked"]

@@ -67,7 +67,7 @@ def test_downloads_stream_every_format_masked(client, db, open_data):
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
     assert r.content.startswith(b"\xef\xbb\xbf")
     table = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
-    assert table[0] == ["sfzh", "xm", "jd", "rs"] and len(table) == 1 + len(rows)
+    assert table[0] == ["公民身份号码", "姓名", "所属街道", "人数"] and len(table) == 1 + len(rows)  # labels
     assert all("*" in line[0] and "*" in line[1] for line in table[1:])
     assert table[1][2] == "岳麓街道" and table[1][3] == "101"
 
@@ -75,7 +75,7 @@ def test_downloads_stream_every_format_masked(client, db, open_data):
     assert r.status_code == 200
     ws = load_workbook(io.BytesIO(r.content), read_only=True).active
     sheet = [list(row) for row in ws.iter_rows(values_only=True)]
-    assert sheet[0] == ["sfzh", "xm", "jd", "rs"] and len(sheet) == 1 + len(rows)
+    assert sheet[0] == ["公民身份号码", "姓名", "所属街道", "人数"] and len(sheet) == 1 + len(rows)
     assert all("*" in row[0] and "*" in row[1] for row in sheet[1:])
 
     r = client.get(f"/open/datasets/{free.id}/download.json")

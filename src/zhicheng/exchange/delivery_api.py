@@ -7,13 +7,13 @@ import io
 from collections.abc import Iterator
 from typing import Any
 
-from fastapi import Body, Depends, Request
+from fastapi import Body, Depends, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from zhicheng.accounts.deps import csrf_protect, require_user
-from zhicheng.catalog.datasets import fastread
+from zhicheng.catalog.datasets import column_header, fastread
 from zhicheng.core.actor import Actor
 from zhicheng.core.spreadsheet import safe_row
 from zhicheng.exchange import delivery, masking_rules
@@ -122,15 +122,19 @@ def _csv_stream(header: list[str], rows: Iterator[list[Any]]) -> Iterator[str]:
 
 @router.get("/resources/{resource_id}/export", openapi_extra=GRANT_PARAMETERS)
 def export(
-    request: Request, resource_id: int, db: Session = Depends(get_db), actor: Actor = Depends(require_user)
+    request: Request, resource_id: int, columns: str | None = Query(None, description=column_header.DESCRIPTION),
+    db: Session = Depends(get_db), actor: Actor = Depends(require_user)
 ) -> StreamingResponse:
-    """按授权批量导出 CSV（含个人信息须提供部门明确同意；grant= 指定授权）/ bulk CSV export of the granted data
-    (personal information needs the provider's explicit approval; grant= names the grant)."""
+    """按授权批量导出 CSV（含个人信息须提供部门明确同意；grant= 指定授权；表头默认为中文名称）/ bulk CSV export of
+    the granted data (personal information needs the provider's explicit approval; grant= names the grant;
+    headed by the items' Chinese labels, or identifiers with columns=names)."""
+    choice = column_header.check_columns(columns)
     grant_id, _rest = delivery.grant_param(request.query_params.multi_items())
     p = delivery.open_export(db, actor=actor, resource_id=resource_id, ip=_client_ip(request), grant_id=grant_id)
+    header = column_header.header([p.specs[n] for n in p.granted], choice)
     filename = f"resource_{resource_id}_v{p.version.version}_grant_{p.grant.id}.csv"
     return StreamingResponse(
-        _csv_stream(p.granted, delivery.export_rows(request.app.state.sessionmaker, p)),
+        _csv_stream(header, delivery.export_rows(request.app.state.sessionmaker, p)),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"', "X-Grant-Id": str(p.grant.id),
                  GRANT_HEADER: str(p.grant.id)},

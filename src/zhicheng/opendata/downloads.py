@@ -1,5 +1,7 @@
 """Streamed downloads of an open dataset: CSV (UTF-8 with BOM, for Excel), XLSX (openpyxl write-only),
-JSON and GeoJSON (spatial data only), row by row, masked as the export was authorised."""
+JSON and GeoJSON (spatial data only), row by row, masked as the export was authorised. CSV and XLSX are
+headed by the items' Chinese labels, JSON and GeoJSON keyed by their identifiers, unless `columns=` says
+otherwise (`catalog.datasets.column_header`)."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from zhicheng.catalog.datasets import column_header
 from zhicheng.catalog.items import ItemType
 from zhicheng.core.errors import Invalid
 from zhicheng.core.spreadsheet import safe_row, xlsx_cell
@@ -42,6 +45,13 @@ def check_format(fmt: str, *, spatial: bool) -> str:
             field="format",
         )
     return fmt
+
+
+def check_columns(value: str | None, fmt: str) -> str:
+    """The header choice (labels or names) of a download in `fmt`: labels for the files people open in a
+    spreadsheet (CSV, XLSX), identifiers for the machine formats (JSON, GeoJSON), unless `value` says."""
+    machine = (fmt or "").lower() in ("json", "geojson")
+    return column_header.check_columns(value, default=column_header.NAMES if machine else column_header.LABELS)
 
 
 def geometry_index(specs) -> int | None:
@@ -104,7 +114,7 @@ def _text(value: Any) -> str:
 
 
 def csv_stream(names: list[str], rows: Iterator[tuple]) -> Iterator[bytes]:
-    """UTF-8 CSV with a byte-order mark and a header of column names."""
+    """UTF-8 CSV with a byte-order mark and the header row `names` (labels or identifiers)."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow(safe_row(names))
@@ -182,7 +192,7 @@ def geojson_stream(names: list[str], rows: Iterator[tuple], geom: int | tuple[in
     yield "".join(parts).encode("utf-8")
 
 
-def xlsx_file(names: list[str], labels: list[str], rows: Iterator[tuple], title: str) -> str:
+def xlsx_file(names: list[str], rows: Iterator[tuple], title: str) -> str:
     """Write an XLSX in openpyxl's write-only mode (rows go to disk as they come); returns the file's path."""
     from openpyxl import Workbook
 

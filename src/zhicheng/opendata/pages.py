@@ -12,6 +12,7 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy.orm import Session
 
 from zhicheng.catalog import page_forms, search
+from zhicheng.catalog.datasets import column_header
 from zhicheng.catalog.datasets import service as datasets
 from zhicheng.core.errors import AppError, Forbidden, Invalid, NotFound, Unauthorized
 from zhicheng.opendata import access, ckan, downloads, geo, interaction, service, stats
@@ -188,10 +189,12 @@ def _may_read(
 
 
 @router.get("/open/datasets/{resource_id}")
-def dataset_page(resource_id: ResourceId, request: Request, db: Session = Depends(get_db)):
-    """One open dataset: metadata, data items explained, a masked preview, a map for spatial data, downloads,
-    rating and comments; for 有条件开放 data, how to apply."""
+def dataset_page(resource_id: ResourceId, request: Request, columns: str | None = Query(None),
+                 db: Session = Depends(get_db)):
+    """One open dataset: metadata, data items explained, a masked preview, a map for spatial data, downloads
+    (the header chosen with `columns=labels|names`), rating and comments; for 有条件开放 data, how to apply."""
     lang = request_language(request)
+    header_choice = column_header.check_columns(columns, default="") if columns else ""
     doc = service.open_document(db, resource_id)
     granted, why_not = _may_read(db, request, doc)
     preview, svg, version = None, None, None
@@ -230,6 +233,7 @@ def dataset_page(resource_id: ResourceId, request: Request, db: Session = Depend
             "granted": granted is not None,
             "why_not": why_not,
             "formats": formats if preview is not None else [],
+            "columns": header_choice,
             "usage": stats.totals(db, resource_id=resource_id) if served else None,
             "rating": interaction.rating_summary(db, resource_id),
             "comments": interaction.approved_comments(db, resource_id, limit=50),
@@ -240,15 +244,19 @@ def dataset_page(resource_id: ResourceId, request: Request, db: Session = Depend
 
 
 @router.get("/open/datasets/{resource_id}/download.{fmt}")
-def download(resource_id: ResourceId, fmt: str, request: Request, db: Session = Depends(get_db)):
-    """The whole dataset as CSV (UTF-8 with BOM), XLSX, JSON or GeoJSON, streamed; personal fields masked."""
+def download(resource_id: ResourceId, fmt: str, request: Request, columns: str | None = Query(None),
+             db: Session = Depends(get_db)):
+    """The whole dataset as CSV (UTF-8 with BOM), XLSX, JSON or GeoJSON, streamed; personal fields masked.
+    `columns=labels|names`: the items' Chinese labels or identifiers as the header (CSV, XLSX: labels by
+    default) or as the keys (JSON, GeoJSON: identifiers by default)."""
     doc = service.open_document(db, resource_id)
+    choice = downloads.check_columns(columns, fmt)
     granted = access.check_open_access(db, request, resource_id, kind="download")
     dv, masks = datasets.open_export(db, actor=granted.actor, resource_id=resource_id)
     specs = datasets.specs_of(dv)
     geom = downloads.geo_source(specs)
     fmt = downloads.check_format(fmt, spatial=geom is not None)
-    names = [s.name for s in specs]
+    names = column_header.header(specs, choice)
     factory = request.app.state.sessionmaker
     stats.publish(
         db, resource_id=resource_id, department_id=doc["department"]["id"], kind="download", rows=dv.row_count
@@ -261,7 +269,7 @@ def download(resource_id: ResourceId, fmt: str, request: Request, db: Session = 
     elif fmt == "geojson":
         body = downloads.geojson_stream(names, rows, geom)
     else:
-        path = downloads.xlsx_file(names, [s.label for s in specs], rows, doc["name"])
+        path = downloads.xlsx_file(names, rows, doc["name"])
         body = downloads.file_chunks(path)
     filename = f"{doc.get('code') or resource_id}_v{dv.version}.{fmt}"
     label = quote(f"{doc['name']}.{fmt}")

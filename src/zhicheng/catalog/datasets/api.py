@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from sqlalchemy.orm import Session
 
 from zhicheng.accounts.deps import csrf_protect, require_user
-from zhicheng.catalog.datasets import headers, service
+from zhicheng.catalog.datasets import column_header, headers, service
 from zhicheng.catalog.datasets.schemas import ImportPreviewOut, JobOut, RowsOut, VersionOut
 from zhicheng.catalog.datasets.uploads import limit_upload, save_upload
 from zhicheng.core.actor import Actor
@@ -102,11 +102,14 @@ def _csv_lines(header: list[str], rows: Iterator[tuple]) -> Iterator[str]:
 @router.get("/catalog/resources/{resource_id}/versions/{version}/rows", response_model=RowsOut)
 def rows(request: Request, resource_id: int, version: int, limit: int = Query(50, ge=1, le=service.MAX_LIMIT),
          offset: int = Query(0, ge=0), format: str = Query("json", pattern="^(json|csv)$"),
+         columns: str | None = Query(None, description=column_header.DESCRIPTION + " (format=csv)"),
          db: Session = Depends(get_db), actor: Actor = Depends(require_user)):
-    """某一版本的数据行（JSON 分页，或 format=csv 下载全部）/ rows of a version (JSON page, or all as CSV)."""
+    """某一版本的数据行（JSON 分页，或 format=csv 下载全部，表头默认为中文名称）/ rows of a version (JSON page, or
+    all as CSV headed by the items' Chinese labels, or identifiers with columns=names)."""
+    choice = column_header.check_columns(columns)
     if format == "csv":
         dv, masks = service.open_export(db, actor=actor, resource_id=resource_id, version=version)
-        header = [c["name"] for c in dv.columns]
+        header = column_header.header(dv.columns, choice)
         filename = f"{dv.table_name}.csv"
         return StreamingResponse(_csv_lines(header, service.iter_rows(request.app.state.sessionmaker, dv, masks)),
                                  media_type="text/csv; charset=utf-8",
