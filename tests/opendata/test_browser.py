@@ -55,8 +55,25 @@ def test_search_filter_open_download(live_server, browser, open_data, tmp_path):
     raw = files[0].read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     table = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
-    assert table[0] == ["sfzh", "xm", "jd", "rs"] and len(table) == 1 + len(open_data["rows"])
+    assert table[0] == ["公民身份号码", "姓名", "所属街道", "人数"] and len(table) == 1 + len(open_data["rows"])
     assert all("*" in row[0] and "*" in row[1] for row in table[1:])
+
+    # 表头：英文标识符 — the same download headed by the identifiers
+    css(browser, '#download-columns a[href^="?columns=names"]').click()
+    wait(browser).until(lambda d: "columns=names" in css(d, "#download-csv").get_attribute("href"))
+    for f in files:
+        f.unlink()
+    css(browser, "#download-csv").click()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        done = list(downloads.glob("*.csv"))
+        if done and not list(downloads.glob("*.crdownload")):
+            break
+        time.sleep(0.2)
+    files = list(downloads.glob("*.csv"))
+    assert files, list(downloads.iterdir())
+    table = list(csv.reader(io.StringIO(files[0].read_bytes().decode("utf-8-sig"))))
+    assert table[0] == ["sfzh", "xm", "jd", "rs"]
 
 
 def test_register_and_apply_for_conditional_data(live_server, browser, open_data):
