@@ -8,6 +8,7 @@ import re
 from datetime import UTC, datetime
 
 from tests.exchange.test_delivery import world  # noqa: F401 - a fixture, used by name
+from tests.opendata_api.helpers import open_catalog  # noqa: F401 - a fixture, used by name
 from zhicheng.core.clock import ApiDatetime
 from zhicheng.web.templating import fmt_time
 
@@ -47,14 +48,14 @@ def walk(client, headers, ids) -> tuple[int, list[str]]:
     return seen, bad
 
 
-def test_every_api_datetime_carries_an_offset(client, world, auth_headers, db):  # noqa: F811
+def test_every_api_datetime_carries_an_offset(client, world, auth_headers, db, open_catalog):  # noqa: F811
     grant = world["make_grant"]()
     consumer = auth_headers(world["consumer"])
     assert client.post("/api/v1/me/api-keys", json={"name": "k"}, headers=consumer).status_code == 201
     ids = {"resource_id": world["resource"].id, "version": 1, "grant_id": grant.id, "id": grant.id,
-           "user_id": world["consumer"].id, "request_id": grant.request_id}
+           "user_id": world["consumer"].id, "request_id": grant.request_id, "dataset_id": open_catalog.air.id}
     total = 0
-    for headers in (consumer, auth_headers(world["admin"])):
+    for headers in ({}, consumer, auth_headers(world["admin"])):
         seen, bad = walk(client, headers, ids)
         total += seen
         assert bad == [], bad

@@ -49,8 +49,8 @@ class PublicCors:
         headers = dict(scope.get("headers") or ())
         origin = headers.get(b"origin", b"").decode("latin-1")
         allow = self.allowed(origin) if origin else None
-        if allow is None:
-            await self.app(scope, receive, send)
+        if allow is None:  # with a list of origins the answer depends on Origin: caches must know
+            await self.app(scope, receive, send if self.any else _with_vary(send))
             return
         vary = [] if self.any else [(b"vary", b"Origin")]
         if scope["method"] == "OPTIONS" and b"access-control-request-method" in headers:
@@ -79,6 +79,15 @@ class PublicCors:
             await send(message)
 
         await self.app(scope, receive, send_with_cors)
+
+
+def _with_vary(send: Send) -> Send:
+    async def send_with_vary(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message = {**message, "headers": [*(message.get("headers") or ()), (b"vary", b"Origin")]}
+        await send(message)
+
+    return send_with_vary
 
 
 def middleware(origins: Iterable[str]):
