@@ -34,8 +34,9 @@ def templates() -> Jinja2Templates:
 LOCAL_TZ = clock.LOCAL_TZ  # the one zone every page shows (zhicheng.core.clock)
 
 
-def fmt_time(value: Any) -> str:
-    """A timestamp (datetime or ISO text) as Beijing time 'YYYY-MM-DD HH:MM'; naive values are UTC."""
+def fmt_time(value: Any, seconds: bool = False) -> str:
+    """A timestamp (datetime or ISO text) as Beijing time 'YYYY-MM-DD HH:MM' (':SS' too with `seconds`, as the
+    audit log shows it); naive values are UTC. The one way a page shows a moment."""
     if value is None or value == "":
         return "—"
     if isinstance(value, str):
@@ -46,7 +47,7 @@ def fmt_time(value: Any) -> str:
     if isinstance(value, datetime):
         if value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
-        return value.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
+        return value.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
     if isinstance(value, date):
         return value.isoformat()
     return str(value)
