@@ -324,9 +324,12 @@ async def _dispatch(request: Request, name: str, *, lane: bool = False) -> Respo
 
 DESCRIPTION = """CKAN 兼容的只读动作接口 / CKAN-compatible read actions, in CKAN's envelope
 (`{"help", "success", "result"}`; errors `{"success": false, "error": {"__type", "message"}}` with 404, 409, 403):
-`package_list`, `package_search` (q, fq in Solr's syntax, rows, start, sort, facet.field), `package_show`, `organization_list`
-(all_fields), `organization_show`, `group_list`, `group_show`, `tag_list`, `resource_show`, `datastore_search`
-(resource_id, filters, q, limit, offset, fields, sort), `status_show`. Also served under `/api/action/`.
+`package_list`, `package_search` (q and fq in Solr's syntax, rows, start, sort on id, name, title_string,
+metadata_modified, metadata_created or score, facet.field), `package_show`, `package_autocomplete`,
+`current_package_list_with_resources`, `organization_list` (all_fields, sort), `organization_show`, `group_list`,
+`group_show` (include_datasets), `tag_list`, `tag_show`, `license_list`, `resource_show`, `datastore_search`
+(resource_id, filters, q, limit, offset, fields, sort, distinct), `datastore_info`, `status_show`. rows over 1000 and
+limit over 32000 are capped, as CKAN caps them. Also served under `/api/action/`.
 
     curl 'http://127.0.0.1:8000/api/3/action/package_search?q=空气质量&facet.field=["organization"]'
     curl -X POST http://127.0.0.1:8000/api/3/action/datastore_search \\

@@ -56,8 +56,9 @@ def _since(text: str | None) -> datetime | None:
 
 def _catalog(request: Request, db: Session, fmt: str, page: int, page_size: int, since: str | None) -> Response:
     base = _base(request)
-    extra = {k: v for k, v in (("page_size", page_size), ("modified_since", since)) if v}
-    extra["page_size"] = min(page_size, dcat.MAX_PAGE_SIZE)
+    extra: dict[str, object] = {"page_size": min(page_size, dcat.MAX_PAGE_SIZE)}
+    if since:
+        extra["modified_since"] = since
 
     def link(n: int) -> str:  # the same document (format, page size, filter) at page n
         return f"{base}/catalog.{fmt}?{urlencode({'page': n, **extra})}"
