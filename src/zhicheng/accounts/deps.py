@@ -55,12 +55,8 @@ def require_roles(*roles: str):
     return dependency
 
 
-async def csrf_protect(request: Request) -> None:
-    """Refuse a state-changing request from a browser (cookie or anonymous) without the right CSRF token."""
-    actor = current_actor(request)
-    if actor.via in ("token", "apikey"):
-        return
-    expected = getattr(request.state, "csrf_token", "") or ""
+async def sent_csrf_token(request: Request) -> str | None:
+    """The CSRF token a request carries: its `X-CSRF-Token` header, else its form's `csrf_token` field."""
     sent = request.headers.get(CSRF_HEADER)
     if not sent:
         ctype = request.headers.get("content-type", "")
@@ -68,6 +64,16 @@ async def csrf_protect(request: Request) -> None:
             form = await request.form()
             value = form.get(CSRF_FIELD)
             sent = value if isinstance(value, str) else None
+    return sent
+
+
+async def csrf_protect(request: Request) -> None:
+    """Refuse a state-changing request from a browser (cookie or anonymous) without the right CSRF token."""
+    actor = current_actor(request)
+    if actor.via in ("token", "apikey"):
+        return
+    expected = getattr(request.state, "csrf_token", "") or ""
+    sent = await sent_csrf_token(request)
     if not expected or not sent or not hmac.compare_digest(sent.encode(), expected.encode()):
         raise Forbidden("页面已过期或请求来源不明（CSRF 校验失败），请刷新页面后重试",
                         "the page has expired or the request is forged (CSRF check failed); reload and retry",

@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 from fastapi import Depends, Path, Query, Request
 from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 
 from zhicheng.accounts.deps import csrf_protect, require_user
 from zhicheng.accounts.roles import Role
@@ -15,7 +16,7 @@ from zhicheng.catalog import page_forms, search, service
 from zhicheng.core.actor import Actor
 from zhicheng.core.errors import AppError, Forbidden, NotFound
 from zhicheng.policy.service import Target, decide
-from zhicheng.web.deps import get_db
+from zhicheng.web.deps import get_db, posted_form
 from zhicheng.web.flash import flash
 from zhicheng.web.i18n import request_language
 from zhicheng.web.pages import safe_next
@@ -151,10 +152,11 @@ def register_form(request: Request, actor: Actor = Depends(require_user), db: Se
 
 
 @router.post("/catalog/new", dependencies=[Depends(csrf_protect)])
-async def register(request: Request, actor: Actor = Depends(require_user), db: Session = Depends(get_db)):
+def register(request: Request, form: FormData = Depends(posted_form), actor: Actor = Depends(require_user),
+             db: Session = Depends(get_db)):
     """Register the resource the form describes; errors are shown next to their field."""
     _require_registrar(actor)
-    data = page_forms.resource_from_form(await request.form())
+    data = page_forms.resource_from_form(form)
     try:
         res = service.create_resource(db, actor=actor, data=data)
     except AppError as exc:
@@ -222,12 +224,12 @@ def edit_form(resource_id: ResourceId, request: Request, actor: Actor = Depends(
 
 
 @router.post("/catalog/{resource_id}/edit", dependencies=[Depends(csrf_protect)])
-async def edit(resource_id: ResourceId, request: Request, actor: Actor = Depends(require_user),
-               db: Session = Depends(get_db)):
+def edit(resource_id: ResourceId, request: Request, form: FormData = Depends(posted_form),
+         actor: Actor = Depends(require_user), db: Session = Depends(get_db)):
     """Save the edited resource (its data items replaced by the rows shown in the form)."""
     doc = _doc(service.read_resource(db, actor=actor, resource_id=resource_id))
     _require_editable(actor, doc)
-    data = page_forms.resource_from_form(await request.form())
+    data = page_forms.resource_from_form(form)
     data.pop("department_id", None)
     try:
         service.update_resource(db, actor=actor, resource_id=resource_id, data=data)
@@ -256,19 +258,18 @@ def revise(resource_id: ResourceId, request: Request, actor: Actor = Depends(req
 
 
 @router.post("/catalog/{resource_id}/withdraw", dependencies=[Depends(csrf_protect)])
-async def withdraw(resource_id: ResourceId, request: Request, actor: Actor = Depends(require_user),
-                   db: Session = Depends(get_db)):
+def withdraw(resource_id: ResourceId, request: Request, form: FormData = Depends(posted_form),
+             actor: Actor = Depends(require_user), db: Session = Depends(get_db)):
     """Withdraw a published resource, with the reason."""
-    reason = str((await request.form()).get("reason") or "")
+    reason = str(form.get("reason") or "")
     return _lifecycle(request, db, resource_id, "数据资源已撤销。",
                       lambda: service.withdraw(db, actor=actor, resource_id=resource_id, reason=reason))
 
 
 @router.post("/catalog/{resource_id}/review", dependencies=[Depends(csrf_protect)])
-async def review(resource_id: ResourceId, request: Request, actor: Actor = Depends(require_user),
-                 db: Session = Depends(get_db)):
+def review(resource_id: ResourceId, request: Request, form: FormData = Depends(posted_form),
+           actor: Actor = Depends(require_user), db: Session = Depends(get_db)):
     """The admin publishes a submitted resource or returns it with a comment."""
-    form = await request.form()
     decision = str(form.get("decision") or "")
     back = safe_next(str(form.get("next") or ""), f"/catalog/{resource_id}")
     try:

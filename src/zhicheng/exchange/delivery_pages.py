@@ -7,13 +7,14 @@ from typing import Any
 from fastapi import Depends, Path, Request
 from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 
 from zhicheng.accounts.deps import csrf_protect, require_roles
 from zhicheng.accounts.roles import Role
 from zhicheng.core.actor import Actor
 from zhicheng.core.errors import AppError
 from zhicheng.exchange import masking_rules
-from zhicheng.web.deps import get_db
+from zhicheng.web.deps import get_db, posted_form
 from zhicheng.web.flash import flash
 from zhicheng.web.i18n import request_language
 from zhicheng.web.routing import APIRouter
@@ -45,10 +46,9 @@ def masking_rules_page(request: Request, actor: Actor = Depends(require_roles(Ro
 
 
 @router.post(PAGE + "/{kind}", dependencies=[Depends(csrf_protect)])
-async def save_masking_rule(request: Request, kind: str = Path(max_length=32),
-                            actor: Actor = Depends(require_roles(Role.ADMIN)), db: Session = Depends(get_db)):
+def save_masking_rule(request: Request, kind: str = Path(max_length=32), form: FormData = Depends(posted_form),
+                      actor: Actor = Depends(require_roles(Role.ADMIN)), db: Session = Depends(get_db)):
     """Save one kind's parameters from the editor's form (or put it back to its default)."""
-    form = await request.form()
     if form.get("reset"):
         masking_rules.reset_rule(db, actor=actor, kind=kind)
         return flash(request, RedirectResponse(PAGE, status_code=303), "已恢复默认脱敏规则。")

@@ -38,10 +38,10 @@ def holidays_page(request: Request, actor: Actor = Depends(require_roles(Role.AD
     return _page(request, db, actor)
 
 
-async def _read_upload(file: UploadFile | None) -> bytes | None:
+def _read_upload(file: UploadFile | None) -> bytes | None:
     if file is None or not file.filename:
         return None
-    data = await file.read(holidays.MAX_BYTES + 1)
+    data = file.file.read(holidays.MAX_BYTES + 1)  # already received: a worker thread reads the spooled file
     if len(data) > holidays.MAX_BYTES:
         raise Invalid(f"文件最多 {holidays.MAX_BYTES // 1024} KB", f"the file is {holidays.MAX_BYTES // 1024} KB "
                       "at most", field="file")
@@ -49,16 +49,16 @@ async def _read_upload(file: UploadFile | None) -> bytes | None:
 
 
 @router.post(PAGE, dependencies=[Depends(csrf_protect)])
-async def enter_year(request: Request, year: str = Form(""), source: str = Form(""), lines: str = Form(""),
-                     file: UploadFile | None = File(None), actor: Actor = Depends(require_roles(Role.ADMIN)),
-                     db: Session = Depends(get_db)):
+def enter_year(request: Request, year: str = Form(""), source: str = Form(""), lines: str = Form(""),
+               file: UploadFile | None = File(None), actor: Actor = Depends(require_roles(Role.ADMIN)),
+               db: Session = Depends(get_db)):
     """Enter a year from the pasted lines or an uploaded CSV, then back to the list (POST-redirect-GET)."""
     values = {"year": year, "source": source, "lines": lines}
     try:
         year = year.strip()
         if not (year.isascii() and year.isdigit() and len(year) == 4):
             raise Invalid("请填写年份，如 2027", "enter the year, e.g. 2027", field="year")
-        data = await _read_upload(file)
+        data = _read_upload(file)
         entries = holidays.parse_upload(data) if data is not None else holidays.parse_lines(lines)
         holidays.enter_year(db, actor=actor, year=int(year), entries=entries, source=source)
     except AppError as exc:

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 
 from zhicheng.accounts.deps import csrf_protect, require_user
 from zhicheng.catalog import service as catalog
@@ -14,7 +15,7 @@ from zhicheng.core.actor import Actor
 from zhicheng.core.errors import AppError
 from zhicheng.core.settings import Settings
 from zhicheng.exchange import kpis, subscriptions
-from zhicheng.web.deps import get_db, get_settings
+from zhicheng.web.deps import get_db, get_settings, posted_form
 from zhicheng.web.flash import flash
 from zhicheng.web.i18n import request_language
 from zhicheng.web.routing import APIRouter
@@ -49,10 +50,10 @@ def subscriptions_page(request: Request, actor: Actor = Depends(require_user), d
 
 
 @router.post("/exchange/subscriptions", dependencies=[Depends(csrf_protect)])
-async def subscribe_from_page(request: Request, actor: Actor = Depends(require_user), db: Session = Depends(get_db),
-                              settings: Settings = Depends(get_settings)):
-    """Register a webhook from the form; the secret is shown on the answer page, once."""
-    form = await request.form()
+def subscribe_from_page(request: Request, form: FormData = Depends(posted_form), actor: Actor = Depends(require_user),
+                        db: Session = Depends(get_db), settings: Settings = Depends(get_settings)):
+    """Register a webhook from the form (the target's name is resolved: a worker thread, never the event loop); the
+    secret is shown on the answer page, once."""
     raw = {k: str(form.get(k) or "").strip()[:2000] for k in ("resource_id", "target_url")}
     error, created = None, None
     try:

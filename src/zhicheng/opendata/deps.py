@@ -7,6 +7,7 @@ import hmac
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
+from zhicheng.accounts.deps import sent_csrf_token
 from zhicheng.core.errors import AppError, Forbidden, Unauthorized
 from zhicheng.opendata import access
 from zhicheng.opendata.accounts import SESSION_COOKIE, session_user
@@ -77,20 +78,24 @@ def page_csrf_token(request: Request, db: Session) -> str:
     return found[1].csrf_token if found else (getattr(request.state, "csrf_token", "") or "")
 
 
-async def portal_csrf(request: Request, db: Session = Depends(get_db)) -> None:
-    """Refuse a state-changing browser request without the right CSRF token (key and token requests exempt)."""
+def _csrf_exempt(request: Request) -> bool:
+    """A portal key or a staff token/API key: not a browser's request."""
     actor = getattr(request.state, "actor", None)
-    if (access.presented_key(request) or "").startswith(access.KEY_PREFIX + "_") or (
+    return (access.presented_key(request) or "").startswith(access.KEY_PREFIX + "_") or (
         actor is not None and actor.via in ("token", "apikey")
-    ):
+    )
+
+
+async def _sent_csrf(request: Request) -> str | None:
+    """The token a browser request carries, its form read here on the event loop (nothing for exempt requests)."""
+    return None if _csrf_exempt(request) else await sent_csrf_token(request)
+
+
+def portal_csrf(request: Request, sent: str | None = Depends(_sent_csrf), db: Session = Depends(get_db)) -> None:
+    """Refuse a state-changing browser request without the right CSRF token (key and token requests exempt); a
+    plain `def`, so the portal session is read on a worker thread, never on the event loop."""
+    if _csrf_exempt(request):
         return
-    sent = request.headers.get("x-csrf-token")
-    if not sent:
-        ctype = request.headers.get("content-type", "")
-        if ctype.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
-            form = await request.form()
-            value = form.get(CSRF_FIELD)
-            sent = value if isinstance(value, str) else None
     expected = [page_csrf_token(request, db), getattr(request.state, "csrf_token", "") or ""]
     if not sent or not any(e and hmac.compare_digest(sent.encode(), e.encode()) for e in expected):
         raise Forbidden(
