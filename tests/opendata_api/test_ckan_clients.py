@@ -270,3 +270,14 @@ def test_the_dcat_catalog_has_an_iri_of_its_own(open_catalog, more, client):
     assert list(later.objects(None, DCAT.dataset)) == []
     bad = client.get("/catalog.ttl", params={"modified_since": "yesterday"})
     assert bad.status_code == 422 and bad.json()["field"] == "modified_since"
+
+
+def test_every_negotiation_reads_q_values(client):
+    """The error pages choose by the same helper (web.negotiation): q=0 refuses HTML, a browser gets a page."""
+    page = client.get("/no/such/page", headers={"Accept": BROWSER})
+    assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
+    problem = client.get("/no/such/page", headers={"Accept": "text/html;q=0, application/json"})
+    assert problem.status_code == 404 and problem.headers["content-type"].startswith("application/problem+json")
+    assert client.get("/no/such/page", headers={"Accept": "*/*"}).headers["content-type"].startswith(
+        "application/problem+json"
+    )
