@@ -43,7 +43,7 @@ def _config(folder: Path, catalog) -> Path:
 def _run(st: str, url: str, config: Path, *extra: str) -> None:
     args = [st, "--config-file", str(config), "--no-color", "run", f"{url}/openapi.json", "--checks", CHECKS,
             "--max-examples", "10", "--seed", "20261207", "--request-timeout", "30", *extra]
-    done = subprocess.run(args, capture_output=True, text=True, timeout=900)
+    done = subprocess.run(args, capture_output=True, text=True, timeout=900, cwd=config.parent)
     out = done.stdout
     start = out.find("FAILURES")
     summary = out[start:start + 12000] if start >= 0 else out[-4000:]
