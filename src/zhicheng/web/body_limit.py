@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hmac
 import re
+from collections.abc import Callable
+from functools import partial
 
 from fastapi import FastAPI, Request
 from fastapi.params import File
@@ -66,20 +68,20 @@ class BodyLimitMiddleware:
             await self.app(scope, receive, send)
             return
         upload = scope["method"] in ("POST", "PUT", "PATCH") and self._is_upload(scope)
+        headers = dict(scope.get("headers") or ())
+        if not upload and b"content-length" not in headers and b"transfer-encoding" not in headers:
+            await self.app(scope, receive, send)  # no body
+            return
         settings = scope["app"].state.settings  # read per request: a changed setting holds at once
         limit = settings.max_upload_mb * MB + ENVELOPE if upload else settings.max_body_mb * MB
-        too_large = _too_large(settings, upload)
+        too_large = partial(_too_large, settings, upload)
         refusal = self._refusal(scope, upload, limit, too_large)
         if refusal is not None:
             await _answer(scope, receive, send, refusal)
             return
-        headers = dict(scope.get("headers") or ())
-        if b"content-length" not in headers and b"transfer-encoding" not in headers:
-            await self.app(scope, receive, send)  # no body
-            return
         await self._counted(scope, receive, send, limit, too_large)
 
-    def _refusal(self, scope: Scope, upload: bool, limit: int, too_large: AppError) -> AppError | None:
+    def _refusal(self, scope: Scope, upload: bool, limit: int, too_large: Callable[[], AppError]) -> AppError | None:
         """What to answer without reading the body: None when the request may go on."""
         if upload:
             state = scope.get("state") or {}
@@ -96,10 +98,11 @@ class BodyLimitMiddleware:
                                  code="csrf_failed", field="csrf_token")
         length = _header(scope, "content-length")
         if length is not None and (not length.isdigit() or int(length) > limit):
-            return too_large
+            return too_large()
         return None
 
-    async def _counted(self, scope: Scope, receive: Receive, send: Send, limit: int, too_large: AppError) -> None:
+    async def _counted(self, scope: Scope, receive: Receive, send: Send, limit: int,
+                       too_large: Callable[[], AppError]) -> None:
         received = 0
         over = False
         started = False
@@ -128,7 +131,7 @@ class BodyLimitMiddleware:
             if not over:
                 raise
         if over and not started:
-            await _answer(scope, receive, send, too_large)
+            await _answer(scope, receive, send, too_large())
 
 
 def _too_large(settings, upload: bool) -> TooLarge:
