@@ -2,15 +2,38 @@
 
 from __future__ import annotations
 
+import importlib
+import sys
+from functools import cache
+
 import pluggy
 
 hookspec = pluggy.HookspecMarker("zhicheng")
 hookimpl = pluggy.HookimplMarker("zhicheng")
 
+# the platform's own content, registered as plugins before the installed ones (Datasette's DEFAULT_PLUGINS habit):
+# they walk the same door a city's plugin walks, and stay registered when zhicheng is not pip-installed
+DEFAULT_PLUGINS = (
+    "zhicheng.builtin.basedb_templates",
+    "zhicheng.builtin.demo_city",
+)
+ENTRY_POINT_GROUP = "zhicheng"
+
+
+# ------------------------------------------------------------------ called today
 
 @hookspec
 def zhicheng_resource_templates() -> list[dict]:
-    """Catalog resource templates the scenario brings: dicts shaped like catalog.schemas.ResourceCreate."""
+    """Catalog resource templates the scenario brings: dicts shaped like catalog.schemas.ResourceCreate plus a
+    unique `key`. Offered on the register page ("从模板新建") and at GET /api/v1/catalog/templates. A template
+    that also names a demo `department` (a DemoContext.departments key) and a `state` (draft | submitted |
+    returned | published) is registered into the demo city by the demo loader (optional: `related`, keys)."""
+
+
+@hookspec
+def zhicheng_basedb_templates() -> list[dict]:
+    """Base-database (基础库) templates: dicts shaped like basedb.templates.Template.as_dict() (or Template objects);
+    read by basedb for every definition, assembly and page."""
 
 
 @hookspec
@@ -19,35 +42,68 @@ def zhicheng_demo_data(context) -> None:
 
 
 @hookspec
+def zhicheng_nav_entries(nav) -> None:
+    """Add entries to the app shell's menus: `nav` is a web.navigation.Navigation (call nav.register_nav)."""
+
+
+@hookspec
+def zhicheng_routers() -> list:
+    """FastAPI APIRouters (pages under /<scenario>/…, JSON under /api/v1/<scenario>/…) that create_app mounts."""
+
+
+# ------------------------------------------------------------------ declared for the coming domains
+# No consumer yet: `zhicheng plugins` and /api/v1/plugins list what each plugin contributes to them.
+
+@hookspec
 def zhicheng_device_types() -> list[dict]:
-    """Device types (sensors and their datastreams) the scenario brings (IoT domain)."""
+    """Device types (sensors and their datastreams) the scenario brings; to be called by the IoT domain."""
 
 
 @hookspec
 def zhicheng_rules() -> list[dict]:
-    """Alarm rules over telemetry the scenario brings (IoT domain)."""
+    """Alarm rules over telemetry the scenario brings; to be called by the IoT domain's rule engine."""
 
 
 @hookspec
 def zhicheng_indicators() -> list[dict]:
-    """City vital-sign indicators (城市体征指标) the scenario computes (cockpit domain)."""
+    """City vital-sign indicators (城市体征指标) the scenario computes; to be called by the cockpit domain."""
 
 
 @hookspec
 def zhicheng_event_categories() -> list[dict]:
-    """GB/T 30428 component/event categories the scenario adds (events domain)."""
+    """GB/T 30428 component/event categories the scenario adds; to be called by the events domain."""
 
 
 @hookspec
 def zhicheng_dashboard_panels() -> list[dict]:
-    """Cockpit panels the scenario contributes (cockpit domain)."""
+    """Cockpit panels the scenario contributes; to be called by the cockpit domain."""
 
+
+# ------------------------------------------------------------------ managers
 
 def plugin_manager() -> pluggy.PluginManager:
-    """The plugin manager with our hookspecs and every installed plugin (entry point group 'zhicheng')."""
+    """A new plugin manager with our hookspecs, the built-in plugins, then every installed plugin (entry-point group
+    'zhicheng')."""
     pm = pluggy.PluginManager("zhicheng")
-    import sys
-
     pm.add_hookspecs(sys.modules[__name__])
-    pm.load_setuptools_entrypoints("zhicheng")
+    for name in DEFAULT_PLUGINS:
+        pm.register(importlib.import_module(name), name=name)
+    pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
     return pm
+
+
+@cache
+def installed() -> pluggy.PluginManager:
+    """The process's plugin manager, loaded once (what the app, the CLI and the domains consult)."""
+    return plugin_manager()
+
+
+def by_plugin(hook, **kwargs) -> list[tuple[str, object]]:
+    """(plugin name, what it gave) for each implementation of `hook`, in registration order (built-ins first)."""
+    return [(impl.plugin_name, impl.function(**{a: kwargs[a] for a in impl.argnames}))
+            for impl in hook.get_hookimpls()]
+
+
+def collected(hook, **kwargs) -> list:
+    """Every item a list-returning hook gives, flattened, built-ins first."""
+    return [item for part in reversed(hook(**kwargs)) for item in (part or ())]

@@ -8,7 +8,7 @@ from fastapi import Depends, Query
 from sqlalchemy.orm import Session
 
 from zhicheng.accounts.deps import csrf_protect, require_user
-from zhicheng.catalog import codes, identifiers, search, service
+from zhicheng.catalog import codes, identifiers, resource_templates, search, service
 from zhicheng.catalog.schemas import (
     IdentifierOut,
     ResourceCreate,
@@ -91,6 +91,13 @@ def vocabularies(actor: Actor = Depends(require_user)) -> dict[str, Any]:
     out["subclass.theme"] = [{"value": k, "label": zh, "label_en": en} for k, (zh, en) in codes.THEME_SUBJECTS.items()]
     out["file_formats"] = [{"value": f, "label": f, "label_en": f} for f in sorted(codes.FILE_FORMATS)]
     return out
+
+
+@router.get("/templates", summary="资源模板 / resource templates (from the plugins)")
+def templates(actor: Actor = Depends(require_user)) -> dict[str, Any]:
+    """The templates a registrar may start from (each plugin's zhicheng_resource_templates; "从模板新建")."""
+    found = resource_templates.offered()
+    return {"total": len(found), "templates": found}
 
 
 @router.post("/resources", response_model=ResourceOut, status_code=201, dependencies=WRITE,

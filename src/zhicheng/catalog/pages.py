@@ -12,7 +12,7 @@ from starlette.datastructures import FormData
 
 from zhicheng.accounts.deps import csrf_protect, require_user
 from zhicheng.accounts.roles import Role
-from zhicheng.catalog import page_forms, search, service
+from zhicheng.catalog import page_forms, resource_templates, search, service
 from zhicheng.core.actor import Actor
 from zhicheng.core.errors import AppError, Forbidden, NotFound
 from zhicheng.policy.service import Target, decide
@@ -144,11 +144,16 @@ def _allowed_import(actor: Actor, doc: dict[str, Any]) -> bool:
 
 
 @router.get("/catalog/new")
-def register_form(request: Request, actor: Actor = Depends(require_user), db: Session = Depends(get_db)):
-    """The empty register form (data officers and admins)."""
+def register_form(request: Request, template: str | None = Query(None, max_length=100),
+                  actor: Actor = Depends(require_user), db: Session = Depends(get_db)):
+    """The empty register form (data officers and admins), or filled from a plugin's resource template."""
     _require_registrar(actor)
-    return _form_page(request, db, actor, values={"share_method": "api", "open_type": "none",
-                                                  "detail_code": "001"}, items=[{}, {}])
+    values = {"share_method": "api", "open_type": "none", "detail_code": "001"}
+    if not template:
+        return _form_page(request, db, actor, values=values, items=[{}, {}], template="")
+    chosen = resource_templates.get(template)
+    values.update(page_forms.form_values({k: v for k, v in chosen.items() if k not in ("key", "plugin", "items")}))
+    return _form_page(request, db, actor, values=values, items=list(chosen.get("items") or [{}]), template=template)
 
 
 @router.post("/catalog/new", dependencies=[Depends(csrf_protect)])
@@ -326,7 +331,8 @@ def _departments(db: Session, actor: Actor, lang: str) -> list[tuple[str, str]]:
 
 
 def _form_page(request: Request, db: Session, actor: Actor, *, values: dict[str, Any],
-               items: list[dict[str, Any]], error: AppError | None = None, resource: dict | None = None):
+               items: list[dict[str, Any]], error: AppError | None = None, resource: dict | None = None,
+               template: str | None = None):
     lang = request_language(request)
     errors, item_errors = page_forms.field_errors(error, lang) if error else ({}, {})
     values = {k: (", ".join(v) if isinstance(v, list) and k in page_forms.LIST_FIELDS else v)
@@ -345,6 +351,8 @@ def _form_page(request: Request, db: Session, actor: Actor, *, values: dict[str,
         "action": f"/catalog/{resource['id']}/edit" if resource else "/catalog/new",
         "cancel": f"/catalog/{resource['id']}" if resource else "/catalog",
         "breadcrumbs": crumbs,
+        # "从模板新建" on the empty register form: the plugins' resource templates
+        "templates": resource_templates.offered() if template is not None else [], "template": template,
     }, status_code=error.status if error else 200)
 
 

@@ -6,13 +6,11 @@ which the demo is never loaded again: what users changed since stays as they lef
 
 from __future__ import annotations
 
-import json
 import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cache
-from importlib import resources
+from functools import lru_cache
 from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -25,7 +23,7 @@ from zhicheng.core.settings import Settings
 from zhicheng.demo import city
 from zhicheng.demo.context import DemoContext
 from zhicheng.demo.marker import read_marker, write_marker
-from zhicheng.hookspecs import plugin_manager
+from zhicheng.hookspecs import collected, installed
 
 Progress = Callable[[str], None]
 
@@ -43,11 +41,15 @@ class LoadResult:
     counts: dict[str, int] = field(default_factory=dict)
 
 
-@cache
-def resource_specs() -> tuple[dict, ...]:
-    """The demo catalog as bundled in data/resources.json."""
-    text = resources.files("zhicheng.demo").joinpath("data", "resources.json").read_text(encoding="utf-8")
-    return tuple(json.loads(text))
+def resource_specs(plugins=None) -> tuple[dict, ...]:
+    """The demo catalog: every resource template (zhicheng_resource_templates) that names a demo `department` and
+    `state`, the built-in demo city's (data/resources.json) first, then the installed plugins'."""
+    return _demo_specs(plugins if plugins is not None else installed())
+
+
+@lru_cache(maxsize=4)
+def _demo_specs(pm) -> tuple[dict, ...]:
+    return tuple(t for t in collected(pm.hook.zhicheng_resource_templates) if t.get("department") and t.get("state"))
 
 
 def is_loaded(settings: Settings, factory: sessionmaker[Session]) -> bool:
@@ -78,8 +80,9 @@ def load_demo(settings: Settings, factory: sessionmaker[Session], *, progress: P
               people: int = 5000, enterprises: int = 1000, plugins=None) -> LoadResult:
     """Load the demo unless a finished load is on record; resumable if an earlier load was interrupted.
 
-    Scenario plugins add their own demo data through the `zhicheng_demo_data(context)` hook (`plugins`: a
-    pluggy manager; the installed plugins by default).
+    The catalog comes from the resource templates naming a demo department and state (resource_specs); scenario
+    plugins add their own data through the `zhicheng_demo_data(context)` hook (`plugins`: a pluggy manager; the
+    installed plugins by default).
     """
     say = progress or (lambda _msg: None)
     if is_loaded(settings, factory):
@@ -87,6 +90,8 @@ def load_demo(settings: Settings, factory: sessionmaker[Session], *, progress: P
     from zhicheng.demo import catalog_steps
 
     check_demo_password()
+    pm = plugins if plugins is not None else installed()
+    specs = resource_specs(pm)
     started = time.perf_counter()
     counts: dict[str, int] = {}
     with factory() as db:
@@ -97,10 +102,10 @@ def load_demo(settings: Settings, factory: sessionmaker[Session], *, progress: P
         users = ensure_users(db, depts)
         counts["users"] = len(users)
         say("数据资源目录 / catalog")
-        res_ids = catalog_steps.ensure_resources(db, specs=resource_specs(), depts=depts, users=users)
+        res_ids = catalog_steps.ensure_resources(db, specs=specs, depts=depts, users=users)
         counts["resources"] = len(res_ids)
         with tempfile.TemporaryDirectory(prefix="zhicheng-demo-") as tmp:
-            counts.update(load_datasets(db, Path(tmp), res_ids=res_ids, users=users, say=say,
+            counts.update(load_datasets(db, Path(tmp), specs=specs, res_ids=res_ids, users=users, say=say,
                                         people=people, enterprises=enterprises))
         say("共享申请 / sharing requests")
         from zhicheng.demo import sharing_steps
@@ -117,8 +122,7 @@ def load_demo(settings: Settings, factory: sessionmaker[Session], *, progress: P
         from zhicheng.quality import service as quality
 
         counts["quality_runs"] = quality.seed_demo(db, department_id=depts["police"].id, actor=SETUP_ACTOR)["runs"]
-        pm = plugins if plugins is not None else plugin_manager()
-        if pm.get_plugins():
+        if pm.hook.zhicheng_demo_data.get_hookimpls():
             say("场景演示数据 / scenario demo data")
             context = DemoContext(db=db, settings=settings, departments=depts, users=users, resource_ids=res_ids,
                                   counts=counts)
@@ -189,13 +193,13 @@ def ensure_base_databases(db: Session, depts: dict[str, object]) -> int:
 
 # ------------------------------------------------------------------ datasets
 
-def load_datasets(db: Session, folder: Path, *, res_ids: dict[str, int], users: dict[str, object], say: Progress,
+def load_datasets(db: Session, folder: Path, *, specs: tuple[dict, ...], res_ids: dict[str, int], users: dict[str, object], say: Progress,
                   people: int, enterprises: int) -> dict[str, int]:
     """Generate the demo tables as CSV files and import each through the datasets service (skipping those done)."""
     from zhicheng.catalog.datasets import service as datasets
     from zhicheng.demo import generators, urban
 
-    by_key = {spec["key"]: spec for spec in resource_specs()}
+    by_key = {spec["key"]: spec for spec in specs}
     counts: dict[str, int] = {}
 
     def officer_of(key: str):

@@ -14,7 +14,7 @@ from zhicheng.core.checkpoints import Checkpointer
 from zhicheng.core.db import make_engine, make_sessionmaker
 from zhicheng.core.settings import Settings, get_settings
 from zhicheng.policy.anchor import attach as attach_audit_anchor
-from zhicheng.web import client_ip, cors, errors
+from zhicheng.web import client_ip, cors, errors, plugin_seam
 from zhicheng.web.fastlane import LaneApp, LaneWorkers
 from zhicheng.web.navigation import Navigation
 from zhicheng.web.security_headers import SecurityHeaders
@@ -40,6 +40,7 @@ ROUTERS = [
     "zhicheng.quality.api",
     "zhicheng.basedb.api",
     "zhicheng.lineage.api",
+    "zhicheng.plugins.api",
     "zhicheng.accounts.pages",
     "zhicheng.policy.pages",
     "zhicheng.catalog.pages",
@@ -120,6 +121,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             mod.nav_entries(app.state.navigation)
         if mod is not None and hasattr(mod, "on_startup"):
             startups.append(mod.on_startup)
+    plugin_seam.mount(app, app.state.navigation)  # each plugin's routers and menu entries (zhicheng_routers, …)
     for name in MIDDLEWARE:
         mod = _optional(name)
         if mod is not None:
