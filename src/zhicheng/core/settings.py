@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     database_url: str | None = Field(default=None, description="SQLAlchemy URL; default SQLite in the data folder")
     host: str = "127.0.0.1"
     port: int = 8000
+    workers: int = Field(default=1, ge=1, le=64, description="server worker processes of `zhicheng serve`")
+    bus_url: str | None = Field(default=None, description="cross-process event bus (redis://host:6379/0); "
+                                "none: each process's own bus, caches kept right by change counters")
     secret_key: str | None = Field(default=None, description="signs sessions and tokens; generated once if unset")
     language: str = Field(default="zh-CN", description="default language of pages and messages (zh-CN or en)")
     city_name: str = "长沙市"
@@ -65,6 +68,12 @@ class Settings(BaseSettings):
     )
     open_key_rate_per_minute: int = Field(
         default=600, ge=1, description="open-data API calls a minute per API key and dataset (unless the key has its own)"
+    )
+    rate_limit_storage: str = Field(
+        default="memory://",
+        pattern=r"^(memory|redis|rediss|redis\+unix|redis\+sentinel|redis\+cluster)://",
+        description="where the open-data rate limits are counted: memory:// (each worker alone) or a Redis URL "
+        "such as redis://127.0.0.1:6379/0 (every worker shares one count)",
     )
     lane_idle_seconds: float = Field(
         default=60.0, gt=0, description="seconds a fast-lane worker thread waits for work before it ends"

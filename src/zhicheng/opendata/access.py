@@ -23,7 +23,7 @@ from zhicheng.core.prepared import Prepared
 from zhicheng.opendata import stats
 from zhicheng.opendata.accounts import SESSION_COOKIE, session_user
 from zhicheng.opendata.models import Application, PortalKey, PortalUser, ResourceLimit
-from zhicheng.opendata.ratelimit import RateLimiter
+from zhicheng.opendata.ratelimit import RateLimiter, scope_of
 from zhicheng.policy.rules import add_rule
 
 KINDS = ("api", "download", "view")
@@ -161,11 +161,17 @@ def _settings_limit(request, name: str, default: int) -> int:
 
 
 def limiter(request) -> RateLimiter:
-    """The app's rate limiter (one per app, so tests and instances do not share buckets)."""
+    """The app's rate limiter, made once per app from `rate_limit_storage`: in memory each app counts alone; in
+    Redis every worker of one platform (one database) shares the counts."""
     state = request.app.state
     lim = getattr(state, "open_rate_limiter", None)
     if lim is None:
-        lim = state.open_rate_limiter = RateLimiter()
+        settings = getattr(state, "settings", None)
+        if settings is None:
+            lim = RateLimiter()
+        else:
+            lim = RateLimiter(settings.rate_limit_storage, scope=scope_of(settings.db_url))
+        state.open_rate_limiter = lim
     return lim
 
 
