@@ -96,11 +96,10 @@ class Template:
         }
 
 
-@lru_cache(maxsize=4)
-def _templates_of(pm) -> dict[str, Template]:
-    from zhicheng.hookspecs import collected
-
-    found = collected(pm.hook.zhicheng_basedb_templates)
+@lru_cache(maxsize=8)
+def _templates_of(impls: tuple) -> dict[str, Template]:
+    """The templates the given implementations give (cached: a plugin registered later makes a new key)."""
+    found = [t for impl in impls for t in (impl() or ())]
     return {t.code: t for t in (t if isinstance(t, Template) else Template.from_dict(t) for t in found)}
 
 
@@ -110,7 +109,7 @@ class _PluginTemplates(Mapping[str, Template]):
     def _now(self) -> dict[str, Template]:
         from zhicheng.hookspecs import installed
 
-        return _templates_of(installed())
+        return _templates_of(tuple(i.function for i in installed().hook.zhicheng_basedb_templates.get_hookimpls()))
 
     def __getitem__(self, code: str) -> Template:
         return self._now()[code]

@@ -10,7 +10,6 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -44,11 +43,7 @@ class LoadResult:
 def resource_specs(plugins=None) -> tuple[dict, ...]:
     """The demo catalog: every resource template (zhicheng_resource_templates) that names a demo `department` and
     `state`, the built-in demo city's (data/resources.json) first, then the installed plugins'."""
-    return _demo_specs(plugins if plugins is not None else installed())
-
-
-@lru_cache(maxsize=4)
-def _demo_specs(pm) -> tuple[dict, ...]:
+    pm = plugins if plugins is not None else installed()
     return tuple(t for t in collected(pm.hook.zhicheng_resource_templates) if t.get("department") and t.get("state"))
 
 
