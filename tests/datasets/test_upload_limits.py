@@ -4,7 +4,10 @@ that runs past it; nothing is left in the uploads folder, and what a stopped ser
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 
@@ -125,11 +128,24 @@ def test_files_left_by_a_stopped_server_are_removed_at_start_up(settings, engine
     kept = folder / ("f" * 32 + ".csv")  # an upload waiting on its mapping step stays
     kept.write_bytes(b"a,b\n")
     kept.with_name(kept.name + ".pending.json").write_text("{}")
+    held = folder / ("e" * 32 + ".csv")  # the file of a job another live worker runs stays
+    held.write_bytes(b"a,b\n")
+    fresh = folder / ("d" * 32 + ".csv")  # as does one written a moment ago (an upload another worker receives)
+    fresh.write_bytes(b"a,b\n")
+    hour_ago = time.time() - 3600
+    for path in (left, kept, held):
+        os.utime(path, (hour_ago, hour_ago))
+    other_worker = subprocess.Popen([sys.executable, "-c", "import fcntl, sys, time; f = open(sys.argv[1], 'rb'); "
+                                     "fcntl.flock(f, fcntl.LOCK_SH); print('held', flush=True); time.sleep(60)",
+                                     str(held)], stdout=subprocess.PIPE, text=True)
+    assert other_worker.stdout.readline().strip() == "held"
     from zhicheng.web.app import create_app
 
     app = create_app(settings)
     with TestClient(app) as c:
         assert c.get("/api/v1/health").status_code == 200
     app.state.engine.dispose()
+    other_worker.kill()
+    other_worker.wait()
     assert not left.exists()
-    assert kept.exists()
+    assert kept.exists() and held.exists() and fresh.exists()

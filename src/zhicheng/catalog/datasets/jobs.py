@@ -63,10 +63,12 @@ def _progress(job_id: str):
 def _run(factory: sessionmaker[Session], job_id: str, actor: Actor, resource_id: int, path: Path,
          filename: str, sheet: str | None, header_row: int | None = None,
          mapping: dict[str, Any] | None = None) -> None:
-    from zhicheng.catalog.datasets import service
+    from zhicheng.catalog.datasets import service, uploads
 
     with _lock:
         _live[job_id] = {"state": "running", "rows_read": 0, "rows_total_estimate": None}
+    hold = uploads.held(path)  # other workers' start-up sweeps leave the file alone while this job runs
+    hold.__enter__()
     try:
         with factory() as db:
             _set(db, job_id, state="running")
@@ -90,6 +92,7 @@ def _run(factory: sessionmaker[Session], job_id: str, actor: Actor, resource_id:
                  version=report.version, message_zh=report.message_zh, message_en=report.message_en,
                  finished_at=clock.now())
     finally:
+        hold.__exit__(None, None, None)
         Path(path).unlink(missing_ok=True)
         with _lock:
             _live.pop(job_id, None)

@@ -3,7 +3,10 @@ at start-up, the files no running job holds (partial uploads, jobs a stopped pro
 
 from __future__ import annotations
 
+import fcntl
+import time
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 from fastapi import Request, UploadFile
@@ -46,19 +49,53 @@ def save_upload(upload: UploadFile | None, settings: Settings) -> tuple[Path, st
     return target, filename
 
 
+FRESH_SECONDS = 120  # a file this recent may be an upload another worker is writing or about to start a job on
+
+
+@contextmanager
+def held(path: Path):
+    """Hold `path` (a shared lock) while a job reads it: the start-up sweep of any worker leaves it alone, and a
+    process that stops lets it go with it."""
+    try:
+        fh = open(path, "rb")  # noqa: SIM115 - held for the block
+    except OSError:
+        yield
+        return
+    try:
+        fcntl.flock(fh, fcntl.LOCK_SH)
+        yield
+    finally:
+        fh.close()
+
+
+def _unheld(path: Path) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+    except OSError:  # BlockingIOError when a job of another process holds it
+        return False
+
+
 def sweep(settings: Settings) -> int:
-    """Remove the files of the uploads folder that no import job running in this process holds and that are not
-    kept for the mapping step (`pending`, which ages them out itself); one process serves a data folder (the
-    jobs a stopped process left are closed at start-up too). How many were removed."""
+    """Remove the files of the uploads folder that no import job holds (in this process, or in another one: see
+    `held`), that are not kept for the mapping step (`pending`, which ages them out itself) and that are not
+    fresh: partial uploads and the files of jobs a stopped process left. How many were removed."""
     from zhicheng.catalog.datasets import jobs
     from zhicheng.catalog.datasets.pending import _NOTE as PENDING_NOTE
 
     keep = jobs.files_in_use()
+    cutoff = time.time() - FRESH_SECONDS
     removed = 0
     for path in (settings.ensure_data_dir() / "uploads").iterdir():
         if not path.is_file() or path.name.endswith(PENDING_NOTE) or path.resolve() in keep:
             continue
         if path.with_name(path.name + PENDING_NOTE).exists():
+            continue
+        try:
+            if path.stat().st_mtime > cutoff or not _unheld(path):
+                continue
+        except OSError:
             continue
         path.unlink(missing_ok=True)
         removed += 1
