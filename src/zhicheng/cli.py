@@ -56,11 +56,18 @@ def server_options(settings: Settings, host: str | None = None, port: int | None
             "proxy_headers": False}
 
 
-def run_server(settings: Settings, host: str | None, port: int | None) -> None:
+def run_server(settings: Settings, host: str | None, port: int | None, workers: int | None = None) -> None:
+    """One process, or `workers` processes sharing the port (each builds its app from the environment's settings:
+    uvicorn starts them from the import string; each has its own fast lanes and background threads)."""
     import uvicorn
 
     from zhicheng.web.app import create_app
 
+    workers = workers or settings.workers
+    if workers > 1:
+        uvicorn.run("zhicheng.web.app:create_app", factory=True, workers=workers,
+                    **server_options(settings, host, port))
+        return
     uvicorn.run(create_app(settings), **server_options(settings, host, port))
 
 
@@ -107,10 +114,12 @@ def init(
 def serve(
     host: str | None = typer.Option(None, help="监听地址 / host"),
     port: int | None = typer.Option(None, help="端口 / port (ZHICHENG_PORT)"),
+    workers: int | None = typer.Option(None, min=1, max=64,
+                                       help="工作进程数 / worker processes (ZHICHENG_WORKERS, default 1)"),
 ) -> None:
     """运行已配置的实例 / run a configured instance."""
     settings, _engine, _factory = open_instance()
-    run_server(settings, host, port)
+    run_server(settings, host, port, workers)
 
 
 @app.command()

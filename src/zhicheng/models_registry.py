@@ -5,6 +5,7 @@ import importlib
 from zhicheng.core.db import Base
 
 MODEL_MODULES = [
+    "zhicheng.core.changes",
     "zhicheng.accounts.models",
     "zhicheng.accounts.lockout_models",
     "zhicheng.policy.models",

@@ -20,7 +20,7 @@ from zhicheng.catalog import codes, search
 from zhicheng.catalog.items import ItemCheck, ItemSpec, ItemType, Sensitivity
 from zhicheng.catalog.models import Item, Resource, Review, Revision
 from zhicheng.catalog.schemas import as_dict, validate  # noqa: F401 - validate is part of this module's API
-from zhicheng.core import clock
+from zhicheng.core import changes, clock
 from zhicheng.core.actor import Actor
 from zhicheng.core.db import MAX_ID, get_or_404
 from zhicheng.core.errors import Conflict, Forbidden, Invalid, not_found
@@ -277,6 +277,7 @@ def _finish(db: Session, actor: Actor, res: Resource, action: str, detail: dict[
     search.index_resource(db, res)
     audit.record(db, actor=actor, action=f"{KIND}.{action}", target_kind=KIND, target_id=res.id,
                  detail={"code": res.code, "name": res.name, "state": res.state, **(detail or {})})
+    changes.bump(db, "catalog")  # with the change: every worker's catalog caches see it (core.changes)
     db.commit()
     bus.publish(f"{KIND}.{event or action}", {"id": res.id, "code": res.code, "name": res.name,
                                               "department_id": res.department_id, "state": res.state,

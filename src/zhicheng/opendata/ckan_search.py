@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from zhicheng.catalog import codes
 from zhicheng.catalog import service as catalog
+from zhicheng.core import changes
 from zhicheng.core.errors import Invalid, NotFound
 from zhicheng.core.events import bus
 from zhicheng.opendata import ckan_fq
@@ -298,14 +299,15 @@ def _forget(_name: str, _payload: dict[str, Any]) -> None:
         _cache.clear()
 
 
-for _event in ("published", "withdrawn", "revised", "updated"):
-    bus.subscribe(f"catalog.resource.{_event}", _forget)
-bus.subscribe("catalog.dataset.imported", _forget)
+for _event in ("published", "withdrawn", "revised", "updated"):  # broadcast: every worker's copy goes
+    bus.subscribe(f"catalog.resource.{_event}", _forget, broadcast=True)
+bus.subscribe("catalog.dataset.imported", _forget, broadcast=True)
 
 
 def all_open_documents(db: Session) -> list[dict[str, Any]]:
     """Every open document, newest change first (cached for a minute and dropped on catalog changes)."""
-    key = f"docs:{id(db.get_bind().engine)}"
+    # keyed by the catalog's change counter: another worker's change is seen on the next call (core.changes)
+    key = f"docs:{id(db.get_bind().engine)}:{changes.value(db, 'catalog')}"
     with _cache_lock:
         hit = _cache.get(key)
         if hit and time.monotonic() - hit[0] < CACHE_SECONDS:
@@ -324,6 +326,8 @@ def all_open_documents(db: Session) -> list[dict[str, Any]]:
         page += 1
     docs = with_data(db, docs)  # the served formats and the last change count the data versions
     with _cache_lock:
+        for stale in [k for k in _cache if k.rpartition(":")[0] == key.rpartition(":")[0]]:  # older counts
+            del _cache[stale]
         _cache[key] = (time.monotonic(), docs)
     return docs
 

@@ -6,7 +6,7 @@ import time
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from zhicheng.catalog import service as catalog
@@ -501,22 +501,29 @@ def set_schedule(
 
 
 def run_due(db: Session) -> list[int]:
-    """Run every scheduled resource whose time has come; return the run ids (a resource without data is skipped)."""
+    """Run every scheduled resource whose time has come; return the run ids (a resource without data is skipped).
+    Each due schedule is claimed before it runs, as webhook deliveries are: its next time is moved on by an UPDATE
+    that matches only the time this process read, so of several processes (workers, cron) one runs it."""
     now = clock.now()
     made = []
-    due = list(db.scalars(select(QualitySchedule).order_by(QualitySchedule.resource_id)))
-    for sched in due:
-        if clock.aware(sched.next_run_at) > now:
+    due = list(db.execute(select(QualitySchedule.resource_id, QualitySchedule.interval_hours,
+                                 QualitySchedule.next_run_at).order_by(QualitySchedule.resource_id)))
+    db.rollback()
+    for resource_id, hours, seen in due:
+        if clock.aware(seen) > now:
             continue
-        resource_id, hours = sched.resource_id, sched.interval_hours
+        claimed = db.execute(
+            update(QualitySchedule)
+            .where(QualitySchedule.resource_id == resource_id, QualitySchedule.next_run_at == seen)
+            .values(last_run_at=now, next_run_at=now + timedelta(hours=hours))
+        ).rowcount
+        db.commit()
+        if claimed != 1:  # another process claimed it first
+            continue
         try:
             made.append(run(db, actor=SYSTEM, resource_id=resource_id, trigger="schedule").id)
         except NotFound:
             db.rollback()
-        sched = db.get(QualitySchedule, resource_id)
-        if sched is not None:
-            sched.last_run_at, sched.next_run_at = now, now + timedelta(hours=hours)
-            db.commit()
     return made
 
 

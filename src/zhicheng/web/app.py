@@ -87,6 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         before = bus.registrations()
         for hook in startups:
             hook(app)
+        remote = bus.connect(settings.bus_url)  # the other worker processes' facts (core.bus_redis)
         checkpointer.start()
         audit_anchor.start(engine)
         try:
@@ -95,6 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             audit_anchor.stop(engine)  # the last checkpoint of the audit chain's head
             checkpointer.stop()
             app.state.lane_workers.close()
+            bus.disconnect(remote)
             bus.unsubscribe_added_since(before)
 
     app = LaneApp(

@@ -4,14 +4,21 @@ Progress is not written to the database row by row (each write would queue behin
 SQLite's one write lock): the job row is written when the job starts and when it ends, and pollers read the
 live counters from this process. What a job staged (`rowstore`) is dropped when it fails, or at the next start
 when a crash stopped it.
+
+Several worker processes share the job table: a job is owned by the process that runs it (`OWNER`: host, pid and a
+boot id) under a lease its heartbeat renews every HEARTBEAT_SECONDS. A starting process sweeps only the jobs whose
+lease ran out (or that never had one), never another live process's import.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
 import time
 import uuid
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +35,9 @@ _threads: dict[str, threading.Thread] = {}
 _files: set[Path] = set()  # the uploaded files of the jobs running here (the start-up sweep keeps them)
 _lock = threading.Lock()
 STAGING_ABANDONED = 24 * 3600  # seconds after which a staging table without a job is taken as left by a crash
+OWNER = f"{socket.gethostname()[:100]}:{os.getpid()}:{uuid.uuid4().hex[:12]}"  # this process, this boot
+LEASE_SECONDS = 90.0  # a job whose lease is older than this was left by a process that stopped
+HEARTBEAT_SECONDS = 20.0
 
 
 def start(db: Session, *, actor: Actor, resource_id: int, path: Path, filename: str,
@@ -37,7 +47,7 @@ def start(db: Session, *, actor: Actor, resource_id: int, path: Path, filename: 
     job = ImportJob(id=uuid.uuid4().hex, resource_id=resource_id, state="queued", filename=filename[:255],
                     size_bytes=path.stat().st_size, rows_read=0, error_count=0, errors=[],
                     created_by=actor.user_id, created_by_name=actor.display_name or actor.username,
-                    created_at=clock.now())
+                    created_at=clock.now(), owner=OWNER, lease_until=_lease())
     db.add(job)
     db.commit()
     with _lock:
@@ -69,6 +79,8 @@ def _run(factory: sessionmaker[Session], job_id: str, actor: Actor, resource_id:
         _live[job_id] = {"state": "running", "rows_read": 0, "rows_total_estimate": None}
     hold = uploads.held(path)  # other workers' start-up sweeps leave the file alone while this job runs
     hold.__enter__()
+    done = threading.Event()
+    threading.Thread(target=_heartbeat, args=(factory, job_id, done), name=f"lease-{job_id[:8]}", daemon=True).start()
     try:
         with factory() as db:
             _set(db, job_id, state="running")
@@ -92,11 +104,47 @@ def _run(factory: sessionmaker[Session], job_id: str, actor: Actor, resource_id:
                  version=report.version, message_zh=report.message_zh, message_en=report.message_en,
                  finished_at=clock.now())
     finally:
+        done.set()
         hold.__exit__(None, None, None)
         Path(path).unlink(missing_ok=True)
         with _lock:
             _live.pop(job_id, None)
             _files.discard(Path(path).resolve())
+
+
+def _lease():
+    return clock.now() + timedelta(seconds=LEASE_SECONDS)
+
+
+def _heartbeat(factory: sessionmaker[Session], job_id: str, done: threading.Event) -> None:
+    """Renew the job's lease until it ends (one short UPDATE; a missed beat is retried at the next)."""
+    from sqlalchemy import update
+
+    while not done.wait(HEARTBEAT_SECONDS):
+        try:
+            with factory() as db:
+                db.execute(update(ImportJob).where(ImportJob.id == job_id, ImportJob.owner == OWNER)
+                           .values(lease_until=_lease()))
+                db.commit()
+        except Exception:  # noqa: BLE001 - the lease is long enough to miss a beat (a busy database)
+            log.warning("import job %s: lease not renewed", job_id, exc_info=True)
+
+
+def _owner_gone(owner: str | None) -> bool:
+    """True when `owner` was a process of this host that no longer runs (a restart: no need to wait its lease)."""
+    parts = (owner or "").rsplit(":", 2)
+    if len(parts) != 3 or owner == OWNER or parts[0] != OWNER.rsplit(":", 2)[0] or not parts[1].isdigit():
+        return False
+    pid = int(parts[1])
+    if pid == os.getpid():
+        return True  # this pid in an earlier boot
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False
+    return False
 
 
 def files_in_use() -> set[Path]:
@@ -139,26 +187,29 @@ def wait(job_id: str, timeout: float | None = None) -> bool:
 
 def recover_interrupted(factory: sessionmaker[Session]) -> int:
     """At start-up: jobs left queued/running by a stopped process stored nothing (imports are all or nothing),
-    so mark them failed with a message asking for a new import. Returns how many were marked."""
+    so mark them failed with a message asking for a new import; a job whose lease is still renewed belongs to
+    another live process and is left alone. Returns how many were marked."""
     from sqlalchemy import select
 
+    now = clock.now()
     with factory() as db:
-        stale = db.scalars(select(ImportJob).where(ImportJob.state.in_(("queued", "running")))).all()
+        unfinished = db.scalars(select(ImportJob).where(ImportJob.state.in_(("queued", "running")))).all()
+        held = {job.id for job in unfinished if job.lease_until is not None and clock.aware(job.lease_until) > now
+                and not _owner_gone(job.owner)}
+        stale = [job for job in unfinished if job.id not in held and job.id not in _live]
         interrupted = set()
         for job in stale:
-            if job.id in _live:
-                continue
             interrupted.add(job.id)
             job.state = "failed"
             job.message_zh = "服务重启时导入被中断，未写入任何数据，请重新导入"
             job.message_en = "the import was interrupted by a restart; nothing was stored, please import again"
             job.finished_at = clock.now()
         db.commit()
-        drop_abandoned_staging(db.get_bind().engine, interrupted)
+        drop_abandoned_staging(db.get_bind().engine, interrupted, held=held)
         return len(stale)
 
 
-def drop_abandoned_staging(engine, interrupted: set[str]) -> list[str]:
+def drop_abandoned_staging(engine, interrupted: set[str], held: set[str] = frozenset()) -> list[str]:
     """Drop the staging tables of the `interrupted` jobs, and any older than STAGING_ABANDONED (an import run
     from the command line that was killed); the names dropped. A live job's staging table is never touched."""
     from zhicheng.catalog.datasets import rowstore
@@ -168,7 +219,7 @@ def drop_abandoned_staging(engine, interrupted: set[str]) -> list[str]:
     cutoff = time.time() - STAGING_ABANDONED
     dropped = []
     for name, created, key in found:
-        if key not in _live and (key in interrupted or created < cutoff):
+        if key not in _live and key not in held and (key in interrupted or created < cutoff):
             rowstore.drop_staging(engine, name)
             dropped.append(name)
     if dropped:

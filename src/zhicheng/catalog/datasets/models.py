@@ -56,3 +56,5 @@ class ImportJob(Base):
     created_by_name: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(default=now)
     finished_at: Mapped[datetime | None] = mapped_column()
+    owner: Mapped[str | None] = mapped_column(String(160))  # the process running it (jobs.OWNER)
+    lease_until: Mapped[datetime | None] = mapped_column()  # renewed by its heartbeat; past it, the job was left

@@ -21,7 +21,7 @@ from zhicheng.catalog.datasets import headers, readers, rowstore
 from zhicheng.catalog.datasets.models import DatasetVersion, ImportJob
 from zhicheng.catalog.datasets.validate import ErrorLog, RowValidator
 from zhicheng.catalog.items import ItemSpec
-from zhicheng.core import clock
+from zhicheng.core import changes, clock
 from zhicheng.core.actor import Actor
 from zhicheng.core.errors import AppError, Conflict, Invalid, NotFound, TooLarge
 from zhicheng.core.events import bus, database_of
@@ -206,6 +206,7 @@ def import_file(db: Session, *, actor: Actor, resource_id: int, path: Path, file
             record(db, actor=actor, action="dataset.import", target_kind="catalog.dataset", target_id=resource.id,
                    detail={"version": version, "rows": written, "filename": filename, "sha256": report.sha256,
                            "via": via or actor.via})
+            changes.bump(db, "catalog")  # with the version: every worker's catalog caches see it
             db.commit()
             break
         except (IntegrityError, OperationalError, ProgrammingError) as exc:
