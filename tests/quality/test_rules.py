@@ -178,7 +178,7 @@ def test_a_format_rule_pushed_into_sql_agrees_with_python(regex, value):
     assert glob is not None
     conn = sqlite3.connect(":memory:")
     in_sql = conn.execute("SELECT ? GLOB ?", (value, glob)).fetchone()[0] == 1
-    assert in_sql == (re.search(regex, value) is not None)
+    assert in_sql == (re.search(regex, value) is not None) == plans.regex_search(regex)(value)
     assert plans.sql_pattern(r"^(a|b)+$") is None and plans.sql_pattern(r"\d{6}") is None
 
 
