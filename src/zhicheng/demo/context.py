@@ -26,7 +26,7 @@ class DemoContext:
     settings: Settings
     departments: dict[str, Any]
     users: dict[str, Any]
-    resource_ids: dict[str, int]  # resources.json keys → catalog resource ids
+    resource_ids: dict[str, int]  # resource template keys (resources.json's and the plugins') → catalog ids
     counts: dict[str, int] = field(default_factory=dict)  # plugins may add what they loaded
 
     def actor(self, username: str) -> Actor:
