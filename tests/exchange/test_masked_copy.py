@@ -18,6 +18,7 @@ from zhicheng.core import clock
 from zhicheng.core.errors import Forbidden
 from zhicheng.exchange import delivery, masked_copy, masking_rules
 from zhicheng.exchange.models import Grant, ShareRequest
+from zhicheng.policy import masking
 from zhicheng.policy.models import AuditEntry
 
 ITEMS = [
@@ -337,7 +338,7 @@ def test_a_large_version_is_copied_in_the_background_and_served_meanwhile(shared
     assert shared["read"]().source == "copy"
     version = fastread.newest_version(db.connection(), shared["resource"].id)
     assert copies_in(db) == [
-        masked_copy.copy_name(version, delivery.all_masked(version), masking_rules.current_rules(db))
+        masked_copy.copy_name(version, delivery.all_masked(version), masking.rules_in_force(db))
     ]
 
 

@@ -12,7 +12,7 @@ from tests.helpers.accounts import page_csrf
 from zhicheng.exchange import masking_rules
 from zhicheng.exchange.delivery_models import MaskingRule
 from zhicheng.policy.audit import verify
-from zhicheng.policy.masking import mask, mask_with
+from zhicheng.policy.masking import DEFAULT_RULES, mask_with
 from zhicheng.policy.models import AuditEntry
 
 
@@ -33,8 +33,8 @@ def test_default_rules_mask_as_the_issue_says(kind, value, masked):
     assert mask_with(value, kind, masking_rules.DEFAULTS[kind]) == masked
 
 
-def test_the_parameterised_entry_point_leaves_the_old_one_alone():
-    assert mask_with("13856785678", "mobile", None) == mask("13856785678", "mobile")
+def test_without_parameters_a_kind_is_masked_by_its_default_rule():
+    assert mask_with("13856785678", "mobile", None) == DEFAULT_RULES.mask("13856785678", "mobile")
     assert mask_with(None, "name", {"keep_first": 1}) is None and mask_with("", "name", {}) == ""
     assert mask_with("张", "name", masking_rules.DEFAULTS["name"]) == "*"
 

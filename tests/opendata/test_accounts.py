@@ -28,7 +28,7 @@ def test_register_citizen_and_enterprise(client, db):
     r = client.post("/api/v1/open/account/register", json=body())
     assert r.status_code == 201, r.text
     number = cid(7)
-    assert r.json()["id_number"] == number[:6] + "*" * 8 + number[-4:]
+    assert r.json()["id_number"] == number[:4] + "*" * 10 + number[-4:]  # the masking rule in force
     assert r.json()["phone"] == "139****5678"
     row = db.scalar(select(PortalUser).where(PortalUser.username == "liming"))
     assert number not in (row.id_encrypted + row.id_digest + row.id_masked)
@@ -89,7 +89,7 @@ def test_register_page_logs_in_and_shows_masked_id(client):
     assert r.status_code == 303 and r.headers["location"] == "/open/me"
     me = client.get("/open/me", headers=HTML)
     assert me.status_code == 200
-    assert cid(7) not in me.text and cid(7)[:6] + "********" in me.text
+    assert cid(7) not in me.text and cid(7)[:4] + "*" * 10 in me.text
     # the staff pages do not know this user
     assert client.get("/api/v1/me").status_code == 401
 

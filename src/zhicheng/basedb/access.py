@@ -9,7 +9,7 @@ from zhicheng.core.actor import Actor
 from zhicheng.core.errors import Forbidden
 from zhicheng.policy import masking
 from zhicheng.policy.audit import record
-from zhicheng.policy.service import Target, authorize, decide
+from zhicheng.policy.service import Target, authorize
 
 
 def authorize_or_audit(db: Session, actor: Actor, action: str, target: Target) -> None:
@@ -30,12 +30,14 @@ def authorize_or_audit(db: Session, actor: Actor, action: str, target: Target) -
         raise
 
 
-def value_masker(actor: Actor, resource_id: int, department_id: int, template: Template):
-    """field name -> mask function (identity where policy allows plain) for values of one resource."""
+def value_masker(db: Session, actor: Actor, resource_id: int, department_id: int, template: Template):
+    """field name -> mask function (identity where policy allows plain) for values of one resource, as
+    `policy.masking` decides and masks them under the rules in force."""
     target = Target("catalog.dataset", id=resource_id, department_id=department_id)
-    out = {}
-    for f in template.fields:
-        plain = not f.personal or decide(actor, "read_field", target, field=f.name).effect == "allow"
-        kind = masking.kind_for(check=f.check, label=f.label, name=f.name)
-        out[f.name] = (lambda v: v) if plain else (lambda v, k=kind: masking.mask(v, k))
-    return out
+    kinds = masking.field_masks(actor, target, template.fields)
+    rules = masking.rules_in_force(db)
+    return {f.name: rules.masker(kinds[f.name]) if f.name in kinds else _plain for f in template.fields}
+
+
+def _plain(value):
+    return value

@@ -94,10 +94,10 @@ def read_task(
     asm = db.get(Assembly, task.assembly_id)
     template = TEMPLATES[asm.template]
     maskers = {
-        i: value_masker(actor, s["resource_id"], s["department_id"], template)
+        i: value_masker(db, actor, s["resource_id"], s["department_id"], template)
         for i, s in enumerate(run.sources)
     }
-    kept_mask = value_masker(actor, asm.resource_id, asm.department_id, template)
+    kept_mask = value_masker(db, actor, asm.resource_id, asm.department_id, template)
     rows = db.scalars(
         select(Conflict).where(Conflict.task_id == task.id).order_by(Conflict.id).limit(limit).offset(offset)
     )

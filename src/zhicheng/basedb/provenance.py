@@ -78,10 +78,10 @@ def provenance(
     for c in db.scalars(select(Conflict).where(Conflict.run_id == run.id, Conflict.row == prov.row)):
         conflicts.setdefault(c.field, []).append(c)
     maskers = {
-        i: value_masker(actor, s["resource_id"], s["department_id"], template)
+        i: value_masker(db, actor, s["resource_id"], s["department_id"], template)
         for i, s in enumerate(run.sources)
     }
-    kept_mask = value_masker(actor, asm.resource_id, asm.department_id, template)  # the base database's value
+    kept_mask = value_masker(db, actor, asm.resource_id, asm.department_id, template)  # the base database's value
     out_fields = []
     for pos, f in enumerate(template.fields):
         if field is not None and f.name != field:

@@ -14,15 +14,16 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
 from zhicheng.catalog.datasets import fastread
-from zhicheng.catalog.items import ItemSpec, Sensitivity
+from zhicheng.catalog.items import ItemSpec
 from zhicheng.core import clock
 from zhicheng.core.actor import Actor
 from zhicheng.core.db import MAX_ID
 from zhicheng.core.errors import Forbidden, Invalid, NotFound, not_found
 from zhicheng.core.prepared import Prepared
-from zhicheng.exchange import grants, masked_copy, masking_rules
+from zhicheng.exchange import grants, masked_copy
 from zhicheng.exchange.models import Grant
 from zhicheng.exchange.query import RowQuery, encode_cursor, parse, row_filter_conditions, where_of
+from zhicheng.policy import masking
 from zhicheng.policy.audit import record
 from zhicheng.policy.service import authorize
 
@@ -39,7 +40,7 @@ class Plan:
     specs: dict[str, ItemSpec]
     granted: list[str]
     masked: dict[str, str]  # item → masking kind
-    rules: dict[str, dict[str, Any]]
+    rules: masking.Rules
     table: sa.Table
 
 
@@ -57,11 +58,6 @@ class RowsPage:
     masked: list[str] = field(default_factory=list)
     size: int = 0
     source: str = "table"  # "copy" when read from the materialised masked copy
-
-
-def needs_masking(spec: ItemSpec) -> bool:
-    """A personal item, or one graded 重要/核心, is masked unless a grant says plain."""
-    return bool(spec.personal) or Sensitivity(spec.sensitivity) is not Sensitivity.GENERAL
 
 
 _G = Grant.__table__
@@ -194,9 +190,7 @@ def plan(db: Session, *, actor: Actor, resource_id: int, delivery: str = "api", 
     allowed = set(grant.items or ())
     granted = [s.name for s in dv.specs if s.name in allowed]
     plain = set(grant.plain_items or ())
-    masked = {
-        n: masking_rules.kind_of(specs[n]) for n in granted if needs_masking(specs[n]) and n not in plain
-    }
+    masked = masking.field_masks(actor, None, [specs[n] for n in granted], plain=plain)
     if delivery == "file":
         _check_file_export(grant, [specs[n] for n in granted])
     return Plan(
@@ -205,7 +199,7 @@ def plan(db: Session, *, actor: Actor, resource_id: int, delivery: str = "api", 
         specs=specs,
         granted=granted,
         masked=masked,
-        rules=masking_rules.current_rules(db),
+        rules=masking.rules_in_force(db),
         table=dv.table,
     )
 
@@ -262,7 +256,7 @@ def query_rows(
         page = fastread.PageBytes(body=body, count=count, next_key=next_key)
         source = "copy"
     else:
-        masks = masking_rules.column_maskers(p.rules, {n: p.masked[n] for n in masked})
+        masks = p.rules.column_maskers({n: p.masked[n] for n in masked})
         page = fastread.page_bytes(
             db.connection(),
             p.table,
@@ -307,7 +301,7 @@ def query_rows(
 
 def all_masked(version: fastread.VersionInfo) -> dict[str, str]:
     """Every item of `version` that is masked unless a grant says plain, with its masking kind."""
-    return {s.name: masking_rules.kind_of(s) for s in version.specs if needs_masking(s)}
+    return masking.field_masks(None, None, version.specs)
 
 
 def copy_serves(grant: Any, version: fastread.VersionInfo) -> bool:
@@ -350,7 +344,7 @@ def build_copy(factory: sessionmaker[Session], resource_id: int, *, version: int
         found = [SimpleNamespace(**r._mapping) for r in conn.execute(_RESOURCE_GRANTS, params)]
         if not any(grants.is_live(g) and copy_serves(g, dv) for g in found):
             return None
-        rules = masking_rules.current_rules(db)
+        rules = masking.rules_in_force(db)
         engine = db.get_bind()
     return masked_copy.build(engine, dv, all_masked(dv), rules)
 
@@ -415,7 +409,7 @@ def open_export(db: Session, *, actor: Actor, resource_id: int, ip: str | None =
 
 def export_rows(factory: sessionmaker[Session], p: Plan) -> Iterator[Any]:
     """Every granted row of an opened export, masked, in keyset batches on a session of its own."""
-    masks = masking_rules.column_maskers(p.rules, {n: p.masked[n] for n in p.granted if n in p.masked})
+    masks = p.rules.column_maskers({n: p.masked[n] for n in p.granted if n in p.masked})
     after = None
     with factory() as db:
         conds = row_filter_conditions(p.table, p.grant.row_filter, p.specs)

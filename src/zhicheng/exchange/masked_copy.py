@@ -5,10 +5,10 @@ A copy is the table `ds_<resource>_v<version>_m<sig>` of chunks of CHUNK consecu
 table's key `_row` of the chunk's last row), `row_keys` (every row's `_row`, packed), `row_ends` (where each
 row's JSON ends in `j`, packed) and `j` (the rows' JSON objects joined by commas, each byte for byte what
 `fastread.page_bytes` writes for it). A page of 1,000 rows is then a dozen chunks sliced and joined, about a tenth
-of the cost of reading 1,000 rows one by one. `<sig>` is a short hash of the version
-(id, table, import time), its columns, the masked items with their kinds and every masking rule in force: when
-an admin edits a rule, the signature of the next call differs, that call takes the normal path (no stale mask
-can leave) and the copy is built again. Only the all-items, all-masked variant is kept (a grant of every item,
+of the cost of reading 1,000 rows one by one. `<sig>` is a short hash of the version (id, table, import time),
+its columns, the masked items with their kinds and the version of the masking rules in force
+(`policy.masking.Rules.version`): when an admin edits a rule, the signature of the next call differs, that call
+takes the normal path (no stale mask can leave) and the copy is built again. Only the all-items, all-masked variant is kept (a grant of every item,
 no plain item, no row filter, no `fields`, filters or sort, JSON); anything else reads the version table.
 
 A copy is filled in batches (bounded memory, a commit per batch so that other writers are not held up) under
@@ -38,7 +38,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from zhicheng.catalog.datasets import fastread
-from zhicheng.exchange import masking_rules
+from zhicheng.policy.masking import Rules
 
 log = logging.getLogger(__name__)
 NAME = re.compile(r"^ds_[0-9]{1,12}_v[0-9]{1,9}_[mo][0-9a-f]{12}$")
@@ -62,9 +62,9 @@ def record_default(value: Any) -> Any:
 
 
 def signature(
-    version: fastread.VersionInfo, masked: Mapping[str, str], rules: Mapping[str, Any], *, with_id: bool = False
+    version: fastread.VersionInfo, masked: Mapping[str, str], rules: Rules, *, with_id: bool = False
 ) -> str:
-    """The short hash naming a copy: the version, its columns, the masked items and the rules in force."""
+    """The short hash naming a copy: the version, its columns, the masked items and the rules' version."""
     key = [
         LAYOUT,
         "records-numbers" if with_id else False,  # open records write decimals as numbers (record_default)
@@ -73,13 +73,13 @@ def signature(
         str(version.imported_at),
         [s.name for s in version.specs],
         sorted(masked.items()),
-        sorted((k, sorted(v.items())) for k, v in rules.items()),
+        rules.version,
     ]
     return hashlib.sha256(orjson.dumps(key, default=str)).hexdigest()[:12]
 
 
 def copy_name(
-    version: fastread.VersionInfo, masked: Mapping[str, str], rules: Mapping[str, Any], *, with_id: bool = False
+    version: fastread.VersionInfo, masked: Mapping[str, str], rules: Rules, *, with_id: bool = False
 ) -> str:
     """The copy's table: `<version table>_m<sig>` for the shared-data pages, `_o<sig>` for open-data records
     (each object led by its `_id`, as CKAN's DataStore writes them)."""
@@ -243,14 +243,14 @@ def build(
     engine: Engine,
     version: fastread.VersionInfo,
     masked: Mapping[str, str],
-    rules: Mapping[str, Any],
+    rules: Rules,
     *,
     with_id: bool = False,
 ) -> str:
     """Write the copy of `version` under `rules` (nothing when it exists); returns its name."""
     name = copy_name(version, masked, rules, with_id=with_id)
     columns = [s.name for s in version.specs]
-    masks = masking_rules.column_maskers(dict(rules), dict(masked))
+    masks = rules.column_maskers(dict(masked))
     staging = f"{name}_b"
     with engine.connect() as conn:
         if _exists(conn, name):
@@ -331,7 +331,7 @@ def ensure(
     engine: Engine,
     version: fastread.VersionInfo,
     masked: Mapping[str, str],
-    rules: Mapping[str, Any],
+    rules: Rules,
     *,
     background: bool | None = None,
     with_id: bool = False,
@@ -346,7 +346,7 @@ def ensure(
         _building.add(name)
     if background is None:
         background = version.row_count > SYNC_ROWS
-    args = (engine, version, dict(masked), {k: dict(v) for k, v in rules.items()}, name, with_id)
+    args = (engine, version, dict(masked), rules, name, with_id)
     if background:
         threading.Thread(target=_build_logged, args=args, name=f"zhicheng-{name}", daemon=True).start()
         return False
@@ -354,7 +354,7 @@ def ensure(
 
 
 def _build_logged(
-    engine: Engine, version: Any, masked: dict, rules: dict, name: str, with_id: bool = False
+    engine: Engine, version: Any, masked: dict, rules: Rules, name: str, with_id: bool = False
 ) -> bool:
     try:
         build(engine, version, masked, rules, with_id=with_id)

@@ -15,7 +15,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from zhicheng.accounts import lockout, security
 from zhicheng.core import clock
@@ -48,20 +48,21 @@ def id_digest(settings: Settings, kind: str, number: str) -> str:
     return hmac.new(key, f"opendata:{kind}:{number}".encode(), hashlib.sha256).hexdigest()
 
 
-def check_identity(kind: str, number: str) -> tuple[str, str]:
-    """(normalised number, masked) of a citizen ID (GB 11643) or credit code (GB 32100), or Invalid."""
+def check_identity(kind: str, number: str, rules: masking.Rules = masking.DEFAULT_RULES) -> tuple[str, str]:
+    """(normalised number, masked under `rules`) of a citizen ID (GB 11643) or credit code (GB 32100), or
+    Invalid."""
     if kind == "citizen":
         try:
             info = citizen_id.parse(number)
         except Invalid as exc:
             raise Invalid(exc.zh, exc.en, code=exc.code, field="id_number") from None
-        return info.number, masking.mask_citizen_id(info.number)
+        return info.number, rules.mask(info.number, "citizen_id")
     if kind == "enterprise":
         try:
             info = credit_code.parse(number)
         except Invalid as exc:
             raise Invalid(exc.zh, exc.en, code=exc.code, field="id_number") from None
-        return info.code, masking.mask_middle(info.code, 8, 2)
+        return info.code, rules.mask(info.code, "credit_code")
     raise Invalid("用户类型须为个人或企业", "the user kind must be citizen or enterprise", field="kind")
 
 
@@ -93,7 +94,7 @@ def register(
             "give a name (at most 100 characters)",
             field="display_name",
         )
-    number, masked = check_identity(kind, (id_number or "").strip())
+    number, masked = check_identity(kind, (id_number or "").strip(), masking.rules_in_force(db))
     phone = (phone or "").strip().replace(" ", "") or None
     email = (email or "").strip() or None
     if phone and not PHONE_RE.fullmatch(phone):
@@ -248,14 +249,17 @@ def end_session(db: Session, token: str | None) -> None:
 
 
 def profile(user: PortalUser) -> dict:
-    """What a portal user may see of their own account (the identity number masked)."""
+    """What a portal user may see of their own account (the identity number as masked at registration, the
+    phone and e-mail under the masking rules in force)."""
+    db = object_session(user)
+    rules = masking.rules_in_force(db) if db is not None else masking.DEFAULT_RULES
     return {
         "id": user.id,
         "kind": user.kind,
         "username": user.username,
         "display_name": user.display_name,
         "id_number": user.id_masked,
-        "phone": masking.mask_mobile(user.phone) if user.phone else None,
-        "email": masking.mask_email(user.email) if user.email else None,
+        "phone": rules.mask(user.phone, "mobile") if user.phone else None,
+        "email": rules.mask(user.email, "email") if user.email else None,
         "created_at": clock.aware(user.created_at).isoformat(),
     }

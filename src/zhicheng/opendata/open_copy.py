@@ -17,24 +17,22 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from zhicheng.catalog import service as catalog
 from zhicheng.catalog.datasets import fastread
-from zhicheng.catalog.datasets import service as datasets
 from zhicheng.core.actor import ANONYMOUS
-from zhicheng.exchange import masked_copy, masking_rules
+from zhicheng.exchange import masked_copy
+from zhicheng.policy import masking
+from zhicheng.policy.service import Target
 
 
 def public_masks(resource: Any, version: fastread.VersionInfo) -> dict[str, str]:
     """Item name → masking kind, for every item the anonymous public sees masked."""
-    specs = list(version.specs)
-    return {
-        specs[i].name: masking_rules.kind_of(specs[i])
-        for i in datasets.masked_columns(ANONYMOUS, resource, specs)
-    }
+    target = Target("catalog.dataset", id=resource.id, department_id=resource.department_id)
+    return masking.field_masks(ANONYMOUS, target, version.specs)
 
 
 def ready_copy(db: Session, version: fastread.VersionInfo, masked: dict[str, str]) -> str | None:
     """The name of the complete open copy of `version` under the rules in force, or None (then it is being
     built: now for a small version, in a thread of its own for a large one)."""
-    rules = masking_rules.current_rules(db)
+    rules = masking.rules_in_force(db)
     name = masked_copy.copy_name(version, masked, rules, with_id=True)
     conn = db.connection()
     if masked_copy.ready(conn, name):
@@ -58,6 +56,6 @@ def build(factory: sessionmaker[Session], resource_id: int, *, version: int | No
         if open_type_of(db, resource) not in OPEN_TYPES:
             return None
         masked = public_masks(resource, dv)
-        rules = masking_rules.current_rules(db)
+        rules = masking.rules_in_force(db)
         engine = db.get_bind()
     return masked_copy.build(engine, dv, masked, rules, with_id=True)

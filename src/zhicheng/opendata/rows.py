@@ -25,6 +25,7 @@ from zhicheng.core.events import bus
 from zhicheng.exchange import masked_copy
 from zhicheng.exchange.query import RowQuery, build_select, condition, convert
 from zhicheng.opendata import ckan, open_copy, rows_json, rows_order
+from zhicheng.policy import masking
 from zhicheng.policy.audit import record
 
 MAX_LIMIT = 32_000  # CKAN's ckan.datastore.search.rows_max
@@ -420,11 +421,7 @@ def _fetch(
 
 
 def _maskers(db: Session, t: Target, names: list[str]) -> dict[str, Any]:
-    from zhicheng.exchange import masking_rules
-
-    return masking_rules.column_maskers(
-        masking_rules.current_rules(db), {n: t.masked[n] for n in names if n in t.masked}
-    )
+    return masking.rules_in_force(db).column_maskers({n: t.masked[n] for n in names if n in t.masked})
 
 
 def _mask(db: Session, t: Target, columns: list[str], raw: list[tuple]) -> list:

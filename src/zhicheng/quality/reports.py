@@ -13,7 +13,7 @@ from zhicheng.core.actor import Actor
 from zhicheng.core.errors import Forbidden, NotFound
 from zhicheng.policy import audit
 from zhicheng.quality import rules as R
-from zhicheng.quality import tasks
+from zhicheng.quality import samples, tasks
 from zhicheng.quality.models import QualityFinding, QualityRule, QualityRun, QualityTask
 from zhicheng.quality.service import REPORT, TREND, _authorize, _resource, _target
 
@@ -66,9 +66,12 @@ def report(
     rules = {r.id: r for r in db.scalars(select(QualityRule).where(QualityRule.resource_id == res.id))}
     labels = item_labels(db, res.id)
     findings = []
-    for f in db.scalars(
-        select(QualityFinding).where(QualityFinding.run_id == found.id).order_by(QualityFinding.id)
-    ):
+    stored = list(
+        db.scalars(select(QualityFinding).where(QualityFinding.run_id == found.id).order_by(QualityFinding.id))
+    )
+    pairs = [(rules.get(f.rule_id), f) for f in stored]
+    now = samples.shown(db, resource_id=res.id, version=found.version, found=pairs)  # masked under the rules now
+    for f in stored:
         rule = rules.get(f.rule_id)
         findings.append(
             {
@@ -79,7 +82,7 @@ def report(
                 "text": R.describe(f.kind, f.item, rule.params if rule else {}, lang, labels),
                 "checked": f.checked,
                 "failed": f.failed,
-                "samples": f.samples,
+                "samples": now.get(f.id, f.samples),
                 "rate": round(100 * f.failed / f.checked, 2) if f.checked else 0.0,
             }
         )

@@ -29,7 +29,7 @@ from zhicheng.quality import compile as plans
 from zhicheng.quality import profile as profiling
 from zhicheng.quality import propose as proposing
 from zhicheng.quality import rules as R
-from zhicheng.quality import runner, tasks
+from zhicheng.quality import runner, samples, tasks
 from zhicheng.quality.models import QualityFinding, QualityRule, QualityRun, QualitySchedule
 
 RULE, REPORT, RUN, TASK = "quality.rule", "quality.report", "quality.run", "quality.task"
@@ -297,28 +297,6 @@ def _references(db: Session, rules: list[QualityRule]) -> dict[int, Any]:
     return out
 
 
-def _mask_kinds(specs: list[Any]) -> dict[str, str]:
-    return {
-        s.name: masking.kind_for(check=s.check, label=s.label, name=s.name)
-        for s in specs
-        if s.personal or s.sensitivity != "general"
-    }
-
-
-def _masked(rule: QualityRule, value: Any, kinds: dict[str, str]) -> Any:
-    if value is None:
-        return None
-    if rule.kind == "cross":
-        parts = str(value).split(" / ")
-        names = [rule.item, rule.params.get("other")]
-        return " / ".join(
-            masking.mask(p, kinds[n]) if n in kinds else p for p, n in zip(parts, names, strict=False)
-        )
-    if rule.item in kinds:
-        return masking.mask(value, kinds[rule.item])
-    return value if isinstance(value, int | float | str) else str(value)
-
-
 def scores_of(findings: list[QualityFinding]) -> tuple[dict[str, float], float | None]:
     """Score per dimension (share of passing checks, 0-100) and overall (the mean of the dimensions)."""
     totals: dict[str, list[int]] = {}
@@ -358,7 +336,7 @@ def run(
         outcomes[rule_id] = runner.Outcome(
             checked=1, failed=int(stale), samples=[(None, imported.isoformat())] if stale else []
         )
-    kinds = _mask_kinds(specs)
+    kinds, rules = samples.mask_kinds(specs), masking.rules_in_force(db)
     record = QualityRun(
         resource_id=res.id,
         department_id=res.department_id,
@@ -382,7 +360,9 @@ def run(
                 dimension=rule.dimension,
                 checked=got.checked,
                 failed=got.failed,
-                samples=[{"row": row, "value": _masked(rule, value, kinds)} for row, value in got.samples],
+                samples=[
+                    {"row": row, "value": samples.masked(rule, value, kinds, rules)} for row, value in got.samples
+                ],
             )
         )
     db.add_all(findings)

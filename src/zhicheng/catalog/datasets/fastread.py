@@ -11,7 +11,7 @@ The contract other domains rely on (keep it stable):
 - `envelope(head, body, key="items") -> bytes` — a JSON object of `head` with the page's items spliced in
 
 `masks` maps a column name to a *column masker*: a function taking the list of that column's values on the page
-and returning the masked list (same length), e.g. `zhicheng.exchange.masking_rules.column_masker(kind, params)`.
+and returning the masked list (same length), e.g. `zhicheng.policy.masking.Rules.column_masker(kind)`.
 """
 
 from __future__ import annotations

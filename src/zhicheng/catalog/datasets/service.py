@@ -27,7 +27,7 @@ from zhicheng.core.errors import AppError, Conflict, Invalid, NotFound, TooLarge
 from zhicheng.core.events import bus, database_of
 from zhicheng.policy import masking
 from zhicheng.policy.audit import record
-from zhicheng.policy.service import Target, authorize, decide
+from zhicheng.policy.service import Target, authorize
 
 log = logging.getLogger(__name__)
 Progress = Callable[[int, int, int], None]  # (rows_read, bytes_read, bytes_total)
@@ -309,7 +309,7 @@ def read_rows(db: Session, *, actor: Actor, resource_id: int, version: int | Non
         raise Invalid("offset 不能为负数", "offset must not be negative", field="offset")
     dv = get_version(db, actor=actor, resource_id=resource_id, version=version)
     specs = specs_of(dv)
-    masks = masked_columns(actor, catalog.get_resource(db, resource_id), specs)
+    masks = masked_columns(db, actor, catalog.get_resource(db, resource_id), specs)
     table = rowstore.build_table(dv.table_name, specs)
     rows = [mask_tuple(r, masks) for r in rowstore.read_rows(db.connection(), table, limit=limit, offset=offset)]
     record(db, actor=actor, action="dataset.read", target_kind="catalog.dataset", target_id=resource_id,
@@ -319,39 +319,35 @@ def read_rows(db: Session, *, actor: Actor, resource_id: int, version: int | Non
     return [s.name for s in specs], rows
 
 
-def masked_columns(actor: Actor, resource, specs: list[ItemSpec]) -> dict[int, str]:
-    """Column index → mask kind, for every personal or graded item that policy says `actor` sees masked."""
-    target = _target(resource)
-    masks: dict[int, str] = {}
-    for i, spec in enumerate(specs):
-        if not (spec.personal or spec.sensitivity != "general"):
-            continue
-        if decide(actor, "read_field", target, field=spec.name).effect != "allow":
-            masks[i] = masking.kind_for(check=spec.check, label=spec.label, name=spec.name)
-    return masks
+def masked_columns(db: Session, actor: Actor, resource, specs: list[ItemSpec]) -> dict[int, masking.Masker]:
+    """Column index → masker (the rules in force), for every item policy says `actor` sees masked."""
+    kinds = masking.field_masks(actor, _target(resource), specs)
+    rules = masking.rules_in_force(db)
+    return {i: rules.masker(kinds[s.name]) for i, s in enumerate(specs) if s.name in kinds}
 
 
-def mask_tuple(row: tuple, masks: dict[int, str]) -> tuple:
+def mask_tuple(row: tuple, masks: dict[int, masking.Masker]) -> tuple:
     """`row` with the columns in `masks` masked."""
     if not masks:
         return tuple(row)
-    return tuple(masking.mask(v, masks[i]) if i in masks else v for i, v in enumerate(row))
+    return tuple(masks[i](v) if i in masks else v for i, v in enumerate(row))
 
 
 def open_export(db: Session, *, actor: Actor, resource_id: int,
-                version: int | None = None) -> tuple[DatasetVersion, dict[int, str]]:
+                version: int | None = None) -> tuple[DatasetVersion, dict[int, masking.Masker]]:
     """Authorise and audit a full download of a version: (the version, its masked columns); the rows then
     come from `iter_rows`."""
     dv = get_version(db, actor=actor, resource_id=resource_id, version=version)
     specs = specs_of(dv)
-    masks = masked_columns(actor, catalog.get_resource(db, resource_id), specs)
+    masks = masked_columns(db, actor, catalog.get_resource(db, resource_id), specs)
     record(db, actor=actor, action="dataset.export", target_kind="catalog.dataset", target_id=resource_id,
            detail={"version": dv.version, "rows": dv.row_count, "masked": [specs[i].name for i in masks]})
     db.commit()
     return dv, masks
 
 
-def iter_rows(factory: sessionmaker[Session], dv: DatasetVersion, masks: dict[int, str]) -> Iterator[tuple]:
+def iter_rows(factory: sessionmaker[Session], dv: DatasetVersion,
+              masks: dict[int, masking.Masker]) -> Iterator[tuple]:
     """Every row of an (already authorised) version, masked as `open_export` said, on a session of its own."""
     table = rowstore.build_table(dv.table_name, specs_of(dv))
     with factory() as db:
