@@ -58,8 +58,14 @@ def test_package_show_by_name_id_and_code(open_catalog, ckan_client):
     assert by_name["groups"][0]["name"] == "environment"
     assert {r["format"] for r in by_name["resources"]} == {"CSV", "XLSX", "JSON"}
     csv = next(r for r in by_name["resources"] if r["format"] == "CSV")
-    assert csv["url"].endswith(f"/open/datasets/{open_catalog.air.id}/download.csv")
+    assert csv["url"].endswith(f"/open/datasets/{open_catalog.air.id}/download.csv?columns=names")
     assert csv["datastore_active"] is True and csv["rows"] == 30
+    # the file a harvester fetches is headed by the DataStore's field ids (people get the labels on the portal)
+    import httpx
+
+    header = httpx.get(csv["url"]).content.decode("utf-8-sig").splitlines()[0].split(",")
+    fields = [f["id"] for f in ckan_client.action.datastore_info(id=csv["id"])["fields"]]
+    assert header == [f for f in fields if f != "_id"]
     masked = {i["name"]: i["masked"] for i in by_name["items"]}
     assert masked == {"station": False, "day": False, "aqi": False, "pm25": False, "contact": True}
 

@@ -32,7 +32,7 @@ def test_search_with_facets_and_pagination(open_catalog, client):
 def test_dataset_detail(open_catalog, client):
     body = client.get(f"/api/v1/open/datasets/{open_catalog.air.id}").json()
     assert body["code"] == open_catalog.air.code and body["versions"][0]["rows"] == 30
-    assert body["downloads"]["csv"].endswith(f"/open/datasets/{open_catalog.air.id}/download.csv")
+    assert body["downloads"]["csv"].endswith(f"/open/datasets/{open_catalog.air.id}/download.csv?columns=names")
     assert [i["name"] for i in body["items"] if i["masked"]] == ["contact"]
     slug = open_catalog.air.code.replace("/", "-")
     assert client.get(f"/api/v1/open/datasets/{slug}").json()["id"] == open_catalog.air.id

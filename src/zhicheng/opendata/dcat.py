@@ -297,7 +297,7 @@ class Builder:
 
     def add_distribution(self, dataset: URIRef, doc: dict[str, Any], res: dict[str, Any]) -> None:
         g = self.g
-        fmt = res["url"].rsplit(".", 1)[1]
+        fmt = res["format"].lower()
         node = URIRef(f"{dataset}/resource/{res['id']}")
         g.add((node, RDF.type, DCAT.Distribution))
         g.add((dataset, DCAT.distribution, node))
