@@ -1,7 +1,7 @@
 """Matching records of several sources: key checks (GB 11643, GB 32100) and entity resolution with a score.
 
 Entity resolution compares normalised names, dates and addresses (full-width → half-width, spaces and
-middle dots dropped, common traditional characters → simplified) with rapidfuzz's normalised Indel
+middle dots dropped, traditional characters → simplified by OpenCC) with rapidfuzz's normalised Indel
 similarity. Candidates are found by blocking: two records are only compared when they share the exact normalised
 name, the date and the name's first character, or (without a date) the address, so a million rows never mean a million
 squared comparisons.
@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+import opencc
 from rapidfuzz.distance import Indel
 
 from zhicheng.core.ids import citizen_id, credit_code
@@ -23,15 +24,8 @@ WEIGHTS = {"name": 0.5, "date": 0.3, "address": 0.2}
 DEFAULT_THRESHOLD = 0.85
 MAX_BLOCK = 200  # a block larger than this (a very common name) is not used to find candidates
 
-# the traditional characters most often met in names and addresses (a cheap subset of OpenCC's t2s)
-_T2S = str.maketrans(
-    "張陳劉楊黃趙吳鄭馮許韓葉蔣蕭鄧譚盧錢孫龍華國東區縣號門園麗偉軍紅鳳藝蘭雲飛鵬強傑賢謝羅魯馬"
-    "閻蘇鍾湯賴嚴陸淩龔顧輝濤媛婭齊節華廣場樓單鎮鄉街道灣寧遠長沙灣嶽麓開發興業銀行醫學聖學",
-    "张陈刘杨黄赵吴郑冯许韩叶蒋萧邓谭卢钱孙龙华国东区县号门园丽伟军红凤艺兰云飞鹏强杰贤谢罗鲁马"
-    "阎苏钟汤赖严陆凌龚顾辉涛媛娅齐节华广场楼单镇乡街道湾宁远长沙湾岳麓开发兴业银行医学圣学",
-)
-_DROP = str.maketrans("", "", " \t\r\n\u3000·•.-_,，、()（）")
-_FOLD = {**_T2S, **_DROP}  # one pass: drop the separators, simplify the characters
+_FOLD = str.maketrans("", "", " \t\r\n\u3000·•.-_,，、()（）")  # the separators dropped
+_T2S = opencc.OpenCC("t2s")  # OpenCC's traditional → simplified, characters and phrases (乾燥 → 干燥, 乾隆 stays)
 
 
 def normalise_text(value: Any) -> str:
@@ -39,9 +33,11 @@ def normalise_text(value: Any) -> str:
     if value is None:
         return ""
     text = str(value)
+    if text.isascii():  # nothing to widen or simplify
+        return text.lower().translate(_FOLD)
     if not unicodedata.is_normalized("NFKC", text):
         text = unicodedata.normalize("NFKC", text)
-    return text.lower().translate(_FOLD)
+    return _T2S.convert(text.lower().translate(_FOLD))
 
 
 def normalise_date(value: Any) -> str:
