@@ -1,0 +1,198 @@
+"""Several workers, one platform: `zhicheng serve --workers 2` on one database, without a broker (SQLite, the change
+counters) and with the real one (Redis); a change made through one worker is seen through the other on the next
+call, a burst to both leaves the audit chain intact, and a fact crosses to every worker's broadcast handlers only."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+
+import httpx
+import pytest
+
+from tests.helpers.accounts import DEFAULT_PASSWORD
+from tests.opendata_api.helpers import open_catalog  # noqa: F401 - fixture
+from zhicheng.core.events import bus
+
+REDIS = "redis://127.0.0.1:6379/15"
+
+
+def redis_or_skip() -> str:
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        reason = f"Redis not reachable at {REDIS}: {exc}"
+        print(reason)
+        pytest.skip(reason)
+    return REDIS
+
+
+def environ(settings, **extra: str) -> dict[str, str]:
+    return {**os.environ, "ZHICHENG_DATA": str(settings.data), "ZHICHENG_DATABASE_URL": settings.db_url,
+            "ZHICHENG_SECRET_KEY": settings.secret_key or "test-secret-key", "ZHICHENG_LANGUAGE": "zh-CN", **extra}
+
+
+@contextmanager
+def serve_workers(settings, workers: int = 2, **env: str):
+    """`zhicheng serve --workers N` on a free port: (base URL, the worker pids)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "zhicheng", "serve", "--port", str(port), "--workers",
+                             str(workers)], env=environ(settings, **env), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            assert proc.poll() is None, f"zhicheng serve exited with {proc.returncode}"
+            children = _children(proc.pid)
+            try:
+                if len(children) >= workers and all(_health(base) for _ in range(4 * workers)):
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, "the workers did not answer"
+            time.sleep(0.2)
+        yield base, children
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def _children(pid: int) -> list[int]:
+    """The worker processes of the server `pid` (not multiprocessing's resource tracker)."""
+    try:
+        found = [int(p) for p in open(f"/proc/{pid}/task/{pid}/children").read().split()]
+        return [p for p in found if b"resource_tracker" not in open(f"/proc/{p}/cmdline", "rb").read()]
+    except OSError:
+        return []
+
+
+def _health(base: str) -> bool:
+    return httpx.get(base + "/api/v1/health", timeout=5).status_code == 200
+
+
+def many(base: str, n: int, call) -> list:
+    """`call(client)` n times at once, each on a connection of its own (so the calls land on every worker)."""
+
+    def one(_i: int):
+        with httpx.Client(base_url=base, timeout=60) as c:
+            return call(c)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        return list(pool.map(one, range(n)))
+
+
+def package_names(c: httpx.Client) -> list[str]:
+    r = c.get("/api/3/action/package_list")
+    assert r.status_code == 200, r.text
+    return r.json()["result"]
+
+
+def search_count(c: httpx.Client) -> int:
+    r = c.get("/api/3/action/package_search", params={"rows": 0})
+    assert r.status_code == 200, r.text
+    return r.json()["result"]["count"]
+
+
+def ckan_name(c: httpx.Client, title: str) -> str:
+    r = c.get("/api/3/action/package_search", params={"q": title, "rows": 5})
+    return next(d["name"] for d in r.json()["result"]["results"] if d["title"] == title)
+
+
+@pytest.mark.parametrize("broker", ["none", "redis"])
+def test_a_change_through_one_worker_is_seen_through_every_worker_on_the_next_call(
+        db, settings, open_catalog, make_user, broker):  # noqa: F811 - open_catalog is a fixture
+    env = {"ZHICHENG_BUS_URL": redis_or_skip()} if broker == "redis" else {}
+    make_user("workers_admin", roles=["admin"])
+    with serve_workers(settings, **env) as (base, pids):
+        print(f"broker={broker}: workers {pids}")
+        assert len(pids) == 2
+        with httpx.Client(base_url=base, timeout=60) as c:
+            air = ckan_name(c, open_catalog.air.name)
+            r = c.post("/api/v1/auth/token", json={"username": "workers_admin", "password": DEFAULT_PASSWORD})
+            admin = {"Authorization": f"Bearer {r.json()['access_token']}"}
+        before = many(base, 24, package_names)  # every worker now holds the listing in its cache
+        assert all(air in names for names in before)
+        counts = set(many(base, 24, search_count))
+        assert len(counts) == 1
+
+        with httpx.Client(base_url=base, timeout=60) as c:  # through one worker
+            r = c.post(f"/api/v1/catalog/resources/{open_catalog.air.id}/withdraw", headers=admin,
+                       json={"reason": "数据源调整"})
+            assert r.status_code == 200, r.text
+        after = many(base, 24, package_names)
+        assert not [names for names in after if air in names], "a worker still lists the withdrawn dataset"
+        assert set(many(base, 24, search_count)) == {counts.pop() - 1}
+
+        with httpx.Client(base_url=base, timeout=60) as c:  # a new revision, published again
+            assert c.post(f"/api/v1/catalog/resources/{open_catalog.air.id}/revise", headers=admin,
+                          json={}).status_code == 200
+            assert c.post(f"/api/v1/catalog/resources/{open_catalog.air.id}/submit", headers=admin,
+                          json={}).status_code == 200
+            r = c.post(f"/api/v1/catalog/resources/{open_catalog.air.id}/review", headers=admin,
+                       json={"decision": "publish"})
+            assert r.status_code == 200, r.text
+        assert all(air in names for names in many(base, 24, package_names))
+
+        def audited(c: httpx.Client) -> int:  # a burst of audited calls to both workers
+            return c.get(f"/api/v1/catalog/resources/{open_catalog.air.id}", headers=admin).status_code
+
+        assert set(many(base, 80, audited)) == {200}
+    verify = subprocess.run([sys.executable, "-m", "zhicheng", "audit", "verify"], env=environ(settings),
+                            capture_output=True, text=True, timeout=120)
+    print(verify.stdout.strip().splitlines()[-1:] if verify.stdout else verify.stderr[-300:])
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+
+
+PUBLISHER = """
+import sys
+from zhicheng.core.events import bus
+remote = bus.connect(sys.argv[1])
+bus.subscribe("catalog.resource.updated", lambda n, p: None, broadcast=True)
+bus.publish("catalog.resource.updated", {"id": 7, "from": "the other worker"})
+bus.publish("opendata.used", {"resource_id": 7})
+bus.disconnect(remote)
+"""
+
+
+def test_a_fact_from_another_process_reaches_broadcast_handlers_only():
+    url = redis_or_skip()
+    heard: dict[str, list] = {"broadcast": [], "local": []}
+
+    def broadcast(name, payload):
+        heard["broadcast"].append((name, payload))
+
+    def local(name, payload):
+        heard["local"].append((name, payload))
+
+    bus.subscribe("catalog.resource.updated", broadcast, broadcast=True)
+    bus.subscribe("catalog.resource.updated", local)
+    bus.subscribe("opendata.used", local)
+    remote = bus.connect(url)
+    try:
+        done = subprocess.run([sys.executable, "-c", PUBLISHER, url], capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        deadline = time.monotonic() + 30
+        while not heard["broadcast"] and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        bus.disconnect(remote)
+        bus.unsubscribe("catalog.resource.updated", broadcast)
+        bus.unsubscribe("catalog.resource.updated", local)
+        bus.unsubscribe("opendata.used", local)
+    print(heard)
+    assert heard["broadcast"] == [("catalog.resource.updated", {"id": 7, "from": "the other worker"})]
+    assert heard["local"] == []  # once-only work (usage counts, lineage, webhooks) stays where it was published
