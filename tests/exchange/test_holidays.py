@@ -95,6 +95,7 @@ def test_a_deadline_into_an_unscheduled_year_is_provisional_until_the_admin_ente
     inbox = client.get("/exchange/inbox")
     assert f"{year} 年尚无放假安排" in inbox.text and "暂定" in inbox.text
     assert f"{year} 年尚无放假安排" in client.get("/exchange/holidays").text
+    assert f"{year} 年尚无放假安排" in client.get("/").text  # the admin's workbench says so too
     client.cookies.clear()
 
     # a data officer may not enter it; the refusal is audited
@@ -116,6 +117,7 @@ def test_a_deadline_into_an_unscheduled_year_is_provisional_until_the_admin_ente
     assert client.get("/api/v1/exchange/holidays", headers=admin).json()["missing_years"] == []
     login(client, exchange_users["admin"])
     assert "尚无放假安排" not in client.get("/exchange/inbox").text
+    assert "尚无放假安排" not in client.get("/").text
     actions = [(e.action, e.outcome) for e in db.scalars(select(AuditEntry).where(
         AuditEntry.action == "exchange.holidays.update"))]
     assert actions == [("exchange.holidays.update", "denied"), ("exchange.holidays.update", "ok")]

@@ -44,6 +44,10 @@ def home(request: Request, db: Session = Depends(get_db)):
     if actor is not None and actor.is_authenticated:
         ctx["summary"] = home_summary(db, actor=actor, lang=request_language(request))
         ctx["can_register"] = actor.has("admin", "data_officer")
+        if actor.has("admin"):  # the years whose holidays nobody entered: their deadlines are provisional
+            from zhicheng.exchange import deadlines
+
+            ctx["missing_years"] = deadlines.missing_years(db)
     return render(request, "home.html", ctx)
 
 
