@@ -7,10 +7,13 @@ from __future__ import annotations
 import re
 import threading
 import time
+import weakref
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from cachetools import TTLCache
 from sqlalchemy.orm import Session
 
 from zhicheng.catalog import codes
@@ -289,14 +292,47 @@ def _facets(raw: dict[str, list[dict[str, Any]]], fields: list[str], limit: int)
 
 # -- whole-catalog listings (cached briefly: they read every open document) ------------------------------------
 
-_cache_lock = threading.Lock()
-_cache: dict[str, tuple[float, Any]] = {}
 CACHE_SECONDS = 60.0
 
 
+class ListingCache:
+    """Whole-catalog listings, one cachetools TTLCache per database engine (held weakly: a disposed engine's
+    listings go with it, and a new engine never meets an old one's). Each listing is kept under the version it
+    was loaded at (the catalog's change counter), so another worker's change is seen on the next call; `forget()`
+    is the one hook that drops them all (the bus calls it on every catalog change)."""
+
+    def __init__(self, ttl: float = CACHE_SECONDS, maxsize: int = 16, timer: Callable[[], float] = time.monotonic):
+        self._ttl, self._maxsize, self._timer = ttl, maxsize, timer
+        self._lock = threading.Lock()
+        self._by_engine: weakref.WeakKeyDictionary[Any, TTLCache] = weakref.WeakKeyDictionary()
+
+    def get(self, db: Session, name: str, version: int, load: Callable[[], Any]) -> Any:
+        """The listing `name` at `version`, from the cache or `load()`ed and kept."""
+        engine = db.get_bind().engine
+        with self._lock:
+            cache = self._by_engine.get(engine)
+            if cache is None:
+                cache = self._by_engine[engine] = TTLCache(self._maxsize, self._ttl, timer=self._timer)
+            hit = cache.get((name, version))
+        if hit is not None:
+            return hit
+        value = load()
+        with self._lock:
+            for older in [k for k in cache if k[0] == name]:  # earlier versions are never asked for again
+                del cache[older]
+            cache[(name, version)] = value
+        return value
+
+    def forget(self) -> None:
+        with self._lock:
+            self._by_engine.clear()
+
+
+listings = ListingCache()
+
+
 def _forget(_name: str, _payload: dict[str, Any]) -> None:
-    with _cache_lock:
-        _cache.clear()
+    listings.forget()
 
 
 for _event in ("published", "withdrawn", "revised", "updated"):  # broadcast: every worker's copy goes
@@ -304,14 +340,7 @@ for _event in ("published", "withdrawn", "revised", "updated"):  # broadcast: ev
 bus.subscribe("catalog.dataset.imported", _forget, broadcast=True)
 
 
-def all_open_documents(db: Session) -> list[dict[str, Any]]:
-    """Every open document, newest change first (cached for a minute and dropped on catalog changes)."""
-    # keyed by the catalog's change counter: another worker's change is seen on the next call (core.changes)
-    key = f"docs:{id(db.get_bind().engine)}:{changes.value(db, 'catalog')}"
-    with _cache_lock:
-        hit = _cache.get(key)
-        if hit and time.monotonic() - hit[0] < CACHE_SECONDS:
-            return hit[1]
+def _load_open_documents(db: Session) -> list[dict[str, Any]]:
     from zhicheng.catalog import search as catalog_search
 
     docs: list[dict[str, Any]] = []
@@ -324,16 +353,17 @@ def all_open_documents(db: Session) -> list[dict[str, Any]]:
         if page * MAX_ROWS >= result.total or not result.items:
             break
         page += 1
-    docs = with_data(db, docs)  # the served formats and the last change count the data versions
-    with _cache_lock:
-        for stale in [k for k in _cache if k.rpartition(":")[0] == key.rpartition(":")[0]]:  # older counts
-            del _cache[stale]
-        _cache[key] = (time.monotonic(), docs)
-    return docs
+    return with_data(db, docs)  # the served formats and the last change count the data versions
+
+
+def all_open_documents(db: Session) -> list[dict[str, Any]]:
+    """Every open document, newest change first (cached for a minute and dropped on catalog changes)."""
+    # keyed by the catalog's change counter: another worker's change is seen on the next call (core.changes)
+    return listings.get(db, "docs", changes.value(db, "catalog"), lambda: _load_open_documents(db))
 
 
 def clear_cache() -> None:
-    _forget("", {})
+    listings.forget()
 
 
 GROUP_SORT_FIELDS = ("name", "title", "package_count")
