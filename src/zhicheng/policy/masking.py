@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from zhicheng.core.actor import Actor
 from zhicheng.core.prepared import Prepared
+from zhicheng.policy.service import decide
 
 STAR = "*"
 Masker = Callable[[Any], Any]
@@ -96,18 +97,18 @@ def kind_of(item: Any) -> str:
 
 def needs_masking(item: Any) -> bool:
     """A personal item, or one graded 重要/核心, is masked unless policy (or a grant) says plain."""
-    return bool(getattr(item, "personal", False)) or str(getattr(item, "sensitivity", "general")) != "general"
+    return bool(getattr(item, "personal", False)) or str(getattr(item, "sensitivity", None) or "general") != "general"
 
 
 # -- the decision: (actor, resource, item) -> plain / mask(kind) ---------------------------------------------------
 
-def field_masks(actor: Actor | None, target: Any, items: Iterable[Any], *, plain: Iterable[str] = ()) -> dict[str, str]:
+def field_masks(
+    actor: Actor | None, target: Any, items: Iterable[Any], *, plain: Iterable[str] = ()
+) -> dict[str, str]:
     """Item name → masking kind of every item the reader sees masked: each personal or graded item, unless it is
     in `plain` (a grant's plain items) or policy lets `actor` read it plain on `target` (`read_field` allows: the
     providing department). With `target` None (the sharing API: the grant has decided), only `plain` is plain.
     A `read_field` denial (the anonymous public) masks too: the door has already authorised the read."""
-    from zhicheng.policy.service import decide
-
     plain = set(plain)
     out: dict[str, str] = {}
     for item in items:
@@ -135,6 +136,7 @@ class Rules:
     params: Mapping[str, Mapping[str, Any]]
     version: str
     _maskers: dict[str, Masker] = field(default_factory=dict, repr=False)
+    _columns: dict[str, ColumnMasker] = field(default_factory=dict, repr=False)
 
     def masker(self, kind: str) -> Masker:
         """A function masking one value of `kind` (unknown kinds: "default") under these rules."""
@@ -149,7 +151,10 @@ class Rules:
 
     def column_masker(self, kind: str) -> ColumnMasker:
         """A function masking a whole column of `kind` at once (the same output as `masker`, faster)."""
-        return column_masker(kind, self.params.get(kind) or self.params["default"])
+        found = self._columns.get(kind)
+        if found is None:
+            found = self._columns[kind] = column_masker(kind, self.params.get(kind) or self.params["default"])
+        return found
 
     def column_maskers(self, kinds: Mapping[str, str]) -> dict[str, ColumnMasker]:
         """Column name → column masker, for columns named with their kinds."""
