@@ -51,6 +51,12 @@ def zhicheng_routers() -> list:
     """FastAPI APIRouters (pages under /<scenario>/…, JSON under /api/v1/<scenario>/…) that create_app mounts."""
 
 
+@hookspec
+def zhicheng_template_dirs() -> list:
+    """Folders of Jinja templates for the plugin's pages (after the platform's: `render(request, "<scenario>/x.html")`
+    with `{% extends "base.html" %}` puts a page in the app shell)."""
+
+
 # ------------------------------------------------------------------ declared for the coming domains
 # No consumer yet: `zhicheng plugins` and /api/v1/plugins list what each plugin contributes to them.
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from zhicheng import hookspecs
+from zhicheng.web import templating
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "zhicheng-example-plugin"
 HTML = {"accept": "text/html"}
@@ -34,10 +35,12 @@ def example_plugin(tmp_path_factory):
     _pip("install", "--target", str(tmp / "site"), str(wheel))
     sys.path.insert(0, str(tmp / "site"))
     hookspecs.installed.cache_clear()
+    templating.templates.cache_clear()  # the page templates folders, the plugins' included
     yield tmp / "site"
     sys.path.remove(str(tmp / "site"))
     sys.modules.pop("zhicheng_example_plugin", None)
     hookspecs.installed.cache_clear()
+    templating.templates.cache_clear()
 
 
 def test_the_plugins_template_menu_entry_and_routes_appear(example_plugin, client, make_user, login):
@@ -64,6 +67,7 @@ def test_the_plugins_template_menu_entry_and_routes_appear(example_plugin, clien
 
     page = client.get("/pocket-parks", headers=HTML)
     assert page.status_code == 200 and "浏城桥口袋公园" in page.text
+    assert 'href="/pocket-parks"' in page.text and 'href="/catalog"' in page.text  # inside the app shell
     api = client.get("/api/v1/pocket-parks").json()
     assert api["total"] == 5 and api["parks"][0]["park_code"] == "KDGY-430102-001"
 
@@ -75,6 +79,7 @@ def test_the_plugins_template_menu_entry_and_routes_appear(example_plugin, clien
     assert mine["hooks"]["zhicheng_nav_entries"] == ["口袋公园 /pocket-parks"]
     assert set(mine["hooks"]["zhicheng_routers"]) == {"/api/v1/pocket-parks", "/pocket-parks"}
     assert mine["hooks"]["zhicheng_demo_data"] == ["demo data"]
+    assert mine["hooks"]["zhicheng_template_dirs"][0].endswith("zhicheng_example_plugin/templates")
 
 
 def test_zhicheng_plugins_lists_the_installed_plugin(example_plugin, tmp_path):

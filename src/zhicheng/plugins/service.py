@@ -14,6 +14,7 @@ CONSUMERS: dict[str, str] = {
     "zhicheng_demo_data": "demo: zhicheng demo (after the built-in steps)",
     "zhicheng_nav_entries": "web: the app shell's menus (create_app)",
     "zhicheng_routers": "web: pages and APIs mounted by create_app",
+    "zhicheng_template_dirs": "web: Jinja template folders of the plugins' pages (web.templating)",
     "zhicheng_device_types": "iot (coming): device types and datastreams",
     "zhicheng_rules": "iot (coming): alarm rules over telemetry",
     "zhicheng_indicators": "cockpit (coming): city vital-sign indicators",

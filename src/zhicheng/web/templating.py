@@ -23,6 +23,9 @@ def templates() -> Jinja2Templates:
     dirs = [PKG / "web" / "templates"] + sorted(
         p for p in PKG.glob("*/templates") if p.parent.name != "web"
     ) + sorted(PKG.glob("*/*/templates"))
+    from zhicheng.hookspecs import collected, installed  # the plugins' page templates, after ours
+
+    dirs += [Path(d) for d in collected(installed().hook.zhicheng_template_dirs)]
     t = Jinja2Templates(directory=str(dirs[0]))
     t.env.loader = ChoiceLoader([FileSystemLoader(str(d)) for d in dirs])
     t.env.autoescape = True

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import csv
-import html
 import shutil
 import tempfile
 from importlib import resources
 from pathlib import Path
 
-from fastapi import APIRouter, Depends
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Depends, Request
 
 from zhicheng.accounts.deps import require_user
 from zhicheng.hookspecs import hookimpl
@@ -73,14 +71,20 @@ def parks_json(actor=Depends(require_user)) -> dict:
     return {"total": len(parks), "parks": parks}
 
 
-@router.get("/pocket-parks", response_class=HTMLResponse, include_in_schema=False)
-def parks_page(actor=Depends(require_user)) -> str:
-    rows = "".join(f"<tr><td>{html.escape(p['park_name'])}</td><td>{html.escape(p['area_m2'])}</td></tr>"
-                   for p in _parks())
-    return (f'<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>口袋公园</title>'
-            f"<h1>口袋公园</h1><table><tr><th>名称</th><th>面积（平方米）</th></tr>{rows}</table></html>")
+@router.get("/pocket-parks", include_in_schema=False)
+def parks_page(request: Request, actor=Depends(require_user)):
+    """A page in the app shell: its template extends the platform's base.html (see zhicheng_template_dirs)."""
+    from zhicheng.web.templating import render
+
+    return render(request, "pocket_parks/list.html", {"parks": _parks(),
+                                                       "breadcrumbs": [("城市治理", None), ("口袋公园", None)]})
 
 
 @hookimpl
 def zhicheng_routers() -> list:
     return [router]
+
+
+@hookimpl
+def zhicheng_template_dirs() -> list:
+    return [str(Path(__file__).parent / "templates")]
