@@ -37,6 +37,7 @@ from zhicheng.core import clock
 from zhicheng.core.actor import ANONYMOUS, SYSTEM, Actor
 from zhicheng.core.db import get_or_404
 from zhicheng.core.errors import Conflict, Forbidden, Invalid, Unauthorized, not_found
+from zhicheng.core.ids import email_address
 from zhicheng.core.settings import Settings, get_settings
 from zhicheng.policy.rules import DUTIES, duties_of
 
@@ -111,6 +112,16 @@ def _active_department(db: Session, department_id: int, fld: str = "department_i
     return dept
 
 
+def _email(value: str | None) -> str | None:
+    """The address normalised by email-validator (core.ids.email_address), None when empty, else Invalid."""
+    if not (value or "").strip():
+        return None
+    found = email_address.normalise(value)
+    if found is None:
+        raise Invalid("电子邮箱格式不正确", "the e-mail address is not valid", field="email")
+    return found
+
+
 def create_user(db: Session, *, actor: Actor, username: str, password: str, display_name: str,
                 department_id: int, roles=(), email: str | None = None, phone: str | None = None) -> User:
     """Create a user in a department with roles; the password is checked against the policy and hashed."""
@@ -128,6 +139,7 @@ def create_user(db: Session, *, actor: Actor, username: str, password: str, disp
         _authorize_duty(db, actor, "grant", "accounts.role", user_id=None, roles=roles, audit_action="grant_role",
                         role=role)
     _active_department(db, department_id)
+    email = _email(email)
     security.check_password_policy(password, username=username)
     if db.scalar(select(User.id).where(func.lower(User.username) == username.lower())):
         raise Conflict(f"用户名 {username} 已被使用", f"username {username} is taken", field="username")
@@ -163,6 +175,8 @@ def update_user(db: Session, *, actor: Actor, id: int, display_name: str | None 
         user.department_id = department_id
     if language is not _UNSET and language not in (None, "", "zh-CN", "en"):
         raise Invalid("语言须为 zh-CN 或 en", "language must be zh-CN or en", field="language")
+    if email is not _UNSET:
+        email = _email(email)
     for attr, value in (("email", email), ("phone", phone), ("language", language)):
         if value is not _UNSET:
             setattr(user, attr, value or None)

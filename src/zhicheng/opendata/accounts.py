@@ -21,7 +21,7 @@ from zhicheng.accounts import lockout, security
 from zhicheng.core import clock
 from zhicheng.core.actor import Actor
 from zhicheng.core.errors import Conflict, Invalid, TooMany, Unauthorized
-from zhicheng.core.ids import citizen_id, credit_code
+from zhicheng.core.ids import citizen_id, credit_code, email_address, mobile
 from zhicheng.core.settings import Settings
 from zhicheng.opendata.models import PortalSession, PortalUser
 from zhicheng.policy import masking
@@ -32,8 +32,6 @@ SESSION_COOKIE = "zhicheng_open_session"
 SESSION_TTL = timedelta(hours=12)
 USER_KINDS = {"citizen": ("个人", "Citizen"), "enterprise": ("企业", "Enterprise")}
 USERNAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{2,39}")
-PHONE_RE = re.compile(r"1[3-9]\d{9}")
-EMAIL_RE = re.compile(r"[^@\s<>\"']{1,64}@[A-Za-z0-9.-]{1,185}\.[A-Za-z]{2,24}")
 
 
 def audit_actor(user: PortalUser | None) -> Actor:
@@ -95,11 +93,11 @@ def register(
             field="display_name",
         )
     number, masked = check_identity(kind, (id_number or "").strip(), masking.rules_in_force(db))
-    phone = (phone or "").strip().replace(" ", "") or None
+    phone = (phone or "").strip() or None
     email = (email or "").strip() or None
-    if phone and not PHONE_RE.fullmatch(phone):
+    if phone and not (phone := mobile.normalise(phone)):
         raise Invalid("手机号码格式不正确", "the mobile number is not valid", field="phone")
-    if email and not EMAIL_RE.fullmatch(email):
+    if email and not (email := email_address.normalise(email)):
         raise Invalid("电子邮箱格式不正确", "the e-mail address is not valid", field="email")
     if not (phone or email):
         raise Invalid(

@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from zhicheng.catalog.items import ItemCheck, ItemSpec, ItemType
+from zhicheng.core.ids import mobile
 from zhicheng.quality import rules as R
 
 MIN_ROWS = 20  # a profile of fewer rows says too little to propose from the data
 SMALL_VALUES = 8  # a value set of at most this many values is proposed as the allowed values
 PATTERNS = {
-    ItemCheck.MOBILE: r"^1[3-9]\d{9}$",
+    ItemCheck.MOBILE: mobile.PATTERN,
     ItemCheck.EMAIL: r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
     ItemCheck.POSTCODE: r"^\d{6}$",
 }

@@ -200,8 +200,6 @@ def geometry_converter(value: Any) -> str:
 
 # -- checks --------------------------------------------------------------------------------------------------
 
-_MOBILE = re.compile(r"^(?:\+?86[- ]?)?1[3-9]\d{9}$")
-_EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+$")
 _POSTCODE = re.compile(r"^\d{6}$")
 
 
@@ -220,9 +218,13 @@ def _check_function(check: ItemCheck) -> tuple[Callable[[str], bool], str, str]:
 
         return regions.is_valid_code, "行政区划代码无效", "invalid administrative region code"
     if check is ItemCheck.MOBILE:
-        return _MOBILE.match, "手机号码无效", "invalid mobile number"  # type: ignore[return-value]
+        from zhicheng.core.ids import mobile
+
+        return mobile.is_valid, "手机号码无效", "invalid mobile number"
     if check is ItemCheck.EMAIL:
-        return _EMAIL.match, "电子邮箱无效", "invalid e-mail address"  # type: ignore[return-value]
+        from zhicheng.core.ids import email_address
+
+        return email_address.is_valid, "电子邮箱无效", "invalid e-mail address"
     return _POSTCODE.match, "邮政编码无效（应为 6 位数字）", "invalid postcode (6 digits)"  # type: ignore[return-value]
 
 
