@@ -65,6 +65,9 @@ PAGE = 1000
 CHUNK = 20  # pages read from one side before the other side's turn
 SHORT_CHUNK = 2  # the second walk's turns: every other page comes after the other side's
 DATASETTE_ENV = Path.home() / ".cache" / "zhicheng-bench" / "datasette-venv"
+WORKER_PAGES = 150  # pages each client of the several-workers walk reads (from the start of the table)
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import several_workers  # noqa: E402 - beside this script (run by path: `zhicheng bench sharing`)
 
 
 def write_people(path: Path, rows: int) -> None:
@@ -397,6 +400,9 @@ def bench(data: Path, db_path: str, resource_id: int, token: str, table: str) ->
         for chunk in (CHUNK, SHORT_CHUNK):
             out[chunk] = interleaved({"ours": keyset_walk(ours, path), "datasette": datasette_walk(ref, first)}, chunk)
         out["peak_mb"] = peak_mb(proc.pid)
+        out["1w"] = several_workers.at_once(base, token, path, WORKER_PAGES, PAGE)  # several clients, one process
+    with several_workers.served_workers(data, 2) as base2:  # the same clients, `zhicheng serve --workers 2`
+        out["2w"] = several_workers.at_once(base2, token, path, WORKER_PAGES, PAGE)
     return out
 
 
@@ -444,9 +450,13 @@ def main() -> None:
     (_, ours_s, _), (_, ref_s, _) = done[CHUNK]["ours"], done[CHUNK]["datasette"]
     ours_rate, ref_rate = rows / ours_s, rows / ref_s
     print(f"{rows // PAGE + (rows % PAGE > 0)} pages of {PAGE} each side and walk; server peak RSS {ours_mb:.1f} MB")
+    (one_rows, one_s), (two_rows, two_s) = done["1w"], done["2w"]
+    ratio_2w = (two_rows / two_s) / (one_rows / one_s)
+    print(f"{several_workers.CLIENTS} clients at once: 1 worker {one_rows / one_s:,.0f} rows/s, "
+          f"2 workers {two_rows / two_s:,.0f} rows/s: ratio_2w {ratio_2w:.2f}")
     print(
         f"BENCH sharing rows_per_s={ours_rate:.0f} datasette_rows_per_s={ref_rate:.0f} "
-        f"ratio={ours_rate / ref_rate:.2f} peak_mb={ours_mb:.0f}"
+        f"ratio={ours_rate / ref_rate:.2f} peak_mb={ours_mb:.0f} ratio_2w={ratio_2w:.2f}"
     )
 
 
