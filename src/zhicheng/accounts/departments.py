@@ -64,7 +64,7 @@ def department_tree(db: Session) -> list[DepartmentNode]:
 
 
 def _next_department_code(db: Session, region_code: str) -> str:
-    codes = db.scalars(select(Department.code).where(Department.code.like(f"{region_code}-%")))
+    codes = db.scalars(select(Department.code).where(Department.code.startswith(f"{region_code}-", autoescape=True)))
     seqs = [int(c.rsplit("-", 1)[1]) for c in codes if re.fullmatch(rf"{region_code}-\d{{3}}", c)]
     return f"{region_code}-{max(seqs, default=0) + 1:03d}"
 

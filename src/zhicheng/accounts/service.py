@@ -69,8 +69,9 @@ def list_users(db: Session, *, department_id: int | None = None, q: str | None =
     if active is not None:
         stmt = stmt.where(User.active.is_(active))
     if q:
-        like = "%" + q.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        stmt = stmt.where(User.username.ilike(like, escape="\\") | User.display_name.ilike(like, escape="\\"))
+        text = q.strip()
+        stmt = stmt.where(User.username.icontains(text, autoescape=True)
+                          | User.display_name.icontains(text, autoescape=True))
     total = db.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     return list(db.scalars(stmt.order_by(User.username).limit(limit).offset(offset))), total
 

@@ -239,8 +239,7 @@ def _q_text(value: Any, where: str) -> str:
 
 
 def _contains(col: sa.ColumnElement, text: str) -> sa.ColumnElement:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return col.like(f"%{escaped}%", escape="\\")
+    return col.contains(text, autoescape=True)  # % _ and the escape character itself match only themselves
 
 
 # -- reading ------------------------------------------------------------------------------------------------

@@ -101,10 +101,6 @@ def open_log(db: Session, *, actor: Actor, action: str, ip: str | None = None,
     return authorize(actor, action, target)
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def filtered(filt: AuditFilter) -> Select:
     """The query of entries matching `filt` (already cleaned); every value is a bound parameter."""
     q = select(AuditEntry)
@@ -119,7 +115,7 @@ def filtered(filt: AuditFilter) -> Select:
         q = q.where(who)
     if filt.action:
         q = q.where(or_(AuditEntry.action == filt.action,
-                        AuditEntry.action.like(_escape_like(filt.action.rstrip(".")) + ".%", escape="\\")))
+                        AuditEntry.action.startswith(filt.action.rstrip(".") + ".", autoescape=True)))
     if filt.target_kind:
         q = q.where(AuditEntry.target_kind == filt.target_kind)
     if filt.target_id:
