@@ -39,3 +39,33 @@ def test_a_due_schedule_found_by_two_schedulers_at_once_runs_once(db, engine, pe
     assert len(made) == 1 and runs == 1
     clock.advance(timedelta(hours=25))  # the next period is due again, and again once
     assert len(service.run_due(db)) == 1
+
+
+def test_two_processes_running_due_schedules_at_once_run_each_once(db, settings, people_resource, quality_actors):
+    """Two `zhicheng quality run-due` processes (two workers' schedulers, or cron beside a server) at once; the
+    tight race itself is held by the threads above (processes start a second apart)."""
+    import os
+    import subprocess
+    import sys
+
+    from sqlalchemy import update
+
+    from zhicheng.quality.models import QualitySchedule
+
+    officer = quality_actors["officer"]
+    resources = [people_resource()[0] for _ in range(3)]
+    for res in resources:
+        service.define_rule(db, actor=officer, resource_id=res.id, data={"kind": "required", "item": "xm"})
+        service.set_schedule(db, actor=officer, resource_id=res.id, interval_hours=24)
+    db.execute(update(QualitySchedule).values(next_run_at=clock.now() - timedelta(hours=1)))  # due now, for real
+    db.commit()
+    env = {**os.environ, "ZHICHENG_DATA": str(settings.data), "ZHICHENG_DATABASE_URL": settings.db_url}
+    procs = [subprocess.Popen([sys.executable, "-m", "zhicheng", "quality", "run-due"], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outs = [p.communicate(timeout=180) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outs
+    db.expire_all()
+    per_resource = dict(db.execute(select(QualityRun.resource_id, func.count()).where(
+        QualityRun.trigger == "schedule").group_by(QualityRun.resource_id)).all())
+    print(f"two processes: scheduled runs per resource {per_resource}")
+    assert per_resource == {res.id: 1 for res in resources}
