@@ -63,7 +63,7 @@ class RateLimiter:
         if per_minute <= 0:  # 0 or less: unlimited
             return 0
         item = self._item(per_minute)
-        ids = (self._scope, *map(str, key))
+        ids = (self._scope, "/".join(map(str, key)))  # one identifier: limits formats each one it is given
         try:
             if self._window.hit(item, *ids):
                 return 0
