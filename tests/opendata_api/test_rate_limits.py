@@ -94,6 +94,18 @@ def test_without_redis_each_worker_counts_in_memory(db, settings, open_catalog):
         _close(apps)
 
 
+def test_a_lost_redis_serves_callers_rather_than_failing_them(db, settings, open_catalog):
+    service.set_resource_limit(db, actor=SYSTEM, resource_id=open_catalog.air.id, rate_per_minute=1)
+    apps = _instances(settings, "redis://127.0.0.1:1/0")  # nothing listens there
+    try:
+        with TestClient(apps[0]) as client:
+            for _ in range(3):
+                r = client.get(f"/api/v1/open/datasets/{open_catalog.air.id}/rows", params={"size": 1})
+                assert r.status_code == 200, r.text
+    finally:
+        _close(apps)
+
+
 def test_an_unknown_rate_limit_store_is_refused_at_start(settings):
     from pydantic import ValidationError
 

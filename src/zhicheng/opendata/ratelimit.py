@@ -39,7 +39,11 @@ class _MemoryStore(MemoryStorage):
 
 
 def _storage(uri: str) -> Storage:
-    return _MemoryStore() if uri.startswith("memory://") else storage_from_string(uri)
+    if uri.startswith("memory://"):
+        return _MemoryStore()
+    if uri.startswith(("redis://", "rediss://", "redis+unix://")):  # a lost Redis costs a call a second at most
+        return storage_from_string(uri, socket_connect_timeout=1.0, socket_timeout=1.0)
+    return storage_from_string(uri)
 
 
 class RateLimiter:
