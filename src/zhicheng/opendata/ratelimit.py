@@ -20,6 +20,7 @@ from limits.strategies import MovingWindowRateLimiter
 
 log = logging.getLogger(__name__)
 NAMESPACE = "zhicheng-open"
+RETRY_STORE_SECONDS = 5.0  # after the shared store failed, calls go unlimited this long before it is tried again
 
 
 def scope_of(database_url: str) -> str:
@@ -41,7 +42,7 @@ class _MemoryStore(MemoryStorage):
 def _storage(uri: str) -> Storage:
     if uri.startswith("memory://"):
         return _MemoryStore()
-    if uri.startswith(("redis://", "rediss://", "redis+unix://")):  # a lost Redis costs a call a second at most
+    if uri.startswith(("redis://", "rediss://", "redis+unix://")):  # a lost Redis holds a call a second at most
         return storage_from_string(uri, socket_connect_timeout=1.0, socket_timeout=1.0)
     return storage_from_string(uri)
 
@@ -55,7 +56,7 @@ class RateLimiter:
         self._storage = _storage(storage_uri)
         self._window = MovingWindowRateLimiter(self._storage)
         self._items: dict[int, RateLimitItemPerMinute] = {}
-        self._warned = False
+        self._down_until = 0.0
 
     def _item(self, per_minute: int) -> RateLimitItemPerMinute:
         item = self._items.get(per_minute)
@@ -66,6 +67,8 @@ class RateLimiter:
     def take(self, key: tuple, per_minute: int) -> int:
         if per_minute <= 0:  # 0 or less: unlimited
             return 0
+        if self._down_until and time.monotonic() < self._down_until:
+            return 0
         item = self._item(per_minute)
         ids = (self._scope, "/".join(map(str, key)))  # one identifier: limits formats each one it is given
         try:
@@ -73,11 +76,11 @@ class RateLimiter:
                 return 0
             reset, _left = self._window.get_window_stats(item, *ids)
         except Exception as exc:  # the shared store is down: serve rather than refuse everyone, and say so
-            if not self._warned:
+            if not self._down_until:
                 log.warning("rate limit store %s unreachable, calls not limited: %s", self.storage_uri, exc)
-                self._warned = True
+            self._down_until = time.monotonic() + RETRY_STORE_SECONDS
             return 0
-        self._warned = False
+        self._down_until = 0.0
         return max(1, math.ceil(reset - time.time()))
 
     def reset(self) -> None:
