@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from zhicheng.core.errors import NotFound
+from zhicheng.catalog import codes
+from zhicheng.core.errors import Invalid, NotFound
 from zhicheng.hookspecs import by_plugin, installed
 
 # a template's demo bookkeeping (see hookspecs.zhicheng_resource_templates), not catalog metadata
@@ -26,8 +27,21 @@ def offered(plugins=None) -> list[dict[str, Any]]:
             if not isinstance(t, dict) or not t.get("key") or not t.get("name") or t.get("state") == "returned":
                 continue
             out.setdefault(str(t["key"]), {"key": str(t["key"]), "plugin": plugin_name,
-                                           **{f: t[f] for f in CATALOG_FIELDS if t.get(f) is not None}})
+                                           **_keyed({f: t[f] for f in CATALOG_FIELDS if t.get(f) is not None})})
     return list(out.values())
+
+
+def _keyed(fields: dict[str, Any]) -> dict[str, Any]:
+    """Vocabulary values as their keys ("数据库" → "database"), as the form's choices and the API speak them; a
+    value no vocabulary knows stays, for the register form to name."""
+    for name in (*codes.VOCABULARIES, "subclass"):
+        if name in fields and name != "state":
+            vocab = codes.subclasses_of(fields.get("catalog_class") or "") if name == "subclass" else None
+            try:
+                fields[name] = codes.normalise(name, fields[name], vocab)
+            except (Invalid, KeyError):
+                pass
+    return fields
 
 
 def get(key: str, plugins=None) -> dict[str, Any]:
