@@ -1,6 +1,6 @@
 """Several workers, one platform: `zhicheng serve --workers 2` on one database, without a broker (SQLite, the change
-counters) and with the real one (Redis); a change made through one worker is seen through the other on the next
-call, a burst to both leaves the audit chain intact, and a fact crosses to every worker's broadcast handlers only."""
+counters) and with the real one (Redis); a change made through one worker (a withdrawal, a republication, a
+masking rule) is seen through the other on the next call, a burst to both leaves the audit chain intact, and a fact crosses to every worker's broadcast handlers only."""
 
 from __future__ import annotations
 
@@ -107,6 +107,13 @@ def search_count(c: httpx.Client) -> int:
     return r.json()["result"]["count"]
 
 
+def contact_column(c: httpx.Client, resource: str) -> list[str]:
+    """The masked mobile numbers of the air-quality table, through CKAN's datastore_search."""
+    r = c.get("/api/3/action/datastore_search", params={"resource_id": resource, "limit": 5})
+    assert r.status_code == 200, r.text
+    return [rec["contact"] for rec in r.json()["result"]["records"]]
+
+
 def ckan_name(c: httpx.Client, title: str) -> str:
     r = c.get("/api/3/action/package_search", params={"q": title, "rows": 5})
     return next(d["name"] for d in r.json()["result"]["results"] if d["title"] == title)
@@ -146,6 +153,17 @@ def test_a_change_through_one_worker_is_seen_through_every_worker_on_the_next_ca
                        json={"decision": "publish"})
             assert r.status_code == 200, r.text
         assert all(air in names for names in many(base, 24, package_names))
+
+        with httpx.Client(base_url=base, timeout=60) as c:  # the admin's masking rule, edited through one worker
+            package = c.get("/api/3/action/package_show", params={"id": air}).json()["result"]
+            resource = package["resources"][0]["id"]
+            contacts = contact_column(c, resource)
+            assert contacts and all("****" in v for v in contacts), contacts
+            r = c.put("/api/v1/exchange/masking-rules/mobile", headers=admin,
+                      json={"params": {"keep_first": 3, "keep_last": 2, "char": "#"}})
+            assert r.status_code == 200, r.text
+        seen = many(base, 24, lambda c: contact_column(c, resource))
+        assert all(v.startswith("138") and v.endswith("#" * 6 + v[-2:]) for values in seen for v in values), seen[:2]
 
         def audited(c: httpx.Client) -> int:  # a burst of audited calls to both workers
             return c.get(f"/api/v1/catalog/resources/{open_catalog.air.id}", headers=admin).status_code
