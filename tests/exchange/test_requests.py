@@ -19,7 +19,7 @@ def test_unconditional_resource_is_granted_at_once(db, make_request, exchange_ac
     assert req.state == "granted"
     grant = exchange.grant_of(db, req.id)
     assert grant.items == ["sfzh", "xm", "zz"] and grant.plain_items == []
-    assert grants.active_grant(db, actor=exchange_actors["consumer_user"], resource_id=req.resource_id) == grant
+    assert grants.active_grant(db, actor=exchange_actors["consumer_user"], resource_id=req.resource_id).id == grant.id
     actions = [e.action for e in exchange.events_of(db, req.id)]
     assert actions == ["submitted", "granted"]
 
@@ -52,7 +52,7 @@ def test_provider_approves_narrowing_items_rows_and_period(db, make_request, exc
                                                                   ["xm"])
     assert clock.aware(grant.expires_at).astimezone(deadlines.CHINA).date() == end + timedelta(days=1)
     consumer = exchange_actors["consumer_user"]
-    assert grants.check_grant(db, actor=consumer, resource_id=req.resource_id, items=["xm"]) == grant
+    assert grants.check_grant(db, actor=consumer, resource_id=req.resource_id, items=["xm"]).id == grant.id
     with pytest.raises(Forbidden):  # the consumer cannot widen the grant
         grants.check_grant(db, actor=consumer, resource_id=req.resource_id, items=["sfzh"])
     with pytest.raises(Forbidden):
@@ -149,7 +149,7 @@ def test_overdue_requests_are_escalated_once_to_the_admin(db, make_request, exch
 def test_revocation_stops_the_grant_on_the_next_call(db, make_grant, exchange_actors):
     grant = make_grant()
     consumer = exchange_actors["consumer_user"]
-    assert grants.check_grant(db, actor=consumer, resource_id=grant.resource_id) == grant
+    assert grants.check_grant(db, actor=consumer, resource_id=grant.resource_id).id == grant.id
     with pytest.raises(Forbidden):
         exchange.revoke_grant(db, actor=consumer, grant_id=grant.id, reason="不想用了")
     exchange.revoke_grant(db, actor=exchange_actors["provider_officer"], grant_id=grant.id, reason="用途已完成")

@@ -1,7 +1,8 @@
 """Delivery of granted data (按授权交付): one page of rows through the API, or the whole grant as a CSV file;
 only the grant's items and rows leave, masked as the grant and the masking rules say, every delivery audited.
 A page of every item, all masked, no filter (the common case) is read from the version's materialised masked copy
-(`exchange.masked_copy`) when it exists for the rules in force; the grant check and the audit are the same."""
+(`exchange.masked_copy`) when it exists for the rules in force; the grant check (`grants.check_grant`, the one
+used by route, fast lane, export and subscriptions) and the audit are the same."""
 
 from __future__ import annotations
 
@@ -14,18 +15,17 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
 from zhicheng.catalog.datasets import fastread
+from zhicheng.catalog.datasets.rowquery import cursor
 from zhicheng.catalog.items import ItemSpec
 from zhicheng.core import clock
 from zhicheng.core.actor import Actor
 from zhicheng.core.db import MAX_ID
-from zhicheng.core.errors import Forbidden, Invalid, NotFound, not_found
-from zhicheng.core.prepared import Prepared
+from zhicheng.core.errors import Invalid, NotFound, not_found
 from zhicheng.exchange import grants, masked_copy
 from zhicheng.exchange.models import Grant
-from zhicheng.exchange.query import RowQuery, encode_cursor, parse, row_filter_conditions, where_of
+from zhicheng.exchange.query import RowQuery, parse, row_filter_conditions, where_of
 from zhicheng.policy import masking
 from zhicheng.policy.audit import record
-from zhicheng.policy.service import authorize
 
 EXPORT_BATCH = 5000
 GRANT_PARAMS = ("grant", "grant_id")  # the caller names the grant to read under (default: the newest live one)
@@ -61,52 +61,11 @@ class RowsPage:
 
 
 _G = Grant.__table__
-# the columns a delivery needs, read as plain rows (no ORM object per call); live grants first, newest first
-_LIVE_GRANTS = Prepared(
-    sa.select(
-        _G.c.id,
-        _G.c.resource_id,
-        _G.c.consumer_department_id,
-        _G.c.provider_department_id,
-        _G.c["items"],
-        _G.c.row_filter,
-        _G.c.plain_items,
-        _G.c.starts_on,
-        _G.c.expires_at,
-        _G.c.revoked_at,
-        _G.c.delivery,
-        _G.c.file_export_approved,
-    )
-    .where(
-        _G.c.resource_id == sa.bindparam("resource_id"),
-        _G.c.consumer_department_id == sa.bindparam("department_id"),
-        _G.c.revoked_at.is_(None),
-        _G.c.expires_at > sa.bindparam("at"),
-    )
-    .order_by(_G.c.id.desc())
-)
-# a grant the caller names (`grant=`): read whatever its state, to say why it cannot serve
-_NAMED_GRANT = Prepared(
-    sa.select(*_LIVE_GRANTS.stmt.selected_columns).where(
-        _G.c.id == sa.bindparam("grant_id"),
-        _G.c.resource_id == sa.bindparam("resource_id"),
-        _G.c.consumer_department_id == sa.bindparam("department_id"),
-    )
-)
 _RESOURCE_GRANTS = (
     sa.select(_G.c.id, _G.c["items"], _G.c.row_filter, _G.c.plain_items, _G.c.starts_on, _G.c.expires_at)
     .add_columns(_G.c.revoked_at)
     .where(_G.c.resource_id == sa.bindparam("resource_id"), _G.c.revoked_at.is_(None))
     .where(_G.c.expires_at > sa.bindparam("at"))
-)
-_NOTE_USE = Prepared(
-    sa.update(_G)
-    .where(_G.c.id == sa.bindparam("grant_id"))
-    .values(
-        use_count=sa.func.coalesce(_G.c.use_count, 0) + 1,
-        rows_delivered=sa.func.coalesce(_G.c.rows_delivered, 0) + sa.bindparam("rows", type_=sa.BigInteger),
-        last_used_at=sa.bindparam("now", type_=_G.c.last_used_at.type),
-    )
 )
 
 
@@ -126,63 +85,12 @@ def grant_param(params: list[tuple[str, str]]) -> tuple[int | None, list[tuple[s
     return int(text), rest
 
 
-def _named_grant(db: Session, *, actor: Actor, resource_id: int, grant_id: int) -> Any:
-    """The caller's department's grant `grant_id` on `resource_id` if live; 404 when it is not the caller's (or
-    not on this resource), 403 when it is but cannot be used now; both name the field `grant`."""
-    row = None
-    if actor.department_id is not None:
-        params = {"grant_id": grant_id, "resource_id": resource_id, "department_id": actor.department_id}
-        row = next(iter(_NAMED_GRANT.rows(db.connection(), params)), None)
-    if row is None:
-        raise NotFound(f"本部门在数据资源 {resource_id} 上没有授权 {grant_id}",
-                       f"your department holds no grant {grant_id} on data resource {resource_id}", field="grant")
-    grant = SimpleNamespace(**row._asdict())
-    state = grants.state_of(grant)
-    if state != "active":
-        zh = {"revoked": "已撤销", "expired": "已过期", "not_started": "尚未开始"}[state]
-        raise Forbidden(f"授权 {grant_id} {zh}，不能使用", f"grant {grant_id} is {state.replace('_', ' ')}; it "
-                        "cannot be used", code="no_grant", field="grant")
-    return grant
-
-
-def live_grant(db: Session, *, actor: Actor, resource_id: int, grant_id: int | None = None) -> Any:
-    """The actor's department's live grant on `resource_id` (read fresh on every call: a revocation stops the
-    very next one), authorised for use; Forbidden otherwise. As `grants.check_grant`, in one plain query.
-    With `grant_id`, that grant (the caller's choice among several), else the newest live one."""
-    found = None
-    if grant_id is not None:
-        found = _named_grant(db, actor=actor, resource_id=resource_id, grant_id=grant_id)
-    elif actor.department_id is not None:
-        params = {"resource_id": resource_id, "department_id": actor.department_id, "at": clock.now()}
-        for row in _LIVE_GRANTS.rows(db.connection(), params):
-            grant = SimpleNamespace(**row._asdict())
-            if grants.is_live(grant):
-                found = grant
-                break
-    if found is None:
-        raise Forbidden(
-            f"没有数据资源 {resource_id} 的有效共享授权（未申请、待审批、已过期或已撤销）",
-            f"no live grant for data resource {resource_id} (none, pending, expired or revoked)",
-            code="no_grant",
-        )
-    authorize(actor, "use", grants.grant_target(found))
-    return found
-
-
-def note_use(db: Session, grant: Any, *, rows: int) -> None:
-    """Count one delivery of `rows` rows on the grant, in one UPDATE (as `grants.note_use`); the caller commits."""
-    _NOTE_USE.run(db.connection(), {"grant_id": grant.id, "rows": max(0, int(rows)), "now": clock.now()})
-    loaded = db.identity_map.get(db.identity_key(Grant, grant.id))
-    if loaded is not None:  # a Grant object of this session would show stale counts otherwise
-        db.expire(loaded, ["use_count", "rows_delivered", "last_used_at"])
-
-
 def plan(db: Session, *, actor: Actor, resource_id: int, delivery: str = "api", grant_id: int | None = None) -> Plan:
     """The live grant (checked now, never cached: a revocation stops the very next call; the one named by
     `grant_id`, else the newest) and what it lets out."""
     if not isinstance(resource_id, int) or not 0 < resource_id <= MAX_ID:
         raise not_found("数据资源", "data resource", resource_id)
-    grant = live_grant(db, actor=actor, resource_id=resource_id, grant_id=grant_id)
+    grant = grants.check_grant(db, actor=actor, resource_id=resource_id, grant_id=grant_id)
     dv = fastread.newest_version(db.connection(), resource_id)  # the grant authorised the read
     if dv is None:
         raise NotFound("该资源还没有导入数据", "no data has been imported into this resource yet")
@@ -192,7 +100,7 @@ def plan(db: Session, *, actor: Actor, resource_id: int, delivery: str = "api", 
     plain = set(grant.plain_items or ())
     masked = masking.field_masks(actor, None, [specs[n] for n in granted], plain=plain)
     if delivery == "file":
-        _check_file_export(grant, [specs[n] for n in granted])
+        grants.check_export(grant, [specs[n] for n in granted])
     return Plan(
         grant=grant,
         version=dv,
@@ -202,25 +110,6 @@ def plan(db: Session, *, actor: Actor, resource_id: int, delivery: str = "api", 
         rules=masking.rules_in_force(db),
         table=dv.table,
     )
-
-
-def _check_file_export(grant: Any, specs: list[ItemSpec]) -> None:
-    personal = [s.name for s in specs if s.personal]
-    if personal and not grant.file_export_approved:  # GB/T 35273: bulk personal data needs explicit approval
-        raise Forbidden(
-            f"授权含个人信息（{'、'.join(personal)}），文件导出须经提供部门明确同意",
-            f"the grant holds personal information ({', '.join(personal)}); file export needs the "
-            "provider's explicit approval",
-            code="export_not_approved",
-            field="delivery",
-        )
-    if not (grant.delivery == "file" or grant.file_export_approved):
-        raise Forbidden(
-            "该授权的交付方式为接口，不允许文件导出",
-            "this grant is for API delivery; file export is not allowed",
-            code="export_not_approved",
-            field="delivery",
-        )
 
 
 def query_rows(
@@ -292,7 +181,7 @@ def query_rows(
         fields=q.fields,
         body=page.body,
         count=page.count,
-        next=encode_cursor(page.next_key) if page.next_key else None,
+        next=cursor.encode(page.next_key) if page.next_key else None,
         masked=masked,
         size=q.size,
         source=source,
@@ -381,7 +270,7 @@ def _audit(
             **extra,
         },
     )
-    note_use(db, p.grant, rows=rows)
+    grants.note_use(db, p.grant, rows=rows)
 
 
 def open_export(db: Session, *, actor: Actor, resource_id: int, ip: str | None = None,

@@ -14,10 +14,10 @@ from sqlalchemy.orm import Session
 from zhicheng.core import clock
 from zhicheng.core.actor import SYSTEM, Actor
 from zhicheng.core.db import get_or_404
-from zhicheng.core.errors import AppError, Forbidden, Invalid
+from zhicheng.core.errors import AppError, Invalid
 from zhicheng.core.settings import Settings
 from zhicheng.exchange import webhooks
-from zhicheng.exchange.grants import active_grant, is_live
+from zhicheng.exchange.grants import check_grant, is_live
 from zhicheng.exchange.models import Grant
 from zhicheng.exchange.subs_models import Subscription, WebhookAttempt, WebhookDelivery
 from zhicheng.policy.audit import record
@@ -61,15 +61,12 @@ class Created:
 
 
 def create(db: Session, *, actor: Actor, settings: Settings, resource_id: int, target_url: str) -> Created:
-    """Register a webhook for new versions of `resource_id`; the actor's department must hold a live grant."""
+    """Register a webhook for new versions of `resource_id`; the actor must pass the one grant check (a live grant of
+    their department that policy lets them use)."""
     if not isinstance(resource_id, int) or not 0 < resource_id < 2**31:
         raise Invalid("资源编号无效", "invalid resource id", field="resource_id")
     url = webhooks.check_target(target_url, settings)
-    grant = active_grant(db, actor=actor, resource_id=resource_id)
-    if grant is None:
-        raise Forbidden(f"没有数据资源 {resource_id} 的有效共享授权，不能订阅",
-                        f"no live grant for data resource {resource_id}: you cannot subscribe to it",
-                        code="no_grant", field="resource_id")
+    grant = check_grant(db, actor=actor, resource_id=resource_id, field="resource_id")  # a live grant, `use` allowed
     count = db.scalar(select(func.count(Subscription.id)).where(
         Subscription.consumer_department_id == grant.consumer_department_id, Subscription.active.is_(True)))
     if (count or 0) >= MAX_PER_DEPARTMENT:
