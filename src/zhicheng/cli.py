@@ -64,6 +64,10 @@ def run_server(settings: Settings, host: str | None, port: int | None, workers: 
     from zhicheng.web.app import create_app
 
     workers = workers or settings.workers
+    if settings.bus_url:
+        from zhicheng.core.bus_redis import check_url
+
+        check_url(settings.bus_url)
     if workers > 1:
         uvicorn.run("zhicheng.web.app:create_app", factory=True, workers=workers,
                     **server_options(settings, host, port))

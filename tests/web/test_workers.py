@@ -214,3 +214,27 @@ def test_a_fact_from_another_process_reaches_broadcast_handlers_only():
     print(heard)
     assert heard["broadcast"] == [("catalog.resource.updated", {"id": 7, "from": "the other worker"})]
     assert heard["local"] == []  # once-only work (usage counts, lineage, webhooks) stays where it was published
+
+
+def test_a_bus_url_that_is_not_redis_is_refused_in_one_line(settings, engine):
+    done = subprocess.run([sys.executable, "-m", "zhicheng", "serve", "--workers", "2"], capture_output=True,
+                          text=True, timeout=120, env=environ(settings, ZHICHENG_BUS_URL="nats://127.0.0.1:4222"))
+    print(done.stderr.strip())
+    assert done.returncode != 0
+    assert "ZHICHENG_BUS_URL" in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_a_broker_that_is_down_costs_a_warning_not_the_publisher():
+    heard = []
+
+    def handler(_name, payload):
+        heard.append(payload)
+
+    bus.subscribe("catalog.resource.updated", handler, broadcast=True)
+    remote = bus.connect("redis://127.0.0.1:1/0")  # nothing listens there
+    try:
+        bus.publish("catalog.resource.updated", {"id": 1})
+    finally:
+        bus.disconnect(remote)
+        bus.unsubscribe("catalog.resource.updated", handler)
+    assert heard == [{"id": 1}]  # the local handlers ran; the other workers' caches rest on the counters

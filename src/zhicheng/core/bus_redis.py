@@ -22,23 +22,36 @@ ORIGIN = uuid.uuid4().hex  # this process (shared by every app it holds: their h
 SCHEMES = ("redis://", "rediss://", "unix://")
 
 
+def check_url(url: str) -> None:
+    """Refuse a bus URL that is not Redis's, naming the setting (before any process starts)."""
+    if not url.startswith(SCHEMES):
+        raise AppError(f"ZHICHENG_BUS_URL 须以 {' / '.join(SCHEMES)} 开头，而不是 {url.split(':', 1)[0]}",
+                       f"ZHICHENG_BUS_URL must start with {' / '.join(SCHEMES)}, not {url.split(':', 1)[0]}",
+                       field="bus_url")
+
+
 class RedisRemote:
     """One connection to the cross-process bus: `send` publishes, a daemon thread delivers what others publish."""
 
     def __init__(self, url: str, bus: Any) -> None:
-        if not url.startswith(SCHEMES):
-            raise AppError(f"ZHICHENG_BUS_URL 须以 {' / '.join(SCHEMES)} 开头，而不是 {url.split(':', 1)[0]}",
-                           f"ZHICHENG_BUS_URL must start with {' / '.join(SCHEMES)}, not {url.split(':', 1)[0]}",
-                           field="bus_url")
+        check_url(url)
         import redis
 
         self._bus = bus
         self._client = redis.Redis.from_url(url, socket_connect_timeout=5, health_check_interval=30)
         self._pubsub = self._client.pubsub(ignore_subscribe_messages=True)
-        self._pubsub.subscribe(CHANNEL)  # before serving: a fact published once we answer is heard
+        self._subscribe()  # before serving: a fact published once we answer is heard
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._listen, name="zhicheng-bus-redis", daemon=True)
         self._thread.start()
+
+    def _subscribe(self) -> bool:
+        try:
+            self._pubsub.subscribe(CHANNEL)
+            return True
+        except Exception:  # noqa: BLE001 - a broker down at start: served without it, retried by the listener
+            log.warning("bus: the broker is not reachable; caches stay right by the change counters", exc_info=True)
+            return False
 
     def send(self, name: str, payload: dict[str, Any]) -> None:
         """Publish to the other processes; a broker that is down costs a log line, never the publisher's work."""
@@ -49,6 +62,9 @@ class RedisRemote:
 
     def _listen(self) -> None:
         while not self._stop.is_set():
+            if not self._pubsub.subscribed and not self._subscribe():
+                self._stop.wait(5.0)
+                continue
             try:
                 message = self._pubsub.get_message(timeout=1.0)
             except Exception:  # noqa: BLE001 - reconnect after a broker restart
