@@ -11,6 +11,7 @@ import orjson
 from fastapi import Request
 from sqlalchemy.orm import Session
 
+from zhicheng.catalog.datasets.rowquery import filters
 from zhicheng.core.errors import Invalid
 from zhicheng.exchange import masked_copy
 from zhicheng.opendata import rows
@@ -38,11 +39,11 @@ def _filters(t: rows.Target, raw: Any) -> list[tuple[str, str, Any]]:
     out = []
     for name, value in raw.items():
         where = f"filters.{str(name)[:40]}"
-        spec = rows.check_column(t, name, where, usage=("筛选", "filter by"))
+        spec = rows.check_column(t, name, where, filters.FILTER)
         if isinstance(value, list):
-            out.append((name, "in", rows.filter_value(spec, "in", value, where)))
+            out.append((name, "in", filters.filter_value(spec, "in", value, where)))
         else:
-            out.append((name, "eq", rows.filter_value(spec, "eq", value, where)))
+            out.append((name, "eq", filters.filter_value(spec, "eq", value, where)))
     return out
 
 
@@ -67,7 +68,7 @@ def _sort(t: rows.Target, raw: Any) -> list[tuple[str, bool]]:
             if direction == "asc":
                 continue
             raise Invalid("_id 只能升序", "_id sorts ascending only", field="sort")
-        rows.check_column(t, name, "sort", usage=("排序", "sort by"))
+        rows.check_column(t, name, "sort", filters.SORT)
         out.append((name, direction == "desc"))
     return out
 

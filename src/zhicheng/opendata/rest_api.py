@@ -4,10 +4,7 @@ portal API key (`X-API-Key` or `Authorization: Bearer`)."""
 
 from __future__ import annotations
 
-import csv
-import io
-from datetime import date, datetime
-from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import orjson
@@ -16,11 +13,10 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from zhicheng.catalog import codes
+from zhicheng.catalog.datasets.rowquery import cursor, writers
+from zhicheng.catalog.datasets.rowquery import filters as row_filters
 from zhicheng.core import clock
-from zhicheng.core.errors import Invalid
-from zhicheng.core.spreadsheet import safe_row
 from zhicheng.exchange import masked_copy
-from zhicheng.exchange.query import OPERATORS
 from zhicheng.opendata import ckan, ckan_search, rows
 from zhicheng.opendata.rest_schemas import DatasetDetail, DatasetPage, RowsPage
 from zhicheng.web.deps import get_db
@@ -171,50 +167,6 @@ def get_dataset(
     return _detail(db, doc, str(request.base_url).rstrip("/"))
 
 
-def _parse_rows(t: rows.Target, items: list[tuple[str, str]]) -> dict[str, Any]:
-    out: dict[str, Any] = {"filters": [], "sort": [], "fields": None}
-    seen: set[str] = set()
-    for key, value in items:
-        if key.startswith("filter[") and key.endswith("]"):
-            name, _, op = key[len("filter[") : -1].partition("][")
-            op = op or "eq"
-            where = key[:80]
-            if op not in OPERATORS:
-                raise Invalid(
-                    f"不支持的运算符 {op[:20]}（可用：{', '.join(OPERATORS)}）",
-                    f"unsupported operator {op[:20]} (use {', '.join(OPERATORS)})",
-                    field=where,
-                )
-            spec = rows.check_column(t, name, where, usage=("筛选", "filter by"))
-            out["filters"].append((name, op, rows.filter_value(spec, op, value, where)))
-            continue
-        if key not in ROW_PARAMS:
-            raise Invalid(f"未知参数 {key[:40]}", f"unknown parameter {key[:40]}", field=key[:80])
-        if key in seen:
-            raise Invalid(f"参数 {key} 重复", f"the parameter {key} is given twice", field=key)
-        seen.add(key)
-        if key == "fields":
-            names = [n.strip() for n in value.split(",") if n.strip()]
-            if not names:
-                raise Invalid("fields 不能为空", "fields must not be empty", field="fields")
-            out["fields"] = [rows.check_column(t, n, "fields").name for n in names if n != "_id"] or None
-        elif key == "sort":
-            for part in (p.strip() for p in value.split(",")):
-                if part:
-                    name = part.lstrip("-+")
-                    rows.check_column(t, name, "sort", usage=("排序", "sort by"))
-                    out["sort"].append((name, part.startswith("-")))
-    return out
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    return str(value)
-
-
 @router.get(
     "/datasets/{dataset_id}/rows",
     response_model=RowsPage,
@@ -258,18 +210,20 @@ def dataset_rows(
 
     `curl -H 'X-API-Key: zco_…' 'http://127.0.0.1:8000/api/v1/open/datasets/13/rows?format=csv'`"""
     t = _target(db, request, dataset_id, version)
-    parsed = _parse_rows(t, request.query_params.multi_items())
-    cursor = rows.decode_cursor(t, after, parsed["sort"]) if after else None
+    parsed = row_filters.parse(
+        request.query_params.multi_items(), column=partial(rows.check_column, t), known=ROW_PARAMS, implicit=("_id",)
+    )
+    key = cursor.decode(after, parsed.sort, t.by_name) if after else None
     page = rows.read_page(
         db,
         t,
-        fields=parsed["fields"],
-        filters=parsed["filters"],
-        sort=parsed["sort"],
+        fields=parsed.fields,
+        filters=parsed.filters,
+        sort=parsed.sort,
         q=q,
         limit=size,
         offset=offset,
-        after=cursor,
+        after=key,
         include_total=total,
         via="rest",
         ip=request.client.host if request.client else None,
@@ -282,11 +236,7 @@ def dataset_rows(
         headers["Link"] = f'<{with_param(request, "after", page.next_after, drop=["offset"])}>; rel="next"'
     columns = ["_id", *page.fields]
     if format == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(safe_row(columns))
-        writer.writerows(map(safe_row, page.rows))
-        return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8", headers=headers)
+        return Response(writers.csv_text(columns, page.rows), media_type="text/csv; charset=utf-8", headers=headers)
     head = {
         "dataset_id": t.resource.id,
         "version": t.version.version,
@@ -300,11 +250,9 @@ def dataset_rows(
     items = (
         page.json
         if page.json is not None
-        else orjson.dumps(
-            [dict(zip(columns, r, strict=True)) for r in page.rows], default=masked_copy.record_default
-        )
+        else writers.json_records(columns, page.rows, default=masked_copy.record_default)
     )
-    body = orjson.dumps(head, default=_plain)[:-1] + b',"items":' + items + b"}"
+    body = orjson.dumps(head, default=writers.json_default)[:-1] + b',"items":' + items + b"}"
     return Response(body, media_type="application/json", headers=headers)
 
 

@@ -8,22 +8,20 @@ same as the first), every call audited and announced as "opendata.used".
 
 from __future__ import annotations
 
-import base64
-import binascii
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from zhicheng.catalog.datasets import rowstore
 from zhicheng.catalog.datasets import service as datasets
+from zhicheng.catalog.datasets.rowquery import cursor, keyset
+from zhicheng.catalog.datasets.rowquery.filters import condition, refuse_masked
 from zhicheng.catalog.items import ItemSpec, ItemType
 from zhicheng.core.errors import Forbidden, Invalid, NotFound
 from zhicheng.core.events import bus
 from zhicheng.exchange import masked_copy
-from zhicheng.exchange.query import RowQuery, build_select, condition, convert
 from zhicheng.opendata import ckan, open_copy, rows_json, rows_order
 from zhicheng.policy import masking
 from zhicheng.policy.audit import record
@@ -32,7 +30,6 @@ MAX_LIMIT = 32_000  # CKAN's ckan.datastore.search.rows_max
 DEFAULT_LIMIT = 100
 MAX_OFFSET = 100_000_000
 MAX_Q = 200
-MAX_IN = 100
 CKAN_TYPES = {
     ItemType.STRING: "text",
     ItemType.TEXT: "text",
@@ -157,46 +154,15 @@ def field_meta(t: Target, fields: list[str]) -> list[dict[str, Any]]:
 # -- building the query -------------------------------------------------------------------------------------
 
 
-def check_column(t: Target, name: Any, where: str, *, usage: tuple[str, str] | None = None) -> ItemSpec:
-    """The column `name` of the version (Invalid when unknown); a masked one is refused for `usage`."""
+def check_column(t: Target, name: Any, where: str, usage: tuple[str, str] | None = None) -> ItemSpec:
+    """The column `name` of the version (Invalid when unknown); a masked one is refused for `usage` (the row
+    protocol's `filters.Column`)."""
     if not isinstance(name, str) or name not in t.by_name:
         shown = str(name)[:64]
         raise Invalid(f"{where}：字段 {shown} 不存在", f"{where}: no field {shown}", field=where)
     if usage and name in t.masked:
-        raise Invalid(
-            f"字段 {name} 已脱敏，不能用于{usage[0]}",
-            f"the field {name} is masked and cannot be used to {usage[1]}",
-            field=where,
-            code="masked_field",
-        )
+        raise refuse_masked(name, where, usage)
     return t.by_name[name]
-
-
-def filter_value(spec: ItemSpec, op: str, value: Any, where: str) -> Any:
-    """A filter's value converted to the column's type (lists for `in`)."""
-    if op == "in":
-        values = value if isinstance(value, list) else str(value).split(",")
-        if not values or len(values) > MAX_IN:
-            raise Invalid(
-                f"{where} 须有 1 至 {MAX_IN} 个值", f"{where} takes 1 to {MAX_IN} values", field=where
-            )
-        return [convert(spec, _scalar(v, where), where) for v in values]
-    if op == "prefix":
-        text = str(_scalar(value, where))
-        if len(text) > 1000 or "\x00" in text:
-            raise Invalid(
-                f"{where} 的值过长或含空字符", f"the value of {where} is too long or holds a NUL", field=where
-            )
-        return text
-    return convert(spec, _scalar(value, where), where)
-
-
-def _scalar(value: Any, where: str) -> Any:
-    if isinstance(value, dict | list):
-        raise Invalid(f"{where} 的值须为单个值", f"{where} must be a single value", field=where)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return value
 
 
 def text_conditions(t: Target, q: Any) -> list[sa.ColumnElement]:
@@ -243,39 +209,6 @@ def _contains(col: sa.ColumnElement, text: str) -> sa.ColumnElement:
 
 
 # -- reading ------------------------------------------------------------------------------------------------
-
-
-def encode_cursor(values: list[Any]) -> str:
-    """The opaque `after` cursor: the sort keys and row number of the last row of a page."""
-    raw = orjson.dumps(
-        [v if v is None or (isinstance(v, int) and not isinstance(v, bool)) else str(v) for v in values]
-    )
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(t: Target, text: str, sort: list[tuple[str, bool]]) -> list[Any]:
-    """The values of an `after` cursor, each converted to its column's type (Invalid when malformed)."""
-    bad = Invalid(
-        "after 游标无效（请使用上一页返回的 next）",
-        "invalid after cursor (use the next of the previous page)",
-        field="after",
-    )
-    if not isinstance(text, str) or len(text) > 4000:
-        raise bad
-    try:
-        values = orjson.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
-    except (ValueError, binascii.Error, orjson.JSONDecodeError):
-        raise bad from None
-    if not isinstance(values, list) or len(values) != len(sort) + 1:
-        raise bad
-    row = values[-1]
-    if not isinstance(row, int) or isinstance(row, bool) or not 0 <= row < 2**62:
-        raise bad
-    specs = t.by_name
-    return [
-        None if v is None else convert(specs[name], v, "after")
-        for (name, _), v in zip(sort, values, strict=False)
-    ] + [row]
 
 
 def read_page(
@@ -354,7 +287,7 @@ def read_page(
         limit=limit,
         offset=offset,
         more=next_key is not None,
-        next_after=encode_cursor(next_key) if next_key is not None else None,
+        next_after=cursor.encode(next_key) if next_key is not None else None,
         masked=masked,
         count=rows if body is not None else len(rows),
         json=body,
@@ -402,8 +335,7 @@ def _fetch(
             db.connection(), t.table, columns, where=where, order=sort, after=after, limit=limit
         )
         return fastread.mask_columns(raw, columns, maskers), next_key
-    query = RowQuery(fields=columns, sort=sort, size=limit, after=after)
-    stmt = build_select(t.table, query, where)
+    stmt = keyset.select_page(t.table, columns, where, sort, after, limit)
     if offset:
         stmt = stmt.offset(offset)
     raw = [tuple(r) for r in db.connection().execute(stmt).fetchall()]

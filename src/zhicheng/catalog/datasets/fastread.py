@@ -5,7 +5,8 @@ The contract other domains rely on (keep it stable):
 
 - `page_bytes(conn, table, columns, *, masks=None, where=(), order=(), after=None, limit, fmt="json")
   -> PageBytes(body, count, next_key)`
-- `keyset_after(table, order, after)` — the keyset condition "after this row" for `order`
+- `keyset_after(table, order, after)` — the keyset condition "after this row" for `order` (the row protocol's,
+  `rowquery.keyset`)
 - `newest_version(conn, resource_id) -> VersionInfo | None` — the newest version of a resource with its
   specs and Table object, without loading the catalog (the caller has already authorised the read)
 - `envelope(head, body, key="items") -> bytes` — a JSON object of `head` with the page's items spliced in
@@ -16,25 +17,23 @@ and returning the masked list (same length), e.g. `zhicheng.policy.masking.Rules
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
-from decimal import Decimal
 from functools import lru_cache
-from itertools import repeat
 from typing import Any
 
 import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from zhicheng.catalog.datasets.rowstore import ROW_COLUMN, build_table
+from zhicheng.catalog.datasets.rowquery import writers
+from zhicheng.catalog.datasets.rowquery.keyset import keyset_after as keyset_after  # the contract above
+from zhicheng.catalog.datasets.rowquery.keyset import select_page
+from zhicheng.catalog.datasets.rowquery.writers import json_default as json_default
+from zhicheng.catalog.datasets.rowstore import build_table
 from zhicheng.catalog.items import ItemSpec
 from zhicheng.core.prepared import Prepared
-from zhicheng.core.spreadsheet import safe_row
 
 ColumnMasker = Callable[[list[Any]], list[Any]]
 FORMATS = ("json", "csv")
@@ -50,55 +49,6 @@ class PageBytes:
     body: bytes
     count: int
     next_key: list[Any] | None
-
-
-def json_default(value: Any) -> Any:
-    """How values orjson does not know are written: Decimal as text (a float would lose digits), else str."""
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    return str(value)
-
-
-def keyset_after(
-    table: sa.Table, order: Sequence[tuple[str, bool]], after: Sequence[Any]
-) -> sa.ColumnElement:
-    """Rows after `after` (the values of the `order` keys then `_row`) in the keyset order: ascending keys put
-    NULLs first, descending keys NULLs last, `_row` breaks ties; well defined for NULL keys too."""
-    keys = [(table.c[name], desc) for name, desc in order] + [(table.c[ROW_COLUMN], False)]
-    ors = []
-    for i, (col, desc) in enumerate(keys):
-        v = after[i]
-        equal = [c.is_(None) if after[j] is None else c == after[j] for j, (c, _) in enumerate(keys[:i])]
-        if v is None:
-            beyond = sa.false() if desc else col.is_not(None)
-        else:
-            beyond = sa.or_(col < v, col.is_(None)) if desc else col > v
-        ors.append(sa.and_(*equal, beyond))
-    return sa.or_(*ors)
-
-
-def _select(
-    table: sa.Table,
-    columns: Sequence[str],
-    where: Sequence[Any],
-    order: Sequence[tuple[str, bool]],
-    after: Sequence[Any] | None,
-    limit: int,
-) -> sa.Select:
-    sort_cols = [table.c[name] for name, _ in order]
-    stmt = sa.select(*[table.c[n] for n in columns], *sort_cols, table.c[ROW_COLUMN])
-    conds = list(where)
-    if after is not None:
-        conds.append(keyset_after(table, order, after))
-    if conds:
-        stmt = stmt.where(*conds)
-    ordering = [
-        c.desc().nulls_last() if desc else c.asc().nulls_first()
-        for c, (_, desc) in zip(sort_cols, order, strict=True)
-    ]
-    return stmt.order_by(*ordering, table.c[ROW_COLUMN].asc()).limit(limit + 1)
 
 
 def _raw_ok(conn: Connection, table: sa.Table, names: Sequence[str]) -> bool:
@@ -120,7 +70,7 @@ def fetch_page(
     limit: int,
 ) -> tuple[list[tuple], list[Any] | None]:
     """(rows of `columns` — plain tuples, at most `limit` — and the next key or None), in keyset order."""
-    result = conn.execute(_select(table, columns, where, order, after, limit))
+    result = conn.execute(select_page(table, columns, where, order, after, limit))
     try:
         names = [*columns, *(n for n, _ in order)]
         # the DB-API rows themselves when they need no conversion: no Row object per row
@@ -176,14 +126,9 @@ def page_bytes(
     rows, next_key = fetch_page(conn, table, columns, where=where, order=order, after=after, limit=limit)
     values = mask_columns(rows, columns, masks)
     if fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(safe_row(columns))
-        writer.writerows(map(safe_row, values))
-        body = buffer.getvalue().encode("utf-8")
+        body = writers.csv_text(columns, values).encode("utf-8")
     else:
-        names = list(columns)
-        body = orjson.dumps(list(map(dict, map(zip, repeat(names), values))), default=json_default)
+        body = writers.json_records(columns, values)
     return PageBytes(body=body, count=len(values), next_key=next_key)
 
 

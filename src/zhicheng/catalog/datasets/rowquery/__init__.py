@@ -1,0 +1,1 @@
+"""The row protocol every row API shares (sharing, open data, and the geo, IoT and events APIs to come)."""
