@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterator
 from typing import Any
 
 from fastapi import Body, Depends, Query, Request
@@ -14,8 +11,8 @@ from starlette.concurrency import run_in_threadpool
 
 from zhicheng.accounts.deps import csrf_protect, require_user
 from zhicheng.catalog.datasets import column_header, fastread
+from zhicheng.catalog.datasets.rowquery import writers
 from zhicheng.core.actor import Actor
-from zhicheng.core.spreadsheet import safe_row
 from zhicheng.exchange import delivery, masking_rules
 from zhicheng.web.deps import get_db
 from zhicheng.web.hooks import after_event
@@ -106,20 +103,6 @@ async def rows(request: Request, resource_id: int) -> Response:
     return rows_response(request, page, q)
 
 
-def _csv_stream(header: list[str], rows: Iterator[list[Any]]) -> Iterator[str]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    buffer.write("\ufeff")  # so that Excel opens the Chinese text as UTF-8
-    writer.writerow(safe_row(header))
-    for n, row in enumerate(rows, 1):
-        writer.writerow(safe_row(row))
-        if n % 2000 == 0:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
-
-
 @router.get("/resources/{resource_id}/export", openapi_extra=GRANT_PARAMETERS)
 def export(
     request: Request, resource_id: int, columns: str | None = Query(None, description=column_header.DESCRIPTION),
@@ -134,7 +117,7 @@ def export(
     header = column_header.header([p.specs[n] for n in p.granted], choice)
     filename = f"resource_{resource_id}_v{p.version.version}_grant_{p.grant.id}.csv"
     return StreamingResponse(
-        _csv_stream(header, delivery.export_rows(request.app.state.sessionmaker, p)),
+        writers.csv_chunks(header, delivery.export_rows(request.app.state.sessionmaker, p)),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"', "X-Grant-Id": str(p.grant.id),
                  GRANT_HEADER: str(p.grant.id)},

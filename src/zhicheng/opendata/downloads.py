@@ -5,9 +5,6 @@ otherwise (`catalog.datasets.column_header`)."""
 
 from __future__ import annotations
 
-import codecs
-import csv
-import io
 import json
 import os
 import tempfile
@@ -17,9 +14,10 @@ from decimal import Decimal
 from typing import Any
 
 from zhicheng.catalog.datasets import column_header
+from zhicheng.catalog.datasets.rowquery import writers
 from zhicheng.catalog.items import ItemType
 from zhicheng.core.errors import Invalid
-from zhicheng.core.spreadsheet import safe_row, xlsx_cell
+from zhicheng.core.spreadsheet import xlsx_cell
 
 FORMATS = {
     "csv": "text/csv; charset=utf-8",
@@ -114,23 +112,11 @@ def _text(value: Any) -> str:
 
 
 def csv_stream(names: list[str], rows: Iterator[tuple]) -> Iterator[bytes]:
-    """UTF-8 CSV with a byte-order mark and the header row `names` (labels or identifiers)."""
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\r\n")
-    writer.writerow(safe_row(names))
-    yield codecs.BOM_UTF8 + buf.getvalue().encode("utf-8")
-    buf.seek(0)
-    buf.truncate()
-    n = 0
-    for row in rows:
-        writer.writerow([_text(v) for v in safe_row(row)])
-        n += 1
-        if n % FLUSH_ROWS == 0:
-            yield buf.getvalue().encode("utf-8")
-            buf.seek(0)
-            buf.truncate()
-    if buf.tell():
-        yield buf.getvalue().encode("utf-8")
+    """UTF-8 CSV with a byte-order mark and the header row `names` (labels or identifiers): the row protocol's
+    download writer, true/false and ISO dates as the other download formats write them."""
+    for chunk in writers.csv_chunks(names, rows, cell=_text, every=FLUSH_ROWS):
+        if chunk:
+            yield chunk.encode("utf-8")
 
 
 def _dumps(value: Any) -> str:

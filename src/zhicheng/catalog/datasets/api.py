@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterator
-
 from fastapi import Depends, File, Form, Query, Request, UploadFile
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, StreamingResponse
@@ -13,11 +9,11 @@ from sqlalchemy.orm import Session
 
 from zhicheng.accounts.deps import csrf_protect, require_user
 from zhicheng.catalog.datasets import column_header, headers, service
+from zhicheng.catalog.datasets.rowquery import writers
 from zhicheng.catalog.datasets.schemas import ImportPreviewOut, JobOut, RowsOut, VersionOut
 from zhicheng.catalog.datasets.uploads import limit_upload, save_upload
 from zhicheng.core.actor import Actor
 from zhicheng.core.errors import AppError
-from zhicheng.core.spreadsheet import safe_row
 from zhicheng.web.deps import get_db
 from zhicheng.web.i18n import request_language
 from zhicheng.web.routing import APIRouter
@@ -85,20 +81,6 @@ def versions(resource_id: int, db: Session = Depends(get_db),
     return [VersionOut.model_validate(v) for v in service.list_versions(db, actor=actor, resource_id=resource_id)]
 
 
-def _csv_lines(header: list[str], rows: Iterator[tuple]) -> Iterator[str]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    buffer.write("\ufeff")  # so that Excel opens the Chinese text as UTF-8
-    writer.writerow(safe_row(header))
-    for n, row in enumerate(rows, start=1):
-        writer.writerow(["" if v is None else v for v in safe_row(row)])
-        if n % 1000 == 0:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
-
-
 @router.get("/catalog/resources/{resource_id}/versions/{version}/rows", response_model=RowsOut)
 def rows(request: Request, resource_id: int, version: int, limit: int = Query(50, ge=1, le=service.MAX_LIMIT),
          offset: int = Query(0, ge=0), format: str = Query("json", pattern="^(json|csv)$"),
@@ -111,7 +93,7 @@ def rows(request: Request, resource_id: int, version: int, limit: int = Query(50
         dv, masks = service.open_export(db, actor=actor, resource_id=resource_id, version=version)
         header = column_header.header(dv.columns, choice)
         filename = f"{dv.table_name}.csv"
-        return StreamingResponse(_csv_lines(header, service.iter_rows(request.app.state.sessionmaker, dv, masks)),
+        return StreamingResponse(writers.csv_chunks(header, service.iter_rows(request.app.state.sessionmaker, dv, masks)),
                                  media_type="text/csv; charset=utf-8",
                                  headers={"Content-Disposition": f'attachment; filename="{filename}"'})
     columns, data = service.read_rows(db, actor=actor, resource_id=resource_id, version=version, limit=limit,
