@@ -125,16 +125,8 @@ def _dumps(value: Any) -> str:
 
 def json_stream(names: list[str], rows: Iterator[tuple]) -> Iterator[bytes]:
     """A JSON array of objects, one per row."""
-    parts: list[str] = ["["]
-    first = True
-    for row in rows:
-        parts.append(("" if first else ",") + _dumps({k: plain(v) for k, v in zip(names, row, strict=False)}))
-        first = False
-        if len(parts) >= FLUSH_ROWS:
-            yield "".join(parts).encode("utf-8")
-            parts = []
-    parts.append("]")
-    yield "".join(parts).encode("utf-8")
+    items = (_dumps({k: plain(v) for k, v in zip(names, row, strict=False)}) for row in rows)
+    return writers.json_chunks(items, every=FLUSH_ROWS)
 
 
 def _geometry(value: Any) -> Any:
@@ -162,20 +154,15 @@ def _point(lon: Any, lat: Any) -> dict[str, Any] | None:
 def geojson_stream(names: list[str], rows: Iterator[tuple], geom: int | tuple[int, int]) -> Iterator[bytes]:
     """A GeoJSON FeatureCollection: the geometry item (or a Point of the longitude/latitude pair, `geo_source`)
     as each feature's geometry, every item as a property (the pair too, as served)."""
-    parts: list[str] = ['{"type":"FeatureCollection","features":[']
-    first = True
     pair = isinstance(geom, tuple)
-    for row in rows:
+
+    def feature(row: tuple) -> str:
         props = {k: plain(v) for i, (k, v) in enumerate(zip(names, row, strict=False)) if pair or i != geom}
         shape = _point(row[geom[0]], row[geom[1]]) if pair else _geometry(row[geom])
-        feature = {"type": "Feature", "geometry": shape, "properties": props}
-        parts.append(("" if first else ",") + _dumps(feature))
-        first = False
-        if len(parts) >= FLUSH_ROWS:
-            yield "".join(parts).encode("utf-8")
-            parts = []
-    parts.append("]}")
-    yield "".join(parts).encode("utf-8")
+        return _dumps({"type": "Feature", "geometry": shape, "properties": props})
+
+    start = '{"type":"FeatureCollection","features":['
+    return writers.json_chunks(map(feature, rows), start=start, end="]}", every=FLUSH_ROWS)
 
 
 def xlsx_file(names: list[str], rows: Iterator[tuple], title: str) -> str:

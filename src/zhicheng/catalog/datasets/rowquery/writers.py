@@ -67,3 +67,17 @@ def csv_chunks(
             buffer.seek(0)
             buffer.truncate()
     yield buffer.getvalue()
+
+
+def json_chunks(items: Iterable[str], *, start: str = "[", end: str = "]", every: int = FLUSH_ROWS) -> Iterator[bytes]:
+    """A download as one JSON array (or `start` … `end`) of already serialised items, UTF-8 in chunks of `every`."""
+    parts: list[str] = [start]
+    first = True
+    for item in items:
+        parts.append(item if first else "," + item)
+        first = False
+        if len(parts) >= every:
+            yield "".join(parts).encode("utf-8")
+            parts = []
+    parts.append(end)
+    yield "".join(parts).encode("utf-8")
