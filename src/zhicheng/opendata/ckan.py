@@ -70,10 +70,8 @@ SORTS = {
 
 def reader() -> Actor:
     """The actor the open catalog is read as: the public portal (published revisions only, fields masked)."""
-    try:
-        from zhicheng.opendata.access import portal_actor
-    except ImportError:  # part of the portal not installed: an authenticated actor with no department or role
-        return Actor(kind="apikey", username="open:public", display_name="open:public", via="open")
+    from zhicheng.opendata.access import portal_actor  # the one portal reader (no fallback of our own)
+
     return portal_actor()
 
 

@@ -19,10 +19,11 @@ from zhicheng.catalog.datasets import service as datasets
 from zhicheng.catalog.datasets.rowquery import cursor, keyset
 from zhicheng.catalog.datasets.rowquery.filters import condition, refuse_masked
 from zhicheng.catalog.items import ItemSpec, ItemType
-from zhicheng.core.errors import Forbidden, Invalid, NotFound
+from zhicheng.core.errors import Invalid, NotFound
 from zhicheng.core.events import bus
 from zhicheng.exchange import masked_copy
 from zhicheng.opendata import ckan, open_copy, rows_json, rows_order
+from zhicheng.opendata.access import check_open_access
 from zhicheng.policy import masking
 from zhicheng.policy.audit import record
 
@@ -79,21 +80,6 @@ class Page:
     json: bytes | None = None  # the records already as JSON, written by the database (see rows_json)
 
 
-def _gate(db: Session, request: Any, res: Any, open_type: str) -> Any:
-    """check_open_access when the portal provides it; until then only 无条件开放 data is readable."""
-    try:
-        from zhicheng.opendata.access import check_open_access
-    except ImportError:
-        if open_type != "unconditional":
-            raise Forbidden(
-                "该数据为有条件开放，需要经批准的 API 密钥",
-                "this dataset is open on conditions: an approved API key is needed",
-                code="key_required",
-            ) from None
-        return None
-    return check_open_access(db, request, res, kind="api")
-
-
 def open_target(
     db: Session, request: Any, *, package: Any = None, resource_id: Any = None, version: int | None = None
 ) -> Target:
@@ -115,7 +101,7 @@ def open_target(
                 raise ckan.not_found("资源", "resource", text) from None
     else:
         res, open_type = ckan.find_open_resource(db, package, light=True)
-    access = _gate(db, request, res, open_type)
+    access = check_open_access(db, request, res, kind="api")  # the one open-data gate
     reader = access.actor if access is not None else ckan.reader()
     try:
         dv = datasets.version_info(db, actor=reader, resource=res, version=version)
