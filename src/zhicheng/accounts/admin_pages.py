@@ -146,7 +146,7 @@ def users_page(request: Request, actor: Actor = Depends(require_user), db: Sessi
                q: str | None = Query(None, max_length=64), department_id: int | None = None,
                page: int = Query(1, ge=1, le=100000)):
     """Users, searchable and filtered by department (data officers see their own department)."""
-    if not actor.has("admin", "security_admin"):
+    if not can(actor, "read", "accounts.user"):  # every department (admin, security admin) or their own
         department_id = actor.department_id
     authorize(actor, "read", "accounts.user", department_id=department_id)
     users, total = service.list_users(db, department_id=department_id, q=q, limit=PAGE_SIZE,

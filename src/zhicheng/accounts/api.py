@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from zhicheng.accounts import security, service, tokens
 from zhicheng.accounts.deps import csrf_protect, require_user
-from zhicheng.accounts.guard import audit, authorize
+from zhicheng.accounts.guard import audit, authorize, can
 from zhicheng.accounts.middleware import SESSION_COOKIE, bearer_token
 from zhicheng.accounts.models import User
 from zhicheng.accounts.schemas import (
@@ -215,7 +215,7 @@ def users(request: Request, actor: Actor = Depends(require_user), db: Session = 
           page: PageParams = Depends(page_params), department_id: int | None = None,
           q: str | None = Query(None, max_length=64), active: bool | None = None):
     """用户列表（管理员看全部，部门数据管理员看本部门）/ users (admins: all; data officers: their department)."""
-    if not actor.has("admin", "security_admin"):
+    if not can(actor, "read", "accounts.user"):  # every department (admin, security admin) or their own
         department_id = actor.department_id
     authorize(actor, "read", "accounts.user", department_id=department_id)
     rows, total = service.list_users(db, department_id=department_id, q=q, active=active, limit=page.size,

@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 
 from zhicheng.core.actor import ANONYMOUS, Actor
 from zhicheng.core.errors import AppError, Forbidden, Unauthorized
+from zhicheng.policy.service import Target, decide
 
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
@@ -43,12 +44,10 @@ def require_user(request: Request) -> Actor:
                        headers={"WWW-Authenticate": "Bearer"})
 
 
-def require_roles(*roles: str):
-    """A dependency returning the actor if they hold one of `roles` (403 otherwise)."""
-    wanted = frozenset(str(r) for r in roles)
-
+def require_allowed(action: str, kind: str):
+    """A dependency returning the actor if policy lets them do `action` on `kind` as a whole (403 otherwise)."""
     def dependency(actor: Actor = Depends(require_user)) -> Actor:
-        if not actor.has(*wanted):
+        if not decide(actor, action, Target(kind)).allowed:
             raise Forbidden("没有权限执行此操作", "you are not allowed to do this", code="forbidden")
         return actor
 

@@ -27,7 +27,7 @@ from zhicheng.policy.rules import (
     member_of_target_department,
     officer_of_target_department,
 )
-from zhicheng.policy.service import Target, decide
+from zhicheng.policy.service import Target, across_departments, decide
 
 TASK_KIND = "basedb.task"
 add_rule(TASK_KIND, "read", "admin", admin)
@@ -70,7 +70,7 @@ def list_tasks(db: Session, *, actor: Actor, state: str | None = "open") -> list
     query = select(ConflictTask).order_by(ConflictTask.due_date, ConflictTask.id)
     if state:
         query = query.where(ConflictTask.state == state)
-    if not actor.has("admin") and actor.kind != "system":
+    if not across_departments(actor, "read", TASK_KIND) and actor.kind != "system":
         query = query.where(ConflictTask.department_id == (actor.department_id or -1))
     tasks = [t for t in db.scalars(query) if decide(actor, "read", task_target(t)).allowed]
     record(db, actor=actor, action=f"{TASK_KIND}.list", target_kind=TASK_KIND, detail={"count": len(tasks)})

@@ -36,13 +36,14 @@ from zhicheng.policy.rules import (
     KIND_NAMES,
     add_rule,
     admin,
+    leader,
     member_of_target_department,
 )
 from zhicheng.policy.service import Target, decide
 
 KIND = "basedb.assembly"
 add_rule(KIND, "read", "admin", admin)
-add_rule(KIND, "read", "leader", lambda actor, target, ctx: actor.has("leader"))
+add_rule(KIND, "read", "leader", leader)
 add_rule(KIND, "read", "member of the owning department", member_of_target_department)
 for _action in ("create", "update", "run"):
     add_rule(KIND, _action, "admin", admin)

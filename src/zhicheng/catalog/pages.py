@@ -15,7 +15,7 @@ from zhicheng.accounts.roles import Role
 from zhicheng.catalog import page_forms, resource_templates, search, service
 from zhicheng.core.actor import Actor
 from zhicheng.core.errors import AppError, Forbidden, NotFound
-from zhicheng.policy.service import Target, decide
+from zhicheng.policy.service import Target, across_departments, decide
 from zhicheng.web.deps import get_db, posted_form
 from zhicheng.web.flash import flash
 from zhicheng.web.i18n import request_language
@@ -25,7 +25,6 @@ from zhicheng.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 20
-REGISTRARS = (Role.ADMIN, Role.DATA_OFFICER)
 # ids and revision numbers are database integers: anything outside is a clear 422, never a driver overflow
 ResourceId = Annotated[int, Path(ge=1, le=2_147_483_647, description="资源编号 / resource id")]
 RevisionNo = Annotated[int, Path(ge=1, le=2_147_483_647, description="修订版本号 / revision")]
@@ -70,12 +69,17 @@ def catalog_list(request: Request, q: str | None = Query(None, max_length=200),
         "q": q, "results": [page_forms.card(_doc(d), lang) for d in result.items], "total": result.total,
         "page": page, "size": PAGE_SIZE, "page_url": page_url, "filtered": bool(chosen or q),
         "facets": page_forms.facet_groups(result.facets, chosen, lang),
-        "can_register": actor.has(*REGISTRARS), "breadcrumbs": [("数据目录", None)],
+        "can_register": may_register(actor), "breadcrumbs": [("数据目录", None)],
     })
 
 
 def _doc(d: Any) -> dict[str, Any]:
     return d if isinstance(d, dict) else d.model_dump()
+
+
+def may_register(actor: Actor) -> bool:
+    """Whether policy lets the actor register a data resource for their department (catalog.resource/create)."""
+    return decide(actor, "create", Target(service.KIND, department_id=actor.department_id)).allowed
 
 
 def _allowed(actor: Actor, action: str, doc: dict[str, Any]) -> bool:
@@ -310,7 +314,7 @@ def _lifecycle(request: Request, db: Session, resource_id: int, done: str, act):
 
 
 def _require_registrar(actor: Actor) -> None:
-    if not actor.has(*REGISTRARS):
+    if not may_register(actor):
         raise Forbidden("只有部门数据管理员或平台管理员可以登记数据资源",
                         "only data officers and platform admins may register data resources")
 
@@ -322,7 +326,7 @@ def _require_editable(actor: Actor, doc: dict[str, Any]) -> None:
 
 def _departments(db: Session, actor: Actor, lang: str) -> list[tuple[str, str]]:
     """Providers an admin may register for (a data officer registers for their own department)."""
-    if not actor.has(Role.ADMIN):
+    if not across_departments(actor, "create", service.KIND):  # the admin registers for any department
         return []
     from zhicheng.accounts import service as accounts
 

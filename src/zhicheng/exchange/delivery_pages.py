@@ -9,8 +9,7 @@ from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from zhicheng.accounts.deps import csrf_protect, require_roles
-from zhicheng.accounts.roles import Role
+from zhicheng.accounts.deps import csrf_protect, require_allowed
 from zhicheng.core.actor import Actor
 from zhicheng.core.errors import AppError
 from zhicheng.exchange import masking_rules
@@ -39,7 +38,7 @@ def _page(request: Request, db: Session, actor: Actor, errors: dict[str, str] | 
 
 
 @router.get(PAGE)
-def masking_rules_page(request: Request, actor: Actor = Depends(require_roles(Role.ADMIN)),
+def masking_rules_page(request: Request, actor: Actor = Depends(require_allowed("update", "exchange.masking_rule")),
                        db: Session = Depends(get_db)):
     """脱敏规则编辑 / the masking rules editor (platform admin)."""
     return _page(request, db, actor)
@@ -47,7 +46,7 @@ def masking_rules_page(request: Request, actor: Actor = Depends(require_roles(Ro
 
 @router.post(PAGE + "/{kind}", dependencies=[Depends(csrf_protect)])
 def save_masking_rule(request: Request, kind: str = Path(max_length=32), form: FormData = Depends(posted_form),
-                      actor: Actor = Depends(require_roles(Role.ADMIN)), db: Session = Depends(get_db)):
+                      actor: Actor = Depends(require_allowed("update", "exchange.masking_rule")), db: Session = Depends(get_db)):
     """Save one kind's parameters from the editor's form (or put it back to its default)."""
     if form.get("reset"):
         masking_rules.reset_rule(db, actor=actor, kind=kind)

@@ -6,8 +6,7 @@ from fastapi import Depends, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 
-from zhicheng.accounts.deps import csrf_protect, require_roles
-from zhicheng.accounts.roles import Role
+from zhicheng.accounts.deps import csrf_protect, require_allowed
 from zhicheng.core.actor import Actor
 from zhicheng.core.errors import AppError, Invalid
 from zhicheng.exchange import holidays
@@ -33,7 +32,7 @@ def _page(request: Request, db: Session, actor: Actor, values: dict | None = Non
 
 
 @router.get(PAGE)
-def holidays_page(request: Request, actor: Actor = Depends(require_roles(Role.ADMIN)), db: Session = Depends(get_db)):
+def holidays_page(request: Request, actor: Actor = Depends(require_allowed("update", "exchange.holidays")), db: Session = Depends(get_db)):
     """放假安排：已录入的年份、缺少安排的年份、录入表单 / the holiday schedules (platform admin)."""
     return _page(request, db, actor)
 
@@ -50,7 +49,7 @@ def _read_upload(file: UploadFile | None) -> bytes | None:
 
 @router.post(PAGE, dependencies=[Depends(csrf_protect)])
 def enter_year(request: Request, year: str = Form(""), source: str = Form(""), lines: str = Form(""),
-               file: UploadFile | None = File(None), actor: Actor = Depends(require_roles(Role.ADMIN)),
+               file: UploadFile | None = File(None), actor: Actor = Depends(require_allowed("update", "exchange.holidays")),
                db: Session = Depends(get_db)):
     """Enter a year from the pasted lines or an uploaded CSV, then back to the list (POST-redirect-GET)."""
     values = {"year": year, "source": source, "lines": lines}
@@ -71,7 +70,7 @@ def enter_year(request: Request, year: str = Form(""), source: str = Form(""), l
 
 
 @router.get(PAGE + "/{year}")
-def year_page(request: Request, year: int, actor: Actor = Depends(require_roles(Role.ADMIN)),
+def year_page(request: Request, year: int, actor: Actor = Depends(require_allowed("update", "exchange.holidays")),
               db: Session = Depends(get_db)):
     """一年的放假安排（逐日）/ one year's schedule, date by date."""
     view = holidays.read_year(db, actor=actor, year=year)
@@ -81,7 +80,7 @@ def year_page(request: Request, year: int, actor: Actor = Depends(require_roles(
 
 
 @router.post(PAGE + "/{year}/delete", dependencies=[Depends(csrf_protect)])
-def delete_year(request: Request, year: int, actor: Actor = Depends(require_roles(Role.ADMIN)),
+def delete_year(request: Request, year: int, actor: Actor = Depends(require_allowed("update", "exchange.holidays")),
                 db: Session = Depends(get_db)):
     holidays.delete_year(db, actor=actor, year=year)
     return flash(request, RedirectResponse(PAGE, status_code=303), "已删除该年放假安排。")

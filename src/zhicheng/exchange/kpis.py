@@ -18,7 +18,7 @@ from zhicheng.exchange.deadlines import CHINA, china_today, working_days_between
 from zhicheng.exchange.grants import grant_target
 from zhicheng.exchange.models import Grant, ShareRequest
 from zhicheng.policy.audit_query import AuditFilter, filtered
-from zhicheng.policy.rules import KIND_NAMES, add_rule
+from zhicheng.policy.rules import KIND_NAMES, add_rule, admin, leader
 from zhicheng.policy.service import Target, authorize
 
 KIND = "exchange.kpi"
@@ -28,8 +28,8 @@ TOP = 5
 DELIVERY_ACTIONS = ("exchange.delivery", "exchange.export")  # what the delivery part audits per call
 MAX_USAGE_DAYS = 366
 
-add_rule(KIND, "read", "admin", lambda actor, target, ctx: actor.has("admin"))
-add_rule(KIND, "read", "leader", lambda actor, target, ctx: actor.has("leader"))
+add_rule(KIND, "read", "admin", admin)
+add_rule(KIND, "read", "leader", leader)
 KIND_NAMES[KIND] = ("共享考核指标", "sharing KPIs")
 
 

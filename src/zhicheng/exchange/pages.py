@@ -15,7 +15,7 @@ from zhicheng.catalog import service as catalog
 from zhicheng.core.actor import Actor
 from zhicheng.core.errors import AppError, Invalid
 from zhicheng.exchange import deadlines, service
-from zhicheng.policy.service import decide
+from zhicheng.policy.service import Target, decide
 from zhicheng.web.deps import get_db
 from zhicheng.web.flash import flash
 from zhicheng.web.i18n import request_language
@@ -41,7 +41,8 @@ def _base(db: Session) -> dict[str, Any]:
 
 def _warning(db: Session, actor: Actor) -> dict[str, Any]:
     """The years without a holiday schedule, shown to the admin (who enters them) above the requests."""
-    return {"missing_years": deadlines.missing_years(db) if actor.has("admin") else []}
+    shown = decide(actor, "update", Target("exchange.holidays")).allowed
+    return {"missing_years": deadlines.missing_years(db) if shown else []}
 
 
 def _date(value: str, field: str) -> date:

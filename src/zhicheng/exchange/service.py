@@ -34,7 +34,7 @@ from zhicheng.policy.rules import (
     member_of_target_department,
     officer_of_target_department,
 )
-from zhicheng.policy.service import Target, authorize, decide
+from zhicheng.policy.service import Target, across_departments, authorize, decide
 
 KIND = "exchange.request"
 
@@ -305,8 +305,8 @@ def inbox(db: Session, *, actor: Actor, include_answered: bool = False) -> list[
     q = select(ShareRequest).order_by(ShareRequest.due_date, ShareRequest.id)
     if not include_answered:
         q = q.where(ShareRequest.state == "pending")
-    if not actor.has("admin"):
-        if not actor.has("data_officer") or actor.department_id is None:
+    if not across_departments(actor, "decide", KIND):
+        if not decide(actor, "decide", Target(KIND, department_id=actor.department_id)).allowed:
             raise Forbidden("只有数据提供部门的数据管理员可以审批共享申请",
                             "only the providing department's data officer answers share requests")
         q = q.where(ShareRequest.provider_department_id == actor.department_id)
@@ -316,7 +316,7 @@ def inbox(db: Session, *, actor: Actor, include_answered: bool = False) -> list[
 def list_grants(db: Session, *, actor: Actor) -> list[Grant]:
     """Grants the actor may see: its department's as consumer or provider; every one for the admin."""
     q = select(Grant).order_by(Grant.id.desc())
-    if not actor.has("admin"):
+    if not across_departments(actor, "read", "exchange.grant"):
         if actor.department_id is None:
             return []
         q = q.where((Grant.consumer_department_id == actor.department_id)

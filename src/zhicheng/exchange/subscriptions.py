@@ -23,7 +23,7 @@ from zhicheng.exchange.subs_models import Subscription, WebhookAttempt, WebhookD
 from zhicheng.policy.audit import record
 from zhicheng.policy.crypto import decrypt_field, encrypt_field
 from zhicheng.policy.rules import KIND_NAMES, add_rule, admin, member_of_target_department
-from zhicheng.policy.service import Target, authorize
+from zhicheng.policy.service import Target, across_departments, authorize
 
 log = logging.getLogger(__name__)
 KIND = "exchange.subscription"
@@ -95,7 +95,7 @@ def get(db: Session, *, actor: Actor, subscription_id: int) -> Subscription:
 def list_for(db: Session, *, actor: Actor) -> list[Subscription]:
     """The subscriptions of the actor's department (every one for the admin), newest first."""
     q = select(Subscription).order_by(Subscription.id.desc())
-    if not actor.has("admin"):
+    if not across_departments(actor, "read", KIND):
         if actor.department_id is None:
             return []
         q = q.where(Subscription.consumer_department_id == actor.department_id)

@@ -29,6 +29,7 @@ from zhicheng.opendata.schemas import (
     RegisterIn,
     ReviewIn,
 )
+from zhicheng.policy.service import across_departments
 from zhicheng.web.deps import get_db
 from zhicheng.web.hooks import after_event
 from zhicheng.web.i18n import request_language
@@ -328,7 +329,7 @@ def submit_app(
 def submitted_apps(
     request: Request, actor: Actor = Depends(require_user), db: Session = Depends(get_db)
 ) -> dict:
-    if not actor.has("admin"):
+    if not across_departments(actor, "review", "open.app"):
         raise Forbidden("只有管理员可以审核应用", "only an admin reviews apps")
     lang = request_language(request)
     return {"items": [interaction.app_out(a, lang) for a in interaction.list_apps(db, state="submitted")]}

@@ -13,6 +13,7 @@ from zhicheng.accounts.deps import csrf_protect, require_user
 from zhicheng.core.actor import Actor
 from zhicheng.core.errors import AppError, Forbidden
 from zhicheng.opendata import interaction, service
+from zhicheng.policy import service as policy
 from zhicheng.web.deps import get_db
 from zhicheng.web.flash import flash
 from zhicheng.web.i18n import request_language
@@ -37,7 +38,7 @@ def _safe(fn, default):
 @router.get("/open/admin")
 def staff_home(request: Request, actor: Actor = Depends(require_user), db: Session = Depends(get_db)):
     """What waits for this officer: applications, comments, data requests (and apps, for an admin)."""
-    if not actor.has("admin", "data_officer"):
+    if not policy.decide(actor, "answer", policy.Target("open.request", department_id=actor.department_id)).allowed:
         raise Forbidden(
             "只有管理员和数据管理员可以处理开放平台事务", "only admins and data officers handle the portal"
         )
@@ -50,7 +51,7 @@ def staff_home(request: Request, actor: Actor = Depends(require_user), db: Sessi
         interaction.comment_out(c, lang)
         for c in _safe(lambda: interaction.pending_comments(db, actor=actor), [])
     ]
-    dept = None if actor.has("admin") else actor.department_id
+    dept = None if policy.across_departments(actor, "answer", "open.request") else actor.department_id
     requests_ = [
         interaction.request_out(r, lang)
         for r in interaction.list_requests(db, state="open", limit=200)
@@ -58,7 +59,7 @@ def staff_home(request: Request, actor: Actor = Depends(require_user), db: Sessi
     ]
     showcase = (
         [interaction.app_out(a, lang) for a in interaction.list_apps(db, state="submitted")]
-        if actor.has("admin")
+        if policy.across_departments(actor, "review", "open.app")
         else []
     )
     return render(

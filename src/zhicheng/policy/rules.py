@@ -50,6 +50,10 @@ def security_admin(actor: Actor, target: Target, ctx: Context) -> bool:
     return actor.has("security_admin")
 
 
+def leader(actor: Actor, target: Target, ctx: Context) -> bool:
+    return actor.has("leader")
+
+
 # -- the separation of the three duties (三员分立, GB/T 39477 and 等保 2.0): the system administrator runs the
 # platform, the security administrator manages roles and the duties' accounts, the auditor reads the audit log.
 # No account holds two duties; the system administrator can neither give a protected duty nor touch (password,

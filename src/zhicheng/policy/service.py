@@ -52,6 +52,13 @@ def decide(actor: Actor, action: str, target: Target, *, field: str | None = Non
     return Decision("deny", f"no rule of {target.kind}/{action} matched")
 
 
+def across_departments(actor: Actor, action: str, kind: str) -> bool:
+    """Whether `actor` may do `action` on every `kind` whatever department it belongs to: a rule that does not
+    look at the department allows it (the admin's, say). Services use it to choose between all rows and the
+    actor's department's, so that scope, too, is decided by the rules (add_rule changes it)."""
+    return decide(actor, action, Target(kind)).allowed
+
+
 def authorize(actor: Actor, action: str, target: Target, *, field: str | None = None,
               purpose: str | None = None) -> Decision:
     """Like `decide`, but raise Forbidden (403) on deny; returns the allow/mask Decision."""

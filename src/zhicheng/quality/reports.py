@@ -12,6 +12,7 @@ from zhicheng.core import clock
 from zhicheng.core.actor import Actor
 from zhicheng.core.errors import Forbidden, NotFound
 from zhicheng.policy import audit
+from zhicheng.policy.service import across_departments
 from zhicheng.quality import rules as R
 from zhicheng.quality import samples, tasks
 from zhicheng.quality.models import QualityFinding, QualityRule, QualityRun, QualityTask
@@ -106,7 +107,7 @@ def report(
 
 def _seen(db: Session, actor: Actor, column: Any) -> Any:
     """A filter limiting `column` (a department id) to what `actor` may see; None for the data bureau."""
-    if actor.kind == "system" or actor.has("admin"):
+    if actor.kind == "system" or across_departments(actor, "read", "quality.report"):
         return None
     return column == (actor.department_id or -1)
 

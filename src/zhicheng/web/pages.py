@@ -9,6 +9,7 @@ from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 
 from zhicheng.core.errors import Invalid
+from zhicheng.policy.service import Target, decide
 from zhicheng.web.deps import get_db
 from zhicheng.web.i18n import COOKIE, LANGUAGES, normalise, request_language
 from zhicheng.web.routing import APIRouter
@@ -43,8 +44,8 @@ def home(request: Request, db: Session = Depends(get_db)):
     ctx: dict = {}
     if actor is not None and actor.is_authenticated:
         ctx["summary"] = home_summary(db, actor=actor, lang=request_language(request))
-        ctx["can_register"] = actor.has("admin", "data_officer")
-        if actor.has("admin"):  # the years whose holidays nobody entered: their deadlines are provisional
+        ctx["can_register"] = decide(actor, "create", Target("catalog.resource", department_id=actor.department_id)).allowed
+        if decide(actor, "update", Target("exchange.holidays")).allowed:  # the years whose holidays nobody entered: their deadlines are provisional
             from zhicheng.exchange import deadlines
 
             ctx["missing_years"] = deadlines.missing_years(db)
