@@ -40,7 +40,7 @@ def test_dashboard_and_accepting_a_proposal(live_server, browser, db, people_res
     row = css(browser, f"#resources tr[data-resource='{res.id}']")
     assert "常住人口浏览器测试" in row.text and "长沙市公安局" in row.text
     wait(browser).until(lambda d: d.find_elements("css selector", "#worst-rules tbody tr"))
-    assert "dqdm" in css(browser, "#worst-rules tbody tr").text
+    assert "行政区划代码" in css(browser, "#worst-rules tbody tr").text  # the item by its name, not dqdm
     assert css(browser, "#open-task-count").text == "1"
 
     log_in(browser, base, "q_officer", f"/quality/resources/{res.id}")
