@@ -40,13 +40,20 @@ def open_instance(settings: Settings | None = None):
 
 
 def _anchor_audit(engine, settings: Settings) -> None:
-    """The audit chain's key for this command, and a checkpoint of the head when the command ends."""
+    """The audit chain's key for this command, and a checkpoint of the head when the command ends (when its click
+    context closes: a command run in-process, as tests do, leaves nothing behind for interpreter exit)."""
     import atexit
+
+    import click
 
     from zhicheng.policy.anchor import attach
 
     anchor = attach(engine, settings)
-    atexit.register(anchor.stop, engine)
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:
+        ctx.call_on_close(lambda: anchor.stop(engine))
+    else:
+        atexit.register(anchor.stop, engine)
 
 
 def server_options(settings: Settings, host: str | None = None, port: int | None = None) -> dict:
