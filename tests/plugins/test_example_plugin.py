@@ -7,6 +7,7 @@ the plugin manager from its entry point, group `zhicheng`, as any installed plug
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -30,7 +31,8 @@ def _pip(*args: str) -> None:
 def example_plugin(tmp_path_factory):
     """The example plugin installed into a folder on sys.path; the process's plugin manager reloaded."""
     tmp = tmp_path_factory.mktemp("plugin")
-    _pip("wheel", "--wheel-dir", str(tmp / "dist"), str(EXAMPLE))
+    source = shutil.copytree(EXAMPLE, tmp / "source", ignore=shutil.ignore_patterns("build", "*.egg-info"))
+    _pip("wheel", "--wheel-dir", str(tmp / "dist"), str(source))  # built from a copy: the work tree stays clean
     wheel = next((tmp / "dist").glob("zhicheng_example_plugin-*.whl"))
     _pip("install", "--target", str(tmp / "site"), str(wheel))
     sys.path.insert(0, str(tmp / "site"))
