@@ -26,7 +26,7 @@ log = logging.getLogger("zhicheng")
 ROUTERS = [
     "zhicheng.accounts.api",
     "zhicheng.policy.api",
-    "zhicheng.core.ids.api",
+    "zhicheng.web.ids_api",
     "zhicheng.catalog.api",
     "zhicheng.catalog.datasets.api",
     "zhicheng.exchange.api",
