@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 import uuid
 
 import pytest
@@ -53,6 +54,9 @@ def database_url(tmp_path, request):
         url = request.getfixturevalue("pg_database")
         eng = create_engine(url, isolation_level="AUTOCOMMIT")
         with eng.connect() as conn:
+            # a thread the last test left (an import, a checkpoint) must not hold a lock the drop waits on
+            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                              "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
             conn.execute(text("DROP SCHEMA public CASCADE"))
             conn.execute(text("CREATE SCHEMA public"))
         eng.dispose()
@@ -115,7 +119,14 @@ def route_client(settings, monkeypatch):
     application.state.engine.dispose()
 
 
+BACKGROUND_WORK = ("import-", "lease-", "zhicheng-quality-sql", "zhicheng-ds_")  # imports, quality SQL, masked copies
+
+
 @pytest.fixture(autouse=True)
 def _reset_clock_and_bus():
     yield
+    # background work a test started and did not wait for ends before the next test's database is made
+    for thread in threading.enumerate():
+        if thread is not threading.current_thread() and thread.name.startswith(BACKGROUND_WORK):
+            thread.join(timeout=60)
     clock.reset()
