@@ -19,6 +19,10 @@ MODEL_MODULES = [
     "zhicheng.quality.models",
     "zhicheng.basedb.models",
     "zhicheng.lineage.models",
+    "zhicheng.geo.layers.models",
+    "zhicheng.geo.addresses.models",
+    "zhicheng.geo.grids.models",
+    "zhicheng.geo.components.models",
 ]
 
 for _name in MODEL_MODULES:
