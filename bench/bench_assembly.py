@@ -32,7 +32,7 @@ def peak_mb() -> float:
 def setup(workdir: Path, rows: int) -> dict:
     """Child: a fresh embedded instance with the two sources imported; the truth written beside it."""
     from zhicheng.accounts import service as accounts
-    from zhicheng.basedb import sample
+    from zhicheng.basedb import flows
     from zhicheng.core.actor import SYSTEM
     from zhicheng.core.db import make_engine, make_sessionmaker, migrate
 
@@ -48,7 +48,7 @@ def setup(workdir: Path, rows: int) -> dict:
             ).id
             for n in ("长沙市数据资源局", "长沙市公安局", "长沙市卫生健康委员会")
         ]
-        a, b, truth = sample.make_sources(
+        a, b, truth = flows.make_sources(
             db,
             actor=SYSTEM,
             departments=(depts[1], depts[2]),
@@ -81,14 +81,14 @@ def measure(workdir: Path, rows: int, made: dict) -> dict:
     """Define and run the assembly (timed), then score its matching against the truth."""
     from sqlalchemy import select
 
-    from zhicheng.basedb import sample, service
+    from zhicheng.basedb import flows, sample
     from zhicheng.basedb.models import AssemblyRun, Provenance
     from zhicheng.core.actor import SYSTEM
     from zhicheng.core.db import make_engine, make_sessionmaker
 
     engine = make_engine(f"sqlite:///{workdir / 'zhicheng.db'}")
     with make_sessionmaker(engine)() as db:
-        asm = service.define_assembly(
+        asm = flows.define_assembly(
             db,
             actor=SYSTEM,
             data={
@@ -100,7 +100,7 @@ def measure(workdir: Path, rows: int, made: dict) -> dict:
         )
         baseline = peak_mb()
         started = time.perf_counter()
-        run = service.run_assembly(db, actor=SYSTEM, assembly_id=asm.id)
+        run = flows.run_assembly(db, actor=SYSTEM, assembly_id=asm.id)
         seconds = time.perf_counter() - started
         peak = peak_mb()
         truth_a, truth_b = _truth(workdir / "truth_a.bin", rows), _truth(workdir / "truth_b.bin", rows)

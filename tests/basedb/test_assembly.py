@@ -9,10 +9,10 @@ from datetime import date
 import pytest
 
 from tests.helpers.basedb import P1, P2, P3, P4
-from zhicheng.basedb import service
+from zhicheng.basedb import flows, service
 from zhicheng.basedb.templates import TEMPLATES
 from zhicheng.core.errors import Forbidden, Invalid
-from zhicheng.exchange import deadlines
+from zhicheng.core.workdays import service as deadlines
 
 
 def records(db, actor, asm) -> dict[str, dict]:
@@ -110,7 +110,7 @@ def test_provenance_names_source_version_and_row_of_each_value(db, assembled, ba
 
 def test_a_second_run_is_a_new_version_and_supersedes_open_tasks(db, assembled, basedb_actors):
     asm, run, a, b = assembled
-    again = service.run_assembly(db, actor=basedb_actors["admin"], assembly_id=asm.id)
+    again = flows.run_assembly(db, actor=basedb_actors["admin"], assembly_id=asm.id)
     assert again.version == 2 and again.record_count == 5
     tasks = service.list_tasks(db, actor=basedb_actors["admin"], state=None)
     assert sorted(t["state"] for t in tasks) == ["open", "superseded"]
@@ -128,7 +128,7 @@ def test_personal_fields_are_masked_for_readers_without_a_grant(db, assembled, b
     with pytest.raises(Forbidden):
         service.read_assembly(db, actor=basedb_actors["outsider"], assembly_id=asm.id)
     with pytest.raises(Forbidden):
-        service.run_assembly(db, actor=basedb_actors["police"], assembly_id=asm.id)
+        flows.run_assembly(db, actor=basedb_actors["police"], assembly_id=asm.id)
 
 
 def test_generated_sources_are_matched_with_high_precision_and_recall(db, population, basedb_actors):
@@ -176,7 +176,7 @@ def test_a_source_mostly_without_keys_is_refused_with_the_field_at_fault(
     asm, run, a, b = assembled
     monkeypatch.setattr(assembly, "MAX_POOL", 2)  # the housing bureau has 3 key-less rows
     with pytest.raises(Invalid) as err:
-        service.run_assembly(db, actor=basedb_actors["admin"], assembly_id=asm.id)
+        flows.run_assembly(db, actor=basedb_actors["admin"], assembly_id=asm.id)
     assert err.value.field == "fields.citizen_id" and "住房保障对象" in err.value.zh
     failed = db.scalar(
         select(AssemblyRun).where(AssemblyRun.assembly_id == asm.id).order_by(AssemblyRun.id.desc())

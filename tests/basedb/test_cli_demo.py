@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from tests.helpers.basedb import fields
-from zhicheng.basedb import service
+from zhicheng.basedb import flows, service
 
 
 def cli(settings, *args: str) -> subprocess.CompletedProcess:
@@ -54,7 +54,7 @@ def test_define_run_conflicts_and_lineage_at_the_console(db, settings, sources, 
 
 
 def test_the_demo_seed(db, basedb_actors, departments):
-    asm = service.seed_demo(
+    asm = flows.seed_demo(
         db,
         actor=basedb_actors["admin"],
         source_departments=(departments["police"].id, departments["housing"].id),
@@ -64,7 +64,7 @@ def test_the_demo_seed(db, basedb_actors, departments):
     view = service.read_assembly(db, actor=basedb_actors["admin"], assembly_id=asm.id)
     assert view["name"] == "人口基础库（演示）" and view["last_run"]["records"] >= 80
     assert view["last_run"]["conflicts"] > 0
-    again = service.seed_demo(
+    again = flows.seed_demo(
         db,
         actor=basedb_actors["admin"],
         source_departments=(departments["police"].id, departments["housing"].id),

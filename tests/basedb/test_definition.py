@@ -8,7 +8,7 @@ import copy
 import pytest
 
 from tests.helpers.basedb import HOUSING_ITEMS, HOUSING_ROWS, POLICE_ITEMS, POLICE_ROWS, fields
-from zhicheng.basedb import service
+from zhicheng.basedb import flows, service
 from zhicheng.core.errors import Forbidden, Invalid
 
 
@@ -21,7 +21,7 @@ def setup(make_source, departments, basedb_actors):
 
 def refused(db, actor, data) -> Invalid:
     with pytest.raises(Invalid) as err:
-        service.define_assembly(db, actor=actor, data=data)
+        flows.define_assembly(db, actor=actor, data=data)
     return err.value
 
 
@@ -71,12 +71,12 @@ def test_definition_errors_name_the_field_at_fault(db, setup):
 def test_only_the_admin_defines(db, setup, basedb_actors):
     a, b, admin, dept = setup
     with pytest.raises(Forbidden):
-        service.define_assembly(db, actor=basedb_actors["police"], data=data(dept, fields(a, b)))
+        flows.define_assembly(db, actor=basedb_actors["police"], data=data(dept, fields(a, b)))
 
 
 def test_circular_references_are_refused(db, setup):
     a, b, admin, dept = setup
-    first = service.define_assembly(db, actor=admin, data=data(dept, fields(a, b)))
+    first = flows.define_assembly(db, actor=admin, data=data(dept, fields(a, b)))
     own = copy.deepcopy(fields(a, b))
     own[1]["fallbacks"] = [{"assembly_id": first.id, "item": "name"}]
     with pytest.raises(Invalid) as err:  # reads its own output
@@ -86,7 +86,7 @@ def test_circular_references_are_refused(db, setup):
     # a second base database built on the first one's output, then the first one made to read the second's
     second_fields = copy.deepcopy(fields(a, b))
     second_fields[0]["fallbacks"].append({"assembly_id": first.id, "item": "citizen_id"})
-    second = service.define_assembly(db, actor=admin, data=data(dept, second_fields, name="人口基础库（二）"))
+    second = flows.define_assembly(db, actor=admin, data=data(dept, second_fields, name="人口基础库（二）"))
     loop = copy.deepcopy(fields(a, b))
     loop[0]["fallbacks"].append({"assembly_id": second.id, "item": "citizen_id"})
     with pytest.raises(Invalid) as err:

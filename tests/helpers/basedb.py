@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from zhicheng.accounts import service as accounts
-from zhicheng.basedb import sample, service
+from zhicheng.basedb import flows, sample
 from zhicheng.core.db import make_sessionmaker
 
 
@@ -40,7 +40,7 @@ def population(db, departments, basedb_actors):
 
     def make(rows: int = 60, seed: int = 7, run: bool = True, **rates):
         admin = basedb_actors["admin"]
-        a, b, truth = sample.make_sources(
+        a, b, truth = flows.make_sources(
             db,
             actor=admin,
             departments=(departments["police"].id, departments["housing"].id),
@@ -48,7 +48,7 @@ def population(db, departments, basedb_actors):
             seed=seed,
             **rates,
         )
-        asm = service.define_assembly(
+        asm = flows.define_assembly(
             db,
             actor=admin,
             data={
@@ -59,7 +59,7 @@ def population(db, departments, basedb_actors):
             },
         )
         if run:
-            service.run_assembly(db, actor=admin, assembly_id=asm.id)
+            flows.run_assembly(db, actor=admin, assembly_id=asm.id)
         return asm, a, b, truth
 
     return make
@@ -185,7 +185,7 @@ def sources(make_source, departments):
 def assembled(db, sources, basedb_actors, departments):
     a, b = sources
     admin = basedb_actors["admin"]
-    asm = service.define_assembly(
+    asm = flows.define_assembly(
         db,
         actor=admin,
         data={
@@ -195,5 +195,5 @@ def assembled(db, sources, basedb_actors, departments):
             "fields": fields(a, b),
         },
     )
-    run = service.run_assembly(db, actor=admin, assembly_id=asm.id)
+    run = flows.run_assembly(db, actor=admin, assembly_id=asm.id)
     return asm, run, a, b

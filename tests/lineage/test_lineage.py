@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from zhicheng.core.errors import Forbidden, Invalid
-from zhicheng.lineage import service
+from zhicheng.lineage import flows, service
 
 
 def labels(view, kind=None, sign=None) -> set[str]:
@@ -85,7 +85,7 @@ def test_what_happened_before_anyone_listened_is_caught_up(db, population, based
     asm, a, b, _truth = population(rows=20)  # no lineage_on: nobody recorded the imports and the run
     admin = basedb_actors["admin"]
     assert service.graph(db, actor=admin, resource_id=asm.resource_id, direction="up")["nodes"] == []
-    assert service.sync(db) == 3  # two sources and the assembled version
-    service.sync(db)  # idempotent
+    assert flows.catch_up(db) == 3  # two sources and the assembled version
+    flows.catch_up(db)  # idempotent
     up = service.graph(db, actor=admin, resource_id=asm.resource_id, direction="up", depth=3)
     assert labels(up, "assembly") == {"人口基础库"} and "户籍人口信息（演示）" in labels(up, "resource")

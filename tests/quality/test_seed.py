@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from zhicheng.core.actor import SYSTEM
-from zhicheng.quality import service
+from zhicheng.quality import flows, service
 from zhicheng.quality.seed import SAMPLE_NAME
 
 
 def test_seed_demo_gives_a_dashboard_with_real_findings(db, people_resource, quality_actors, departments):
     res, _ = people_resource(name="常住人口基本信息（演示）")
-    done = service.seed_demo(db, department_id=departments["police"].id)
+    done = flows.seed_demo(db, department_id=departments["police"].id)
     assert done["resources"] == 2 and done["runs"] == 3 and done["open_tasks"] > 0
     board = service.dashboard(db, actor=quality_actors["admin"])
     names = {r["name"] for r in board["resources"]}
@@ -26,5 +26,5 @@ def test_seed_demo_gives_a_dashboard_with_real_findings(db, people_resource, qua
     assert any("校验码" in t["rule"] for t in closed)  # fixed in version 2
     # the defective resource's own findings: the check digit, duplicates and others of people_resource
     assert any(w["resource_id"] == res.id for w in board["worst_rules"])
-    again = service.seed_demo(db, department_id=departments["police"].id)
+    again = flows.seed_demo(db, department_id=departments["police"].id)
     assert again["rules"] == 0 and "sample_resource_id" not in again

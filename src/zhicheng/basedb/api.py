@@ -8,7 +8,7 @@ from fastapi import Depends, Query
 from sqlalchemy.orm import Session
 
 from zhicheng.accounts.deps import csrf_protect, require_user
-from zhicheng.basedb import service
+from zhicheng.basedb import flows, service
 from zhicheng.basedb.schemas import AssemblyIn, AssemblyUpdate, RecordsOut, ResolveIn
 from zhicheng.core.actor import Actor
 from zhicheng.web.deps import get_db
@@ -34,7 +34,7 @@ def define(
     body: AssemblyIn, db: Session = Depends(get_db), actor: Actor = Depends(require_user)
 ) -> dict[str, Any]:
     """定义基础库：每个字段一个权威来源和备选来源 / define an assembly (one source per field)."""
-    asm = service.define_assembly(db, actor=actor, data=body.as_data())
+    asm = flows.define_assembly(db, actor=actor, data=body.as_data())
     return service.read_assembly(db, actor=actor, assembly_id=asm.id)
 
 
@@ -64,7 +64,7 @@ def run(
     assembly_id: int, db: Session = Depends(get_db), actor: Actor = Depends(require_user)
 ) -> dict[str, Any]:
     """运行汇聚，生成新版本 / run the assembly: a new version of the base database."""
-    return service.run_view(service.run_assembly(db, actor=actor, assembly_id=assembly_id))
+    return service.run_view(flows.run_assembly(db, actor=actor, assembly_id=assembly_id))
 
 
 @router.get("/assemblies/{assembly_id}/runs")

@@ -35,7 +35,7 @@ def templates() -> None:
 
 def define(file: Path = typer.Argument(..., help="基础库定义 JSON / the definition as JSON")) -> None:
     """按定义文件创建基础库 / define a base database from a JSON file."""
-    from zhicheng.basedb import service
+    from zhicheng.basedb import flows
     from zhicheng.cli import open_instance
 
     if not file.is_file():
@@ -49,7 +49,7 @@ def define(file: Path = typer.Argument(..., help="基础库定义 JSON / the def
     _settings, engine, factory = open_instance()
     try:
         with factory() as db:
-            asm = service.define_assembly(db, actor=_actor(), data=data)
+            asm = flows.define_assembly(db, actor=_actor(), data=data)
             Console().print(
                 f"已定义 / defined: {asm.id} {asm.name} (resource {asm.resource_id})", markup=False
             )
@@ -59,7 +59,7 @@ def define(file: Path = typer.Argument(..., help="基础库定义 JSON / the def
 
 def run(assembly_id: int = typer.Argument(..., help="基础库编号 / assembly id")) -> None:
     """运行汇聚，生成新版本 / run an assembly (a new version of the base database)."""
-    from zhicheng.basedb import service
+    from zhicheng.basedb import flows
     from zhicheng.cli import open_instance
     from zhicheng.lineage import service as lineage
 
@@ -67,7 +67,7 @@ def run(assembly_id: int = typer.Argument(..., help="基础库编号 / assembly 
     lineage.attach(factory)
     try:
         with factory() as db:
-            r = service.run_assembly(db, actor=_actor(), assembly_id=assembly_id)
+            r = flows.run_assembly(db, actor=_actor(), assembly_id=assembly_id)
             s = r.stats
             Console().print(
                 f"version={r.version} records={r.record_count} conflicts={r.conflict_count} "

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from zhicheng.accounts import service as accounts
 from zhicheng.accounts.deps import csrf_protect, require_user
-from zhicheng.basedb import service
+from zhicheng.basedb import flows, service
 from zhicheng.basedb.models import ConflictTask
 from zhicheng.basedb.templates import TEMPLATES
 from zhicheng.catalog import service as catalog
@@ -171,7 +171,7 @@ def basedb_detail(
 def run(
     request: Request, assembly_id: int, actor: Actor = Depends(require_user), db: Session = Depends(get_db)
 ):
-    result = service.run_assembly(db, actor=actor, assembly_id=assembly_id)
+    result = flows.run_assembly(db, actor=actor, assembly_id=assembly_id)
     message = f"已生成第 {result.version} 版：{result.record_count} 条记录，{result.conflict_count} 处冲突。"
     return flash(request, RedirectResponse(f"/basedb/{assembly_id}", status_code=303), message)
 

@@ -11,15 +11,11 @@ from __future__ import annotations
 
 import csv
 import random
-import tempfile
 from array import array
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.orm import Session
-
-from zhicheng.core.actor import Actor
 from zhicheng.core.ids.citizen_id import check_char
 
 SURNAMES = (
@@ -231,91 +227,22 @@ def generate(
     return {"truth_a": truth_a, "truth_b": truth_b, **seeded}
 
 
-def make_sources(
-    db: Session,
-    *,
-    actor: Actor,
-    departments: tuple[int, int],
-    rows: int,
-    seed: int = 7,
-    names: tuple[str, str] = ("户籍人口信息（演示）", "卫生健康服务对象（演示）"),
-    publish: bool = True,
-    **rates: float,
-) -> tuple[int, int, dict[str, Any]]:
-    """Register the two source resources, import generated rows into them; (resource a, resource b, truth)."""
-    from zhicheng.catalog import service as catalog
-    from zhicheng.catalog.datasets import service as datasets
-    from zhicheng.core.errors import Invalid
 
-    ids = []
-    with tempfile.TemporaryDirectory(prefix="zhicheng-sample-") as tmp:
-        pa, pb = Path(tmp) / "a.csv", Path(tmp) / "b.csv"
-        truth = generate(pa, pb, rows, seed=seed, **rates)
-        for name, items, dept, path in (
-            (names[0], SOURCE_A_ITEMS, departments[0], pa),
-            (names[1], SOURCE_B_ITEMS, departments[1], pb),
-        ):
-            res = catalog.create_resource(
-                db,
-                actor=actor,
-                data={
-                    "name": name,
-                    "catalog_class": "base",
-                    "subclass": "population",
-                    "summary": "演示数据，系统生成，非真实个人信息。",
-                    "format": "database",
-                    "file_formats": ["csv"],
-                    "share_type": "conditional",
-                    "share_condition": "用于人口基础库汇聚",
-                    "share_method": "api",
-                    "open_type": "none",
-                    "update_cycle": "daily",
-                    "tags": ["演示"],
-                    "items": items,
-                    "department_id": dept,
-                },
-            )
-            if publish:
-                catalog.submit(db, actor=actor, resource_id=res.id)
-                catalog.review(db, actor=actor, resource_id=res.id, decision="publish")
-            report = datasets.import_file(db, actor=actor, resource_id=res.id, path=path, filename=path.name)
-            if not report.ok:
-                raise Invalid(
-                    f"演示数据导入失败：{report.errors[:1]}", f"sample import failed: {report.errors[:1]}"
-                )
-            ids.append(res.id)
-    return ids[0], ids[1], truth
-
-
-def seed_population(
-    db: Session,
-    *,
-    actor: Actor,
-    source_departments: tuple[int, int],
-    owner_department_id: int,
-    rows: int = 200,
-    seed: int = 7,
-):
-    """Two generated sources, a 人口基础库 over them, run once; returns the assembly (the existing one when
-    the demo was seeded before)."""
-    from sqlalchemy import select
-
-    from zhicheng.basedb import service
-    from zhicheng.basedb.models import Assembly
-
-    existing = db.scalar(select(Assembly).where(Assembly.name == DEMO_NAME))
-    if existing is not None:
-        return existing
-    a, b, _truth = make_sources(db, actor=actor, departments=source_departments, rows=rows, seed=seed)
-    asm = service.define_assembly(
-        db,
-        actor=actor,
-        data={
-            "name": DEMO_NAME,
-            "template": "population",
-            "department_id": owner_department_id,
-            "fields": population_fields(a, b),
-        },
-    )
-    service.run_assembly(db, actor=actor, assembly_id=asm.id)
-    return asm
+def source_resource(name: str, items: list[dict[str, Any]], department_id: int) -> dict[str, Any]:
+    """The catalog resource of one generated source (labelled as generated)."""
+    return {
+        "name": name,
+        "catalog_class": "base",
+        "subclass": "population",
+        "summary": "演示数据，系统生成，非真实个人信息。",
+        "format": "database",
+        "file_formats": ["csv"],
+        "share_type": "conditional",
+        "share_condition": "用于人口基础库汇聚",
+        "share_method": "api",
+        "open_type": "none",
+        "update_cycle": "daily",
+        "tags": ["演示"],
+        "items": items,
+        "department_id": department_id,
+    }

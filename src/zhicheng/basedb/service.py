@@ -7,8 +7,8 @@ service. Every read is authorised by policy and audited; personal fields come ba
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, NoReturn
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -27,8 +27,8 @@ from zhicheng.catalog.datasets import service as datasets
 from zhicheng.core import clock
 from zhicheng.core.actor import Actor
 from zhicheng.core.db import get_or_404
-from zhicheng.core.errors import AppError, Invalid, NotFound
 from zhicheng.core.errors import Conflict as ConflictError
+from zhicheng.core.errors import Invalid, NotFound
 from zhicheng.core.events import bus, database_of
 from zhicheng.policy.audit import record
 from zhicheng.policy.rules import (
@@ -111,8 +111,25 @@ def _resource_data(template: Template, name: str, data: dict[str, Any], departme
     }
 
 
-def define_assembly(db: Session, *, actor: Actor, data: dict[str, Any]) -> Assembly:
-    """Define a base database: check the definition (field at fault), register its catalog resource, save."""
+@dataclass(frozen=True)
+class NewAssembly:
+    """A checked definition of a base database, before its catalog resource exists."""
+
+    name: str
+    template: Template
+    department_id: int
+    threshold: float
+    definition: list[dict[str, Any]]
+    resource_data: dict[str, Any]  # the catalog resource its records are published as
+
+
+def find_assembly(db: Session, name: str) -> Assembly | None:
+    """The assembly named `name` (no policy check), or None."""
+    return db.scalar(select(Assembly).where(Assembly.name == name))
+
+
+def check_new_assembly(db: Session, *, actor: Actor, data: dict[str, Any]) -> NewAssembly:
+    """May `actor` define this base database, and is its definition sound (the field at fault if not)?"""
     data = dict(data or {})
     department_id = catalog.provider_department(db, actor, data)
     _authorize(db, actor, "create", Target(KIND, department_id=department_id))
@@ -120,25 +137,25 @@ def define_assembly(db: Session, *, actor: Actor, data: dict[str, Any]) -> Assem
     template = get_template(data.get("template") or "")
     threshold = _threshold(data.get("threshold"))
     definition = validate_definition(db, template, data.get("fields"))
-    if db.scalar(select(Assembly.id).where(Assembly.name == name)) is not None:
+    if find_assembly(db, name) is not None:
         raise ConflictError(
             f"已有名为“{name}”的基础库", f"a base database named '{name}' exists", field="name"
         )
-    res = catalog.create_resource(db, actor=actor, data=_resource_data(template, name, data, department_id))
-    if data.get("publish", True):
-        res = catalog.submit(db, actor=actor, resource_id=res.id, comment="基础库成果资源")
-        if decide(
-            actor, "review", Target("catalog.resource", id=res.id, department_id=res.department_id)
-        ).allowed:
-            res = catalog.review(db, actor=actor, resource_id=res.id, decision="publish")
+    return NewAssembly(
+        name, template, department_id, threshold, definition, _resource_data(template, name, data, department_id)
+    )
+
+
+def save_assembly(db: Session, *, actor: Actor, checked: NewAssembly, resource_id: int) -> Assembly:
+    """Store a checked assembly whose records go to catalog resource `resource_id`; audited and announced."""
     now = clock.now()
     asm = Assembly(
-        name=name,
-        template=template.code,
-        department_id=department_id,
-        resource_id=res.id,
-        threshold=threshold,
-        definition=definition,
+        name=checked.name,
+        template=checked.template.code,
+        department_id=checked.department_id,
+        resource_id=resource_id,
+        threshold=checked.threshold,
+        definition=checked.definition,
         created_by=actor.user_id,
         created_at=now,
         updated_at=now,
@@ -151,12 +168,12 @@ def define_assembly(db: Session, *, actor: Actor, data: dict[str, Any]) -> Assem
         action=f"{KIND}.create",
         target_kind=KIND,
         target_id=asm.id,
-        detail={"name": name, "template": template.code, "resource_id": res.id},
+        detail={"name": checked.name, "template": checked.template.code, "resource_id": resource_id},
     )
     db.commit()
     bus.publish(
         "basedb.assembly.defined",
-        {"id": asm.id, "name": name, "resource_id": res.id, "sources": _source_ids(asm)},
+        {"id": asm.id, "name": checked.name, "resource_id": resource_id, "sources": _source_ids(asm)},
     )
     return asm
 
@@ -197,8 +214,18 @@ def _source_ids(asm: Assembly) -> list[int]:
 # ---------------------------------------------------------------- running
 
 
-def run_assembly(db: Session, *, actor: Actor, assembly_id: int) -> AssemblyRun:
-    """Assemble the records from the sources' newest versions and import them as a new version."""
+@dataclass(frozen=True)
+class StartedRun:
+    """A run that has begun: its assembly, template, opened sources and the `running` row."""
+
+    assembly: Assembly
+    template: Template
+    sources: list[engine.Source]
+    run: AssemblyRun
+
+
+def start_run(db: Session, *, actor: Actor, assembly_id: int) -> StartedRun:
+    """May `actor` run the assembly; open its sources at their newest versions and record a `running` run."""
     asm = get_assembly(db, assembly_id)
     _authorize(db, actor, "run", _target(asm))
     template = get_template(asm.template)
@@ -218,40 +245,27 @@ def run_assembly(db: Session, *, actor: Actor, assembly_id: int) -> AssemblyRun:
     )
     db.add(run)
     db.commit()
-    try:
-        with engine.workdir() as tmp:
-            outcome = engine.assemble(
-                db,
-                actor=actor,
-                template=template,
-                definition=asm.definition,
-                sources=sources,
-                run_id=run.id,
-                threshold=asm.threshold,
-                workdir=Path(tmp),
-            )
-            report = datasets.import_file(
-                db,
-                actor=actor,
-                resource_id=asm.resource_id,
-                path=outcome.path,
-                filename=f"basedb-{asm.id}-run-{run.id}.csv",
-                via="basedb",
-            )
-    except BaseException as exc:
-        db.rollback()
-        _fail(db, run, exc.zh if isinstance(exc, AppError) else "运行出错，未生成新版本")
-        raise
-    if not report.ok:
-        first = report.errors[0] if report.errors else {}
-        _fail(db, run, f"{report.message_zh} {first.get('zh', '')}".strip())
-        raise Invalid(
-            f"基础库写入失败：{report.message_zh}；{first.get('zh', '')}",
-            f"the assembled records were refused: {report.message_en}; {first.get('en', '')}",
-            field="fields",
-        )
+    return StartedRun(asm, template, sources, run)
+
+
+def refuse_run(db: Session, run: AssemblyRun, report: Any) -> NoReturn:
+    """The import refused the assembled records (`report`, the datasets' ImportReport): the run fails, naming why."""
+    first = report.errors[0] if report.errors else {}
+    fail_run(db, run, f"{report.message_zh} {first.get('zh', '')}".strip())
+    raise Invalid(
+        f"基础库写入失败：{report.message_zh}；{first.get('zh', '')}",
+        f"the assembled records were refused: {report.message_en}; {first.get('en', '')}",
+        field="fields",
+    )
+
+
+def finish_run(
+    db: Session, *, actor: Actor, assembly: Assembly, run: AssemblyRun, version: int, outcome: engine.Outcome
+) -> AssemblyRun:
+    """The run succeeded with dataset version `version`: its statistics, conflict tasks, audit entry, event."""
+    asm = assembly
     run = db.get(AssemblyRun, run.id)
-    run.state, run.version, run.stats = "succeeded", report.version, outcome.stats
+    run.state, run.version, run.stats = "succeeded", version, outcome.stats
     run.record_count, run.conflict_count = outcome.records, outcome.stats["conflicts"]
     run.finished_at = clock.now()
     tasks = conflict_tasks.open_tasks(db, run_id=run.id, assembly_id=asm.id, sources=run.sources)
@@ -287,7 +301,8 @@ def run_assembly(db: Session, *, actor: Actor, assembly_id: int) -> AssemblyRun:
     return run
 
 
-def _fail(db: Session, run: AssemblyRun, message: str) -> None:
+def fail_run(db: Session, run: AssemblyRun, message: str) -> None:
+    """The run failed with `message`; what it wrote before the import (provenance, conflicts) goes with it."""
     from sqlalchemy import delete
 
     from zhicheng.basedb.models import Conflict, Provenance
@@ -420,28 +435,3 @@ def completed_runs(db: Session) -> list[dict[str, Any]]:
         for r in runs
     ]
 
-
-def seed_demo(
-    db: Session,
-    *,
-    actor: Actor,
-    source_departments: tuple[int, int],
-    owner_department_id: int,
-    rows: int = 200,
-    seed: int = 7,
-) -> Assembly:
-    """A demo 人口基础库: two generated sources (labelled as generated), defined and run once."""
-    from zhicheng.basedb import sample
-
-    try:
-        return sample.seed_population(
-            db,
-            actor=actor,
-            source_departments=source_departments,
-            owner_department_id=owner_department_id,
-            rows=rows,
-            seed=seed,
-        )
-    except AppError:
-        db.rollback()
-        raise

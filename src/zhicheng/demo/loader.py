@@ -114,7 +114,7 @@ def load_demo(settings: Settings, factory: sessionmaker[Session], *, progress: P
         say("基础库与数据血缘 / base databases and lineage")
         counts["lineage_versions"] = ensure_base_databases(db, depts)
         say("数据质量 / data quality")
-        from zhicheng.quality import service as quality
+        from zhicheng.quality import flows as quality
 
         counts["quality_runs"] = quality.seed_demo(db, department_id=depts["police"].id, actor=SETUP_ACTOR)["runs"]
         if pm.hook.zhicheng_demo_data.get_hookimpls():
@@ -178,12 +178,12 @@ def ensure_users(db: Session, depts: dict[str, object]) -> dict[str, object]:
 def ensure_base_databases(db: Session, depts: dict[str, object]) -> int:
     """The demo 人口基础库 (one authoritative source per field, conflicts recorded) and the lineage graph;
     returns how many dataset versions the lineage graph holds."""
-    from zhicheng.basedb import service as basedb
-    from zhicheng.lineage import service as lineage
+    from zhicheng.basedb import flows as basedb
+    from zhicheng.lineage import flows as lineage
 
     basedb.seed_demo(db, actor=SETUP_ACTOR, source_departments=(depts["police"].id, depts["health"].id),
                                 owner_department_id=depts["data"].id, rows=200)
-    return lineage.sync(db)
+    return lineage.catch_up(db)
 
 
 # ------------------------------------------------------------------ datasets

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from zhicheng.accounts.deps import require_user
 from zhicheng.core.actor import Actor
-from zhicheng.lineage import service
+from zhicheng.lineage import flows, service
 from zhicheng.web.deps import get_db
 from zhicheng.web.routing import APIRouter
 
@@ -40,7 +40,7 @@ def on_startup(app) -> None:
 
     try:
         with app.state.sessionmaker() as db:
-            service.sync(db)
+            flows.catch_up(db)
     except Exception:  # noqa: BLE001 - lineage must never keep the platform from starting
-        logging.getLogger(__name__).exception("lineage sync failed")
+        logging.getLogger(__name__).exception("lineage catch-up failed")
     service.attach(app.state.sessionmaker)

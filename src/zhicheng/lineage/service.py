@@ -143,36 +143,12 @@ def attach(factory: sessionmaker[Session]) -> None:
     bus.subscribe("basedb.assembly.completed", handle)
 
 
-def sync(db: Session) -> int:
-    """Record what happened while nobody was listening (a demo loaded before the server started): every dataset
-    version of every resource and every successful assembly run; idempotent. Returns the versions seen."""
-    from zhicheng.catalog.datasets import service as datasets
-    from zhicheng.core.actor import SYSTEM
-
-    seen, page = 0, 1
-    while True:
-        items, total = catalog.list_resources(db, actor=SYSTEM, page=page, size=100)
-        for item in items:
-            for dv in datasets.list_versions(db, actor=SYSTEM, resource_id=item["id"]):
-                _edge(
-                    db,
-                    dataset_node(db, dv.resource_id, dv.version),
-                    resource_node(db, dv.resource_id),
-                    "version_of",
-                    {"rows": dv.row_count},
-                )
-                seen += 1
-        if not items or page * 100 >= total:
-            break
-        page += 1
+def record_versions(db: Session, versions: list[tuple[int, int, int | None]]) -> int:
+    """Dataset versions `(resource_id, version, rows)` exist (idempotent, one commit); returns how many."""
+    for resource_id, version, rows in versions:
+        _edge(db, dataset_node(db, resource_id, version), resource_node(db, resource_id), "version_of", {"rows": rows})
     db.commit()
-    try:
-        from zhicheng.basedb import service as basedb
-    except ImportError:  # pragma: no cover - the base databases are optional
-        return seen
-    for payload in basedb.completed_runs(db):
-        record_assembly(db, payload)
-    return seen
+    return len(versions)
 
 
 # ---------------------------------------------------------------- reading

@@ -1,22 +1,13 @@
-"""Quality for the demo city: proposed rules accepted and run on every resource with data, and a sample of
-floating-population registrations with known defects, imported twice (the second partly fixed) so that the
-dashboard shows real findings, a trend and both open and closed correction tasks."""
+"""The demo city's defective sample of floating-population registrations (generated, with known defects) and its
+catalog resource; `quality.flows.seed_demo` imports it twice (the second partly fixed) so that the dashboard shows
+real findings, a trend and both open and closed correction tasks."""
 
 from __future__ import annotations
 
-import csv
 import random
-import tempfile
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy.orm import Session
-
-from zhicheng.catalog import service as catalog
-from zhicheng.catalog.datasets import service as datasets
-from zhicheng.core.actor import SYSTEM, Actor
-from zhicheng.core.errors import AppError, NotFound
 from zhicheng.core.ids.citizen_id import make
 
 SAMPLE_NAME = "流动人口登记抽查样本（数据质量示例）"
@@ -71,102 +62,22 @@ def sample_rows(count: int = 300, *, fixed: bool = False, seed: int = 2026) -> l
     return rows
 
 
-def _import(db: Session, actor: Actor, resource_id: int, rows: list[dict], folder: Path, name: str) -> None:
-    path = folder / name
-    with path.open("w", encoding="utf-8", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=[i["name"] for i in SAMPLE_ITEMS])
-        writer.writeheader()
-        writer.writerows(rows)
-    report = datasets.import_file(db, actor=actor, resource_id=resource_id, path=path, filename=name)
-    if not report.ok:
-        raise AppError(f"示例数据导入失败：{report.message_zh}", f"sample import failed: {report.message_en}")
 
-
-def _resources_with_data(db: Session) -> list[int]:
-    ids, page = [], 1
-    while True:
-        items, total = catalog.list_resources(db, actor=SYSTEM, page=page, size=200)
-        ids += [int(doc["id"]) for doc in items]
-        if page * 200 >= total or not items:
-            break
-        page += 1
-    out = []
-    for rid in sorted(set(ids)):
-        try:
-            datasets.get_version(db, actor=SYSTEM, resource_id=rid)
-        except NotFound:
-            continue
-        out.append(rid)
-    return out
-
-
-def _adopt(db: Session, actor: Actor, resource_id: int) -> int:
-    from zhicheng.quality import service
-
-    made = service.propose(db, actor=actor, resource_id=resource_id)
-    for rule in made:
-        service.set_rule_state(db, actor=actor, rule_id=rule.id, state="active")
-    return len(made)
-
-
-def seed_demo(
-    db: Session, *, department_id: int | None = None, actor: Actor = SYSTEM, sample_rows_count: int = 300
-) -> dict[str, Any]:
-    """Give the demo city a quality dashboard with real findings; safe to call again (nothing is duplicated
-    except new runs). `department_id` provides the defective sample (default: the provider of the first resource
-    with data); returns what was done."""
-    from zhicheng.quality import service
-
-    existing = _resources_with_data(db)
-    counts: dict[str, Any] = {"resources": 0, "rules": 0, "runs": 0}
-    for rid in existing:
-        counts["rules"] += _adopt(db, actor, rid)
-        service.run(db, actor=actor, resource_id=rid)
-        counts["resources"] += 1
-        counts["runs"] += 1
-    if department_id is None and existing:
-        department_id = catalog.get_resource(db, existing[0]).department_id
-    if department_id is not None:
-        found = [
-            r
-            for r in catalog.list_resources(db, actor=SYSTEM, department_id=department_id, size=200)[0]
-            if r["name"] == SAMPLE_NAME
-        ]
-        if not found:
-            res = catalog.create_resource(
-                db,
-                actor=actor,
-                data={
-                    "name": SAMPLE_NAME,
-                    "catalog_class": "base",
-                    "subclass": "population",
-                    "department_id": department_id,
-                    "summary": "从流动人口登记信息中抽取的样本，用于演示数据质量规则、检测报告与整改任务（演示数据，系统生成）。",
-                    "format": "database",
-                    "file_formats": ["csv"],
-                    "share_type": "conditional",
-                    "share_condition": "仅用于数据质量核查",
-                    "share_method": "api",
-                    "open_type": "none",
-                    "update_cycle": "monthly",
-                    "tags": ["人口", "数据质量"],
-                    "items": SAMPLE_ITEMS,
-                },
-            )
-            with tempfile.TemporaryDirectory(prefix="zhicheng-quality-demo-") as tmp:
-                _import(db, actor, res.id, sample_rows(sample_rows_count), Path(tmp), "sample_v1.csv")
-                counts["rules"] += _adopt(db, actor, res.id)
-                service.run(db, actor=actor, resource_id=res.id)
-                _import(
-                    db, actor, res.id, sample_rows(sample_rows_count, fixed=True), Path(tmp), "sample_v2.csv"
-                )
-                # a running app has already checked the new version (it listens to imports); else check it now
-                if service.history(db, actor=actor, resource_id=res.id, limit=1)[0]["version"] != 2:
-                    service.run(db, actor=actor, resource_id=res.id)
-            counts["sample_resource_id"] = res.id
-            counts["resources"] += 1
-            counts["runs"] += 2
-    board = service.dashboard(db, actor=SYSTEM)
-    counts["open_tasks"] = len(board["open_tasks"])
-    counts["failing_rules"] = len(board["worst_rules"])
-    return counts
+def sample_resource(department_id: int) -> dict[str, Any]:
+    """The catalog resource of the defective sample (labelled as generated)."""
+    return {
+        "name": SAMPLE_NAME,
+        "catalog_class": "base",
+        "subclass": "population",
+        "department_id": department_id,
+        "summary": "从流动人口登记信息中抽取的样本，用于演示数据质量规则、检测报告与整改任务（演示数据，系统生成）。",
+        "format": "database",
+        "file_formats": ["csv"],
+        "share_type": "conditional",
+        "share_condition": "仅用于数据质量核查",
+        "share_method": "api",
+        "open_type": "none",
+        "update_cycle": "monthly",
+        "tags": ["人口", "数据质量"],
+        "items": SAMPLE_ITEMS,
+    }

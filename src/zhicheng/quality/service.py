@@ -506,9 +506,3 @@ def run_due(db: Session) -> list[int]:
             db.rollback()
     return made
 
-
-def seed_demo(db: Session, **options: Any) -> dict[str, Any]:
-    """The demo city's quality dashboard with real findings (see zhicheng.quality.seed.seed_demo)."""
-    from zhicheng.quality import seed
-
-    return seed.seed_demo(db, **options)
