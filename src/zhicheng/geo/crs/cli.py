@@ -43,17 +43,27 @@ def convert_command(
 
 def convert_csv(path: Path, out: Path, src, dst, *, lon_column: str, lat_column: str) -> int:
     """Convert `path`'s lon/lat columns chunk by chunk into `out`, with a progress bar; the row count."""
-    from rich.console import Console
-    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
-
 
     if not path.is_file():
         raise AppError(f"文件不存在：{path}", f"no such file: {path}", field="--csv")
     if out.resolve() == path.resolve():
         raise Invalid("输出文件不能与输入相同", "the output must not be the input file", field="--out")
     total = path.stat().st_size
-    count = 0
     tmp = out.with_name(out.name + ".part")
+    try:
+        count = _convert_csv_into(path, tmp, total, src, dst, lon_column, lat_column)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    tmp.replace(out)
+    return count
+
+
+def _convert_csv_into(path: Path, tmp: Path, total: int, src, dst, lon_column: str, lat_column: str) -> int:
+    from rich.console import Console
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+    count = 0
     with path.open("rb") as raw, tmp.open("w", encoding="utf-8", newline="") as sink, \
             Progress(TextColumn("[bold]{task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn(),
                      console=Console(stderr=True), transient=True) as bar:
@@ -79,7 +89,6 @@ def convert_csv(path: Path, out: Path, src, dst, *, lon_column: str, lat_column:
                 bar.update(task, completed=raw.tell())
         count += _write_chunk(writer, chunk, ix, iy, src, dst, first_line=count + 2)
         bar.update(task, completed=total)
-    tmp.replace(out)
     return count
 
 

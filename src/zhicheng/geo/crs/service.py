@@ -62,6 +62,8 @@ def convert_points(x, y, src: CrsInfo | str | int, dst: CrsInfo | str | int) -> 
     if src.key == dst.key or x.size == 0:
         return x.copy(), y.copy()
     _check_finite(x, y, "输入", "input")
+    if src.geographic:
+        _check_degrees(x, y)
     # to WGS 84 lon/lat (≈ CGCS2000), undoing a web-map offset
     if src.offset == "bd09":
         x, y = offsets.bd09_to_wgs84(x, y)
@@ -85,6 +87,15 @@ def _check_finite(x: np.ndarray, y: np.ndarray, zh: str, en: str) -> None:
         i = int(np.argmax(bad))
         raise Invalid(f"第 {i + 1} 个点的{zh}坐标无效（超出该坐标系的范围）",
                       f"point {i + 1}: {en} coordinates are not valid (outside the CRS's area)", field=f"points.{i}")
+
+
+def _check_degrees(lon: np.ndarray, lat: np.ndarray) -> None:
+    bad = (np.abs(lon) > 180.0) | (np.abs(lat) > 90.0)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise Invalid(f"第 {i + 1} 个点的经纬度超出范围（经度 ±180，纬度 ±90；经纬度是否颠倒？）",
+                      f"point {i + 1}: longitude/latitude out of range (±180, ±90; are they swapped?)",
+                      field=f"points.{i}")
 
 
 def convert_geometry(geom, src: CrsInfo | str | int, dst: CrsInfo | str | int):

@@ -1,0 +1,1 @@
+"""Tests of coordinate systems and conversion."""
