@@ -20,7 +20,7 @@ err_console = Console(stderr=True, soft_wrap=True)
 
 # each domain's cli module exposes register(app)
 DOMAIN_CLIS = ["zhicheng.core.ids.cli", "zhicheng.accounts.cli", "zhicheng.policy.cli",
-               "zhicheng.catalog.cli", "zhicheng.catalog.datasets.cli", "zhicheng.exchange.cli",
+               "zhicheng.catalog.cli", "zhicheng.catalog.datasets.cli", "zhicheng.exchange.cli", "zhicheng.holidays.cli",
                "zhicheng.demo.cli", "zhicheng.opendata.cli", "zhicheng.quality.cli", "zhicheng.basedb.cli",
                "zhicheng.lineage.cli", "zhicheng.plugins.cli", "zhicheng.geo.cli",
                "zhicheng.exchange.subs_api"]

@@ -14,7 +14,7 @@ MODEL_MODULES = [
     "zhicheng.exchange.models",
     "zhicheng.exchange.subs_models",
     "zhicheng.exchange.delivery_models",
-    "zhicheng.exchange.holiday_models",
+    "zhicheng.core.workdays.models",
     "zhicheng.opendata.models",
     "zhicheng.quality.models",
     "zhicheng.basedb.models",

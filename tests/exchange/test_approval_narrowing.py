@@ -11,11 +11,11 @@ from tests.exchange.test_delivery import ROWS
 from tests.exchange.test_requests_browser import log_in
 from tests.helpers.browser import css, wait
 from zhicheng.accounts import service as accounts
-from zhicheng.exchange import deadlines
+from zhicheng.core.workdays import service as workdays
 
 
 def _request(client, world, auth_headers, **over) -> dict:
-    today = deadlines.china_today()
+    today = workdays.china_today()
     body = {"resource_id": world["resource"].id, "purpose": "住房保障资格审核", "basis": "《公共租赁住房管理办法》",
             "items": ["xm", "nl"], "row_filter": None, "period_start": today.isoformat(),
             "period_end": (today + timedelta(days=60)).isoformat(), "delivery": "api", **over}

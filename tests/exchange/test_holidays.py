@@ -13,9 +13,11 @@ import pytest
 from sqlalchemy import select
 
 from zhicheng.core import clock
-from zhicheng.exchange import deadlines, holidays
+from zhicheng.core.workdays import schedule
+from zhicheng.core.workdays import service as workdays
 from zhicheng.exchange import service as exchange
 from zhicheng.exchange.models import ShareRequest
+from zhicheng.holidays import flows
 from zhicheng.policy.models import AuditEntry
 
 
@@ -23,20 +25,20 @@ def unknown_year() -> int:
     """The first year from 2027 on whose schedule the installed chinesecalendar lacks (knowing the year before),
     with 1 January a weekday."""
     for y in range(2027, 2100):
-        if deadlines.package_knows(y - 1) and not deadlines.package_knows(y) and date(y, 1, 1).weekday() < 5:
+        if workdays.package_knows(y - 1) and not workdays.package_knows(y) and date(y, 1, 1).weekday() < 5:
             return y
     pytest.skip("chinesecalendar knows every year up to the next with 1 January on a weekday")
 
 
 def move_clock_to(day: date, hour: int = 10) -> None:
     """Set the clock to `day` at `hour` o'clock, Beijing time."""
-    clock.advance(datetime.combine(day, time(hour), tzinfo=deadlines.CHINA) - clock.now())
+    clock.advance(datetime.combine(day, time(hour), tzinfo=clock.LOCAL_TZ) - clock.now())
 
 
 def last_working_days_before(year: int, n: int) -> date:
     """A December day of `year - 1` from which n working days run into `year`."""
     day = date(year - 1, 12, 31)
-    while deadlines.working_days_between(day, date(year - 1, 12, 31)) < n:
+    while workdays.working_days_between(day, date(year - 1, 12, 31)) < n:
         day -= timedelta(days=1)
     return day
 
@@ -47,7 +49,7 @@ def test_on_the_day_of_the_request_ten_working_days_remain(client, db, make_requ
                                                            exchange_users):
     req = make_request()
     view = exchange.request_view(db, req)
-    assert view["working_days_left"] == deadlines.ANSWER_WORKING_DAYS == 10
+    assert view["working_days_left"] == exchange.ANSWER_WORKING_DAYS == 10
     login(client, exchange_users["consumer_user"])
     page = client.get(f"/exchange/requests/{req.id}")
     assert '剩余工作日 <span id="days-left">10</span>' in page.text
@@ -60,19 +62,19 @@ def test_on_the_day_of_the_request_ten_working_days_remain(client, db, make_requ
     (date(2026, 9, 27), "an adjusted working Sunday (调休上班)"),
 ])
 def test_remaining_working_days_count_from_day_0_whatever_the_day(submitted, label):
-    at = datetime.combine(submitted, time(9), tzinfo=deadlines.CHINA)
-    due = deadlines.due_date(at)
-    assert deadlines.working_days_left(due, at) == 10, label
-    assert deadlines.working_days_left(due, datetime.combine(due, time(17), tzinfo=deadlines.CHINA)) == 0
+    at = datetime.combine(submitted, time(9), tzinfo=clock.LOCAL_TZ)
+    due = exchange.due_date(at)
+    assert workdays.working_days_left(due, at) == 10, label
+    assert workdays.working_days_left(due, datetime.combine(due, time(17), tzinfo=clock.LOCAL_TZ)) == 0
     day_after = due + timedelta(days=1)
-    while not deadlines.is_working_day(day_after):
+    while not workdays.is_working_day(day_after):
         day_after += timedelta(days=1)
-    assert deadlines.working_days_left(due, datetime.combine(day_after, time(9), tzinfo=deadlines.CHINA)) == -1
+    assert workdays.working_days_left(due, datetime.combine(day_after, time(9), tzinfo=clock.LOCAL_TZ)) == -1
 
 
 def test_a_saturday_request_is_due_on_the_tenth_working_day_after_it():
     # 2026-11-21 is a Saturday: day 1 is Monday the 23rd, day 10 Friday 4 December
-    assert deadlines.due_date(datetime(2026, 11, 21, 9, tzinfo=deadlines.CHINA)) == date(2026, 12, 4)
+    assert exchange.due_date(datetime(2026, 11, 21, 9, tzinfo=clock.LOCAL_TZ)) == date(2026, 12, 4)
 
 
 # -- a year without a schedule -------------------------------------------------------------------------------
@@ -84,9 +86,9 @@ def test_a_deadline_into_an_unscheduled_year_is_provisional_until_the_admin_ente
     submitted = last_working_days_before(year, 3)  # 3 working days left in December, 7 more in January
     move_clock_to(submitted)
     req = make_request()
-    assert deadlines.is_working_day(new_year)  # nobody knows yet: Monday to Friday
+    assert workdays.is_working_day(new_year)  # nobody knows yet: Monday to Friday
     first_due = req.due_date
-    assert first_due == deadlines.add_working_days(submitted, 10) and first_due.year == year
+    assert first_due == workdays.add_working_days(submitted, 10) and first_due.year == year
     admin, officer = auth_headers(exchange_users["admin"]), auth_headers(exchange_users["provider_officer"])
     r = client.get(f"/api/v1/exchange/requests/{req.id}", headers=officer).json()
     assert r["deadline_provisional"] is True and r["unscheduled_years"] == [year]
@@ -108,10 +110,10 @@ def test_a_deadline_into_an_unscheduled_year_is_provisional_until_the_admin_ente
     assert len(r.json()["days"]) == 9
 
     db.expire_all()
-    assert not deadlines.is_working_day(new_year, db=db)
-    assert deadlines.is_working_day(date(year, 2, 13), db=db)  # 调休上班, a Saturday
+    assert not workdays.is_working_day(new_year, db=db)
+    assert workdays.is_working_day(date(year, 2, 13), db=db)  # 调休上班, a Saturday
     moved = db.get(ShareRequest, req.id).due_date
-    assert moved == deadlines.add_working_days(submitted, 10, db=db) > first_due  # New Year's Day is off
+    assert moved == workdays.add_working_days(submitted, 10, db=db) > first_due  # New Year's Day is off
     r = client.get(f"/api/v1/exchange/requests/{req.id}", headers=officer).json()
     assert r["deadline_provisional"] is False and r["due_date"] == moved.isoformat()
     assert client.get("/api/v1/exchange/holidays", headers=admin).json()["missing_years"] == []
@@ -125,15 +127,15 @@ def test_a_deadline_into_an_unscheduled_year_is_provisional_until_the_admin_ente
 
 def test_the_entered_schedule_comes_before_the_packages(db, exchange_actors):
     # 2026-10-08 (Thu) is a working day for the package; the admin's 2026 schedule says it is off
-    assert deadlines.is_working_day(date(2026, 10, 8), db=db)
-    holidays.enter_year(db, actor=exchange_actors["admin"], year=2026,
-                        entries=holidays.parse_lines("2026-10-01~2026-10-08 国庆节 休"))
-    assert not deadlines.is_working_day(date(2026, 10, 8), db=db)
-    assert deadlines.is_working_day(date(2026, 10, 9), db=db)
-    assert not deadlines.is_working_day(date(2026, 10, 10), db=db)  # not listed: a Saturday is off
-    assert deadlines.is_working_day(date(2026, 10, 8))  # without a session only the package is asked
-    holidays.delete_year(db, actor=exchange_actors["admin"], year=2026)
-    assert deadlines.is_working_day(date(2026, 10, 8), db=db)
+    assert workdays.is_working_day(date(2026, 10, 8), db=db)
+    flows.enter_year(db, actor=exchange_actors["admin"], year=2026,
+                     entries=schedule.parse_lines("2026-10-01~2026-10-08 国庆节 休"))
+    assert not workdays.is_working_day(date(2026, 10, 8), db=db)
+    assert workdays.is_working_day(date(2026, 10, 9), db=db)
+    assert not workdays.is_working_day(date(2026, 10, 10), db=db)  # not listed: a Saturday is off
+    assert workdays.is_working_day(date(2026, 10, 8))  # without a session only the package is asked
+    flows.delete_year(db, actor=exchange_actors["admin"], year=2026)
+    assert workdays.is_working_day(date(2026, 10, 8), db=db)
 
 
 @pytest.mark.parametrize("text, message", [
@@ -147,7 +149,7 @@ def test_the_entered_schedule_comes_before_the_packages(db, exchange_actors):
 ])
 def test_bad_schedules_are_refused_naming_the_line(db, exchange_actors, text, message):
     with pytest.raises(Exception) as err:
-        holidays.enter_year(db, actor=exchange_actors["admin"], year=2027, entries=holidays.parse_lines(text))
+        flows.enter_year(db, actor=exchange_actors["admin"], year=2027, entries=schedule.parse_lines(text))
     assert message in err.value.message("zh-CN") and err.value.field == "lines"
 
 
@@ -196,7 +198,7 @@ def test_the_cli_imports_and_lists_a_year(db, settings, tmp_path):
                        timeout=120)
     assert r.returncode != 0 and "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
     db.expire_all()
-    assert not deadlines.is_working_day(date(year, 1, 1), db=db)
+    assert not workdays.is_working_day(date(year, 1, 1), db=db)
     audit = db.scalars(select(AuditEntry).where(AuditEntry.action == "exchange.holidays.update")).all()
     assert [a.outcome for a in audit] == ["ok"]
 
@@ -219,14 +221,16 @@ def test_every_holidays_page_string_has_english():
     import re
     from pathlib import Path
 
-    from zhicheng.exchange import holiday_pages
+    import zhicheng
     from zhicheng.web.i18n import english_catalog
 
-    folder = Path(holiday_pages.__file__).parent / "templates" / "exchange"
+    pkg = Path(zhicheng.__file__).parent
     found = set()
-    for name in ("holidays.html", "holiday_year.html", "_macros.html", "request.html"):
+    for path in ("holidays/templates/holidays/holidays.html", "holidays/templates/holidays/year.html",
+                 "holidays/templates/holidays/_macros.html", "exchange/templates/exchange/_macros.html",
+                 "exchange/templates/exchange/request.html"):
         found.update(a or b for a, b in re.findall(r"""_\(\s*(?:"([^"]+)"|'([^']+)')""",
-                                                   (folder / name).read_text(encoding="utf-8")))
+                                                   (pkg / path).read_text(encoding="utf-8")))
     found.update({"放假安排", "放假安排已录入，待审批申请的答复期限已按新安排重新计算。", "已删除该年放假安排。"})
     english = english_catalog()
     assert not sorted(s for s in found if not english.get(s))

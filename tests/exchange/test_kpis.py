@@ -9,7 +9,8 @@ import pytest
 from zhicheng.catalog import service as catalog
 from zhicheng.core import clock
 from zhicheng.core.errors import Forbidden
-from zhicheng.exchange import deadlines, grants, kpis
+from zhicheng.core.workdays import service as workdays
+from zhicheng.exchange import grants, kpis
 from zhicheng.exchange import service as exchange
 
 
@@ -33,7 +34,7 @@ def city(db, make_resource, departments, make_request, exchange_actors):
     make_resource("岳麓区网格", department=district, state="published", share_type="conditional")
     make_resource("草稿资源", department=police, state="draft", share_type="unconditional")
 
-    day0 = deadlines.china_today()
+    day0 = workdays.china_today()
     at_once = make_request(open_res, share_type="unconditional")
     same_day = make_request(cond_res)
     officer = exchange_actors["provider_officer"]
@@ -60,7 +61,7 @@ def test_kpis_on_a_known_city(db, city, exchange_actors):
     assert [(d["department_id"], d["resources"], d["shared"], d["rate"]) for d in s["least_sharing_departments"]] == [
         (city["housing"].id, 1, 0, 0.0), (city["police"].id, 3, 2, 0.6667), (city["district"].id, 1, 1, 1.0)]
     late_days = kpis.working_days_between(city["day0"], city["day0"] + timedelta(days=30))
-    assert late_days > deadlines.ANSWER_WORKING_DAYS
+    assert late_days > exchange.ANSWER_WORKING_DAYS
     assert k["requests"] == {"total": 4, "answered": 3, "answered_on_time": 2, "overdue_unanswered": 1,
                              "on_time_rate": 0.5, "mean_turnaround_working_days": round(late_days / 3, 2)}
     assert [(m["resource_id"], m["calls"], m["rows"]) for m in k["most_used_resources"]] == [
@@ -108,7 +109,7 @@ def test_usage_per_grant_is_metered_from_the_audit_log(db, tmp_path, make_resour
     for size in ("2", "5", "1"):
         delivery.query_rows(db, actor=consumer, resource_id=resource.id, params=[("size", size)])
     usage = kpis.grant_usage(db, actor=consumer, grant_id=grant.id)
-    today = deadlines.china_today().isoformat()
+    today = workdays.china_today().isoformat()
     assert (usage["calls"], usage["rows"], usage["days"]) == (3, 8, [{"day": today, "calls": 3, "rows": 8}])
     assert usage["all_time"] == {"calls": 3, "rows": 8} and usage["masked_calls"] == 3
     with pytest.raises(Forbidden):

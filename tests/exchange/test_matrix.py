@@ -10,7 +10,7 @@ import pytest
 from zhicheng.catalog.datasets import service as datasets
 from zhicheng.core import clock
 from zhicheng.core.ids import citizen_id
-from zhicheng.exchange import deadlines
+from zhicheng.core.workdays import service as workdays
 from zhicheng.exchange import service as exchange
 
 ITEMS = [
@@ -46,7 +46,7 @@ def world(db, tmp_path, departments, make_resource, exchange_users, exchange_act
         if state == "none":
             return None, None
         consumer = exchange_actors["other_user" if state == "other_department" else "consumer_user"]
-        today = deadlines.china_today()
+        today = workdays.china_today()
         req = exchange.submit_request(db, actor=consumer, resource_id=resource.id, purpose="保障房资格审核",
                                       basis="公共租赁住房管理办法", items=GRANTED_ITEMS + ["nl"],
                                       row_filter={"dqdm": {"prefix": "4301"}}, period_start=today,

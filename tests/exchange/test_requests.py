@@ -9,7 +9,8 @@ import pytest
 from zhicheng.core import clock
 from zhicheng.core.errors import Conflict, Forbidden, Invalid
 from zhicheng.core.events import bus
-from zhicheng.exchange import deadlines, grants
+from zhicheng.core.workdays import service as workdays
+from zhicheng.exchange import grants
 from zhicheng.exchange import service as exchange
 from zhicheng.policy.models import AuditEntry
 
@@ -27,7 +28,7 @@ def test_unconditional_resource_is_granted_at_once(db, make_request, exchange_ac
 def test_conditional_request_waits_with_a_working_day_deadline(db, make_request, exchange_actors):
     req = make_request()
     assert req.state == "pending"
-    assert req.due_date == deadlines.add_working_days(deadlines.china_today(req.submitted_at), 10)
+    assert req.due_date == workdays.add_working_days(workdays.china_today(req.submitted_at), 10)
     assert grants.active_grant(db, actor=exchange_actors["consumer_user"], resource_id=req.resource_id) is None
     with pytest.raises(Forbidden):
         grants.check_grant(db, actor=exchange_actors["consumer_user"], resource_id=req.resource_id)
@@ -37,9 +38,9 @@ def test_conditional_request_waits_with_a_working_day_deadline(db, make_request,
 
 def test_working_days_skip_the_national_day_holiday():
     # 2026-09-30 (Wed): 10月1日-7日 is the National Day holiday; the working days resume after it
-    due = deadlines.add_working_days(date(2026, 9, 30), 1)
+    due = workdays.add_working_days(date(2026, 9, 30), 1)
     assert due > date(2026, 10, 7)
-    assert not deadlines.is_working_day(date(2026, 10, 1))
+    assert not workdays.is_working_day(date(2026, 10, 1))
 
 
 def test_provider_approves_narrowing_items_rows_and_period(db, make_request, exchange_actors):
@@ -50,7 +51,7 @@ def test_provider_approves_narrowing_items_rows_and_period(db, make_request, exc
                              note="仅限岳麓区")
     assert (grant.items, grant.row_filter, grant.plain_items) == (["xm", "zz"], {"zz": {"prefix": "430104"}},
                                                                   ["xm"])
-    assert clock.aware(grant.expires_at).astimezone(deadlines.CHINA).date() == end + timedelta(days=1)
+    assert clock.aware(grant.expires_at).astimezone(clock.LOCAL_TZ).date() == end + timedelta(days=1)
     consumer = exchange_actors["consumer_user"]
     assert grants.check_grant(db, actor=consumer, resource_id=req.resource_id, items=["xm"]).id == grant.id
     with pytest.raises(Forbidden):  # the consumer cannot widen the grant
@@ -109,7 +110,7 @@ def test_only_the_providers_officer_or_admin_answers(db, make_request, exchange_
 
 
 def test_bad_requests_are_refused_and_nothing_is_stored(db, make_request, exchange_actors):
-    today = deadlines.china_today()
+    today = workdays.china_today()
     cases = [({"items": ["nope"]}, "items"), ({"items": []}, "items"), ({"purpose": " "}, "purpose"),
              ({"row_filter": {"zz": {"prefix": "43' OR 1=1 --"}}}, "row_filter.zz.prefix"),
              ({"row_filter": {"nope": {"prefix": "43"}}}, "row_filter.nope"),
@@ -186,7 +187,7 @@ def test_cli_escalates_overdue_requests(db, settings, make_request):
     import sys
 
     req = make_request()
-    db.query(type(req)).filter_by(id=req.id).update({"due_date": deadlines.china_today() - timedelta(days=3)})
+    db.query(type(req)).filter_by(id=req.id).update({"due_date": workdays.china_today() - timedelta(days=3)})
     db.commit()
     env = {**os.environ, "ZHICHENG_DATA": str(settings.data), "ZHICHENG_DATABASE_URL": settings.db_url}
     run = [sys.executable, "-m", "zhicheng", "exchange"]
@@ -202,6 +203,6 @@ def test_cli_escalates_overdue_requests(db, settings, make_request):
 
 
 def test_a_year_the_calendar_does_not_know_yet_counts_monday_to_friday():
-    assert deadlines.is_working_day(date(2031, 3, 4))  # a Tuesday
-    assert not deadlines.is_working_day(date(2031, 3, 8))  # a Saturday
-    assert deadlines.add_working_days(date(2031, 3, 7), 1) == date(2031, 3, 10)
+    assert workdays.is_working_day(date(2031, 3, 4))  # a Tuesday
+    assert not workdays.is_working_day(date(2031, 3, 8))  # a Saturday
+    assert workdays.add_working_days(date(2031, 3, 7), 1) == date(2031, 3, 10)

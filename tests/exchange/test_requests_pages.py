@@ -7,12 +7,12 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from tests.helpers.accounts import page_csrf
-from zhicheng.exchange import deadlines
+from zhicheng.core.workdays import service as workdays
 from zhicheng.exchange.models import ShareRequest
 
 
 def _body(rid: int, **over) -> dict:
-    today = deadlines.china_today()
+    today = workdays.china_today()
     body = {"resource_id": rid, "purpose": "住房保障资格审核", "basis": "《公共租赁住房管理办法》",
             "items": ["xm", "zz"], "row_filter": {"zz": {"prefix": "4301"}}, "period_start": today.isoformat(),
             "period_end": (today + timedelta(days=60)).isoformat(), "delivery": "api"}
@@ -68,7 +68,7 @@ def test_pages_my_requests_inbox_and_grants(client, db, make_resource, departmen
     csrf = login(client, exchange_users["consumer_user"])
     form = client.get(f"/exchange/requests/new?resource_id={res.id}")
     assert form.status_code == 200 and "申请共享" in form.text
-    today = deadlines.china_today()
+    today = workdays.china_today()
     data = {"csrf_token": page_csrf(form.text), "resource_id": res.id, "purpose": "", "basis": "依据",
             "items": ["xm"], "period_start": today.isoformat(), "period_end": (today + timedelta(days=9)).isoformat()}
     bad = client.post("/exchange/requests", data=data)

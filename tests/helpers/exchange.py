@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from zhicheng.accounts import service as accounts
-from zhicheng.exchange import deadlines
+from zhicheng.core.workdays import service as deadlines
 from zhicheng.exchange import service as exchange
 
 

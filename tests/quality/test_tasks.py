@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from tests.helpers.quality import defective_people, import_rows, person
 from zhicheng.core import clock
-from zhicheng.exchange import deadlines
+from zhicheng.core.workdays import service as deadlines
 from zhicheng.policy.models import AuditEntry
 from zhicheng.quality import service
 from zhicheng.quality.models import QualityRun

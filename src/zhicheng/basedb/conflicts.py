@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from zhicheng.basedb.matching import normalise_text
 from zhicheng.basedb.models import Conflict, ConflictTask
 from zhicheng.core import clock
-from zhicheng.exchange import deadlines
+from zhicheng.core.workdays import service as deadlines
 
 ANSWER_WORKING_DAYS = 10  # the owner checks its disagreeing values within ten working days
 BATCH = 5000

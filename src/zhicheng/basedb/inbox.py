@@ -17,7 +17,7 @@ from zhicheng.core.actor import Actor
 from zhicheng.core.db import get_or_404
 from zhicheng.core.errors import Conflict as ConflictError
 from zhicheng.core.errors import Invalid
-from zhicheng.exchange import deadlines
+from zhicheng.core.workdays import service as deadlines
 from zhicheng.policy.audit import record
 from zhicheng.policy.rules import (
     ACTION_NAMES,

@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy.orm import Session
 
 from zhicheng.accounts import service as accounts
-from zhicheng.exchange import deadlines
+from zhicheng.core.workdays import service as deadlines
 from zhicheng.exchange import service as exchange
 
 # (requester, resource key, purpose, basis, items wanted, what the provider does: grant/narrow/refuse/None)

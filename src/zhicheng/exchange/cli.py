@@ -1,9 +1,6 @@
-"""`zhicheng exchange escalate / requests`: overdue share requests at the command line (cron or the operator);
-`zhicheng holidays import / list`: the State Council's holiday schedule that deadlines count on."""
+"""`zhicheng exchange escalate / requests`: overdue share requests at the command line (cron or the operator)."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -42,7 +39,7 @@ def list_requests(state: str = typer.Option("pending", help="pending | granted |
 
     from zhicheng.cli import open_instance
     from zhicheng.core.errors import Invalid
-    from zhicheng.exchange import deadlines
+    from zhicheng.core.workdays import service as workdays
     from zhicheng.exchange.models import ShareRequest
 
     if state not in ("pending", "granted", "refused", "all"):
@@ -55,65 +52,13 @@ def list_requests(state: str = typer.Option("pending", help="pending | granted |
             if state != "all":
                 q = q.where(ShareRequest.state == state)
             for req in db.scalars(q):
-                flag = " 逾期/overdue" if req.state == "pending" and deadlines.is_overdue(req.due_date) else ""
+                flag = " 逾期/overdue" if req.state == "pending" and workdays.is_overdue(req.due_date) else ""
                 console.print(f"#{req.id}  {req.state}  {req.resource_name}  期限/due {req.due_date.isoformat()}"
                               f"{flag}")
     finally:
         engine.dispose()
 
 
-holidays_app = typer.Typer(help="放假安排：录入、查看（答复期限按工作日计算）/ holiday schedules deadlines count on",
-                           no_args_is_help=True)
-
-
-@holidays_app.command("import")
-def import_holidays(
-    file: Path = typer.Argument(..., help="每行：日期 名称 休/班，或 CSV 日期,名称,休/班 / lines or CSV"),
-    year: int = typer.Option(..., "--year", help="放假安排的年份 / the schedule's year"),
-    source: str = typer.Option("", "--source", help="依据，如 国办发明电〔2026〕N号 / where it was published"),
-) -> None:
-    """录入（或替换）一年的放假安排 / enter (or replace) a year's holiday schedule."""
-    from zhicheng.cli import open_instance
-    from zhicheng.core.errors import Invalid
-    from zhicheng.exchange import holidays
-
-    try:
-        data = file.read_bytes()[: holidays.MAX_BYTES + 1]
-    except OSError as exc:
-        raise Invalid(f"无法读取文件 {file}", f"cannot read {file}", field="file") from exc
-    entries = holidays.parse_upload(data)
-    _settings, engine, factory = open_instance()
-    try:
-        with factory() as db:
-            holidays.enter_year(db, actor=_operator(), year=year, entries=entries, source=source)
-    finally:
-        engine.dispose()
-    off = sum(e.kind == "holiday" for e in entries)
-    console.print(f"{year}: 放假 holidays {off}, 调休上班 workdays {len(entries) - off}")
-
-
-@holidays_app.command("list")
-def list_holidays() -> None:
-    """列出已录入的年份和缺少安排的年份 / the years entered and the years missing."""
-    from zhicheng.cli import open_instance
-    from zhicheng.exchange import holidays
-
-    _settings, engine, factory = open_instance()
-    try:
-        with factory() as db:
-            view = holidays.overview(db, actor=_operator())
-    finally:
-        engine.dispose()
-    for y in view["entered"]:
-        console.print(f"{y['year']}  放假 holidays {y['holidays']}  调休上班 workdays {y['workdays']}  "
-                      f"{y['source'] or ''}  {y['entered_by_name'] or ''}")
-    console.print(f"软件包自带 package: {', '.join(map(str, view['package_years'])) or '-'}")
-    if view["missing_years"]:
-        console.print(f"缺少放假安排 missing: {', '.join(map(str, view['missing_years']))} "
-                      "（期限只按周末计算，标为暂定 / deadlines count weekends only, marked provisional）")
-
-
 def register(app: typer.Typer) -> None:
-    """Add `zhicheng exchange ...` and `zhicheng holidays ...` to the main command line."""
+    """Add `zhicheng exchange ...` to the main command line."""
     app.add_typer(exchange_app, name="exchange")
-    app.add_typer(holidays_app, name="holidays")

@@ -56,7 +56,7 @@ def state_of(grant: Grant) -> str:
     at = clock.now()
     if clock.aware(grant.expires_at) <= at:
         return "expired"
-    if grant.starts_on > at.astimezone(_china()).date():
+    if grant.starts_on > at.astimezone(clock.LOCAL_TZ).date():
         return "not_started"
     return "active"
 
@@ -64,10 +64,6 @@ def state_of(grant: Grant) -> str:
 def is_live(grant: Grant) -> bool:
     """True while the grant may be used: started, not expired, not revoked."""
     return state_of(grant) == "active"
-
-
-def _china():
-    return clock.LOCAL_TZ
 
 
 # the columns a grant check needs, read as plain rows (no ORM object per call: the sharing API's hot path runs this

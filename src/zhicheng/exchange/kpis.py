@@ -11,10 +11,11 @@ from sqlalchemy.orm import Session
 
 from zhicheng.catalog import search as catalog_search
 from zhicheng.catalog import service as catalog
+from zhicheng.core import clock
 from zhicheng.core.actor import Actor
 from zhicheng.core.db import get_or_404
 from zhicheng.core.errors import AppError, Invalid
-from zhicheng.exchange.deadlines import CHINA, china_today, working_days_between
+from zhicheng.core.workdays.service import china_today, working_days_between
 from zhicheng.exchange.grants import grant_target
 from zhicheng.exchange.models import Grant, ShareRequest
 from zhicheng.policy.audit_query import AuditFilter, filtered
@@ -73,19 +74,13 @@ def requests(db: Session) -> dict[str, Any]:
         if r.decided_at is None:
             continue
         answered += 1
-        decided = china_today(_aware(r.decided_at))
+        decided = china_today(clock.aware(r.decided_at))
         on_time += decided <= r.due_date
-        turnaround.append(working_days_between(china_today(_aware(r.submitted_at)), decided, db=db))
+        turnaround.append(working_days_between(china_today(clock.aware(r.submitted_at)), decided, db=db))
     due = answered + overdue
     return {"total": len(rows), "answered": answered, "answered_on_time": on_time, "overdue_unanswered": overdue,
             "on_time_rate": _ratio(on_time, due),
             "mean_turnaround_working_days": round(sum(turnaround) / len(turnaround), 2) if turnaround else None}
-
-
-def _aware(dt):
-    from zhicheng.core.clock import aware
-
-    return aware(dt)
 
 
 def most_used(db: Session) -> list[dict[str, Any]]:
@@ -125,14 +120,14 @@ def grant_usage(db: Session, *, actor: Actor, grant_id: int, days: int = 30) -> 
         raise Invalid(f"days 须在 1 至 {MAX_USAGE_DAYS} 之间", f"days must be between 1 and {MAX_USAGE_DAYS}",
                       field="days")
     first = china_today() - timedelta(days=days - 1)
-    since = datetime.combine(first, time.min, CHINA)
+    since = datetime.combine(first, time.min, clock.LOCAL_TZ)
     per_day: dict[str, dict[str, int]] = {}
     totals = {"calls": 0, "rows": 0, "masked_calls": 0}
     for action in DELIVERY_ACTIONS:
         query = filtered(AuditFilter(since=since, action=action, target_kind="exchange.grant",
                                      target_id=str(grant.id), outcome="ok").cleaned())
         for entry in db.scalars(query.execution_options(yield_per=1000)):
-            day = _aware(entry.at).astimezone(CHINA).date().isoformat()
+            day = clock.aware(entry.at).astimezone(clock.LOCAL_TZ).date().isoformat()
             rows = int((entry.detail or {}).get("rows") or 0)
             bucket = per_day.setdefault(day, {"calls": 0, "rows": 0})
             bucket["calls"] += 1

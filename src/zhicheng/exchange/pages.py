@@ -14,7 +14,8 @@ from zhicheng.accounts.deps import csrf_protect, require_user
 from zhicheng.catalog import service as catalog
 from zhicheng.core.actor import Actor
 from zhicheng.core.errors import AppError, Invalid
-from zhicheng.exchange import deadlines, service
+from zhicheng.core.workdays import service as workdays
+from zhicheng.exchange import service
 from zhicheng.policy.service import Target, decide
 from zhicheng.web.deps import get_db
 from zhicheng.web.flash import flash
@@ -42,7 +43,7 @@ def _base(db: Session) -> dict[str, Any]:
 def _warning(db: Session, actor: Actor) -> dict[str, Any]:
     """The years without a holiday schedule, shown to the admin (who enters them) above the requests."""
     shown = decide(actor, "update", Target("exchange.holidays")).allowed
-    return {"missing_years": deadlines.missing_years(db) if shown else []}
+    return {"missing_years": workdays.missing_years(db) if shown else []}
 
 
 def _date(value: str, field: str) -> date:
@@ -79,7 +80,7 @@ def my_requests(request: Request, actor: Actor = Depends(require_user), db: Sess
 def _form(request: Request, db: Session, actor: Actor, resource_id: int, values: dict[str, Any] | None = None,
           error: str | None = None, field: str | None = None, status: int = 200):
     doc = catalog.read_resource(db, actor=actor, resource_id=resource_id)
-    today = deadlines.china_today()
+    today = workdays.china_today()
     values = values or {"items": [i["name"] for i in doc["items"]], "period_start": today.isoformat(),
                         "period_end": (today + timedelta(days=365)).isoformat(), "delivery": doc.get("share_method")
                         or "api"}

@@ -14,7 +14,7 @@ from zhicheng.core.actor import SYSTEM, Actor
 from zhicheng.core.db import get_or_404
 from zhicheng.core.errors import Conflict, Forbidden, Invalid
 from zhicheng.core.events import bus
-from zhicheng.exchange import deadlines
+from zhicheng.core.workdays import service as workdays
 from zhicheng.exchange.conditions import consumer_member, outside_member
 from zhicheng.exchange.grants import grant_target, state_of
 from zhicheng.exchange.models import Grant, RequestEvent, ShareRequest
@@ -37,6 +37,11 @@ from zhicheng.policy.rules import (
 from zhicheng.policy.service import Target, across_departments, authorize, decide
 
 KIND = "exchange.request"
+# The providing department must answer a 有条件共享 request within a time limit: 10 working days in
+# 国发〔2016〕51号《政务信息资源共享管理暂行办法》 and in most local rules (贵州 10; some cities ask 5 for data already on
+# the platform). Check it against 《政务数据共享条例》 (in force 2025-08-01) and the local rule. The day the request
+# arrives is day 0 (not counted); the answer is due by the end of the last working day, Beijing time.
+ANSWER_WORKING_DAYS = 10
 
 
 # -- policy --------------------------------------------------------------------------------------------------
@@ -92,7 +97,7 @@ def _finish(db: Session, actor: Actor, req: ShareRequest, action: str, detail: d
 
 def _expiry(period_end: date) -> datetime:
     """A grant runs to the end of its last day, Beijing time."""
-    return datetime.combine(period_end + timedelta(days=1), time(0), tzinfo=deadlines.CHINA).astimezone(
+    return datetime.combine(period_end + timedelta(days=1), time(0), tzinfo=clock.LOCAL_TZ).astimezone(
         clock.now().tzinfo)
 
 
@@ -118,13 +123,13 @@ def submit_request(db: Session, *, actor: Actor, resource_id: int, purpose: str,
     known = [i["name"] for i in doc["items"]]
     items = check_items(list(items or []), known)
     row_filter = check_row_filter(row_filter, known)
-    check_period(period_start, period_end, deadlines.china_today())
+    check_period(period_start, period_end, workdays.china_today())
     at = clock.now()
     req = ShareRequest(resource_id=resource_id, resource_name=doc["name"], share_type=doc["share_type"],
                        provider_department_id=doc["department"]["id"], consumer_department_id=actor.department_id,
                        requester_id=actor.user_id, requester_name=_name(actor), purpose=purpose, basis=basis,
                        items=items, row_filter=row_filter, period_start=period_start, period_end=period_end,
-                       delivery=delivery, state="pending", submitted_at=at, due_date=deadlines.due_date(at, db=db))
+                       delivery=delivery, state="pending", submitted_at=at, due_date=due_date(at, db=db))
     db.add(req)
     db.flush()
     _event(db, req, "submitted", actor)
@@ -196,7 +201,7 @@ def approve(db: Session, *, actor: Actor, request_id: int, items: list[str] | No
     start, end = period_start or req.period_start, period_end or req.period_end
     if start < req.period_start or end > req.period_end:
         raise refuse_widening("使用期限", "the period", "period_end")
-    check_period(start, end, deadlines.china_today())
+    check_period(start, end, workdays.china_today())
     plain = check_items(plain_items, items, "plain_items") if plain_items else []
     grant = _grant(db, req, actor, items=items, row_filter=row_filter, period_start=start, period_end=end,
                    plain_items=plain, file_export_approved=bool(file_export_approved),
@@ -250,10 +255,28 @@ def revoke_grant(db: Session, *, actor: Actor, grant_id: int, reason: str) -> Gr
 
 # -- deadlines -----------------------------------------------------------------------------------------------
 
+def due_date(submitted_at: datetime, *, db: Session | None = None) -> date:
+    """The last day on which a request submitted at `submitted_at` may be answered."""
+    return workdays.add_working_days(workdays.china_today(submitted_at), ANSWER_WORKING_DAYS, db=db)
+
+
+def recount_pending(db: Session) -> list[int]:
+    """Count the due dates of pending, not yet escalated requests again on the schedule in force (after the admin
+    changed it, in the caller's transaction); the ids of those that moved."""
+    moved = []
+    for req in db.scalars(select(ShareRequest).where(ShareRequest.state == "pending",
+                                                     ShareRequest.escalated_at.is_(None))):
+        due = due_date(clock.aware(req.submitted_at), db=db)
+        if due != req.due_date:
+            req.due_date = due
+            moved.append(req.id)
+    return moved
+
+
 def escalate_overdue(db: Session, *, actor: Actor = SYSTEM) -> list[ShareRequest]:
     """Flag every pending request past its due day and escalate it to the platform admin (once each)."""
     _authorize(db, actor, "escalate", Target(KIND))
-    today = deadlines.china_today()
+    today = workdays.china_today()
     found = list(db.scalars(select(ShareRequest).where(ShareRequest.state == "pending",
                                                        ShareRequest.escalated_at.is_(None),
                                                        ShareRequest.due_date < today)))
@@ -340,9 +363,9 @@ def request_view(db: Session, req: ShareRequest, *, with_events: bool = False) -
         "state", "due_date", "decided_by_name", "reason")}
     out.update(submitted_at=clock.aware(req.submitted_at), decided_at=clock.aware(req.decided_at),
                escalated_at=clock.aware(req.escalated_at),
-               overdue=pending and deadlines.is_overdue(req.due_date),
-               working_days_left=deadlines.working_days_left(req.due_date, db=db) if pending else None,
-               unscheduled_years=deadlines.unscheduled_years(deadlines.china_today(clock.aware(req.submitted_at)),
+               overdue=pending and workdays.is_overdue(req.due_date),
+               working_days_left=workdays.working_days_left(req.due_date, db=db) if pending else None,
+               unscheduled_years=workdays.unscheduled_years(workdays.china_today(clock.aware(req.submitted_at)),
                                                              req.due_date, db=db),
                grant_id=grant.id if grant else None, grant_state=state_of(grant) if grant else None)
     out["deadline_provisional"] = bool(out["unscheduled_years"])

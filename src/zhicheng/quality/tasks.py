@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, object_session
 
 from zhicheng.core import clock
 from zhicheng.core.events import bus
-from zhicheng.exchange import deadlines
+from zhicheng.core.workdays import service as deadlines
 from zhicheng.quality.models import QualityFinding, QualityRun, QualityTask
 
 WORKING_DAYS = 5

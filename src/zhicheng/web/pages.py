@@ -46,7 +46,7 @@ def home(request: Request, db: Session = Depends(get_db)):
         ctx["summary"] = home_summary(db, actor=actor, lang=request_language(request))
         ctx["can_register"] = decide(actor, "create", Target("catalog.resource", department_id=actor.department_id)).allowed
         if decide(actor, "update", Target("exchange.holidays")).allowed:  # the years whose holidays nobody entered: their deadlines are provisional
-            from zhicheng.exchange import deadlines
+            from zhicheng.core.workdays import service as deadlines
 
             ctx["missing_years"] = deadlines.missing_years(db)
     return render(request, "home.html", ctx)

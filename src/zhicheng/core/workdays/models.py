@@ -1,4 +1,5 @@
-"""Tables of the holiday schedule the admin enters (放假安排): each year entered, and its days off and 调休 working days."""
+"""Tables of the holiday schedule the admin enters (放假安排): each year entered, and its days off and 调休 working days
+(table names from when the schedule lived in exchange)."""
 
 from __future__ import annotations
 

@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session
 from zhicheng.accounts.deps import csrf_protect, require_allowed
 from zhicheng.core.actor import Actor
 from zhicheng.core.errors import AppError, Invalid
-from zhicheng.exchange import holidays
+from zhicheng.core.workdays import schedule
+from zhicheng.holidays import flows, service
 from zhicheng.web.deps import get_db
 from zhicheng.web.flash import flash
 from zhicheng.web.i18n import request_language
@@ -23,10 +24,10 @@ EXAMPLE = "2027-01-01 元旦 休\n2027-02-06~2027-02-12 春节 休\n2027-02-13 �
 
 def _page(request: Request, db: Session, actor: Actor, values: dict | None = None, error: str | None = None,
           status: int = 200):
-    view = holidays.overview(db, actor=actor)
+    view = service.overview(db, actor=actor)
     missing = view["missing_years"]
     values = values or {"year": str(missing[0]) if missing else "", "source": "", "lines": ""}
-    return render(request, "exchange/holidays.html", {
+    return render(request, "holidays/holidays.html", {
         **view, "values": values, "error": error, "example": EXAMPLE,
         "breadcrumbs": [("放假安排", None)]}, status_code=status)
 
@@ -40,9 +41,9 @@ def holidays_page(request: Request, actor: Actor = Depends(require_allowed("upda
 def _read_upload(file: UploadFile | None) -> bytes | None:
     if file is None or not file.filename:
         return None
-    data = file.file.read(holidays.MAX_BYTES + 1)  # already received: a worker thread reads the spooled file
-    if len(data) > holidays.MAX_BYTES:
-        raise Invalid(f"文件最多 {holidays.MAX_BYTES // 1024} KB", f"the file is {holidays.MAX_BYTES // 1024} KB "
+    data = file.file.read(schedule.MAX_BYTES + 1)  # already received: a worker thread reads the spooled file
+    if len(data) > schedule.MAX_BYTES:
+        raise Invalid(f"文件最多 {schedule.MAX_BYTES // 1024} KB", f"the file is {schedule.MAX_BYTES // 1024} KB "
                       "at most", field="file")
     return data
 
@@ -58,8 +59,8 @@ def enter_year(request: Request, year: str = Form(""), source: str = Form(""), l
         if not (year.isascii() and year.isdigit() and len(year) == 4):
             raise Invalid("请填写年份，如 2027", "enter the year, e.g. 2027", field="year")
         data = _read_upload(file)
-        entries = holidays.parse_upload(data) if data is not None else holidays.parse_lines(lines)
-        holidays.enter_year(db, actor=actor, year=int(year), entries=entries, source=source)
+        entries = schedule.parse_upload(data) if data is not None else schedule.parse_lines(lines)
+        flows.enter_year(db, actor=actor, year=int(year), entries=entries, source=source)
     except AppError as exc:
         if exc.status in (401, 403):
             raise
@@ -73,16 +74,16 @@ def enter_year(request: Request, year: str = Form(""), source: str = Form(""), l
 def year_page(request: Request, year: int, actor: Actor = Depends(require_allowed("update", "exchange.holidays")),
               db: Session = Depends(get_db)):
     """一年的放假安排（逐日）/ one year's schedule, date by date."""
-    view = holidays.read_year(db, actor=actor, year=year)
-    return render(request, "exchange/holiday_year.html", {
-        "y": view, "lines": holidays.as_lines(view),
+    view = service.read_year(db, actor=actor, year=year)
+    return render(request, "holidays/year.html", {
+        "y": view, "lines": schedule.as_lines(view),
         "breadcrumbs": [("放假安排", PAGE), (str(year), None)]})
 
 
 @router.post(PAGE + "/{year}/delete", dependencies=[Depends(csrf_protect)])
 def delete_year(request: Request, year: int, actor: Actor = Depends(require_allowed("update", "exchange.holidays")),
                 db: Session = Depends(get_db)):
-    holidays.delete_year(db, actor=actor, year=year)
+    flows.delete_year(db, actor=actor, year=year)
     return flash(request, RedirectResponse(PAGE, status_code=303), "已删除该年放假安排。")
 
 

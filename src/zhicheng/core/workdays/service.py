@@ -1,12 +1,7 @@
-"""Working days and deadlines on the State Council's holiday schedule, the one place every domain asks.
+"""Working days on the State Council's holiday schedule, the one place every domain asks (deadlines of share
+requests, quality tasks, base-database conflicts): day 0 is the day something arrives, not counted.
 
-The providing department must answer a 有条件共享 request within a time limit: 10 working days in
-国发〔2016〕51号《政务信息资源共享管理暂行办法》 and in most local rules (贵州 10; some cities ask 5 for data
-already on the platform). Check it against 《政务数据共享条例》 (in force 2025-08-01) and the local rule;
-ANSWER_WORKING_DAYS holds the figure. The day the request arrives is day 0 (not counted); the answer is due by
-the end of the last working day, Beijing time.
-
-Which days are working days: for a year whose schedule the admin entered (`exchange.holidays`, table
+Which days are working days: for a year whose schedule the admin entered (`core.workdays.schedule`, table
 `exchange_holiday_day`), that schedule; else the `chinesecalendar` package's; else (a year nobody knows yet,
 the schedule is published each November or December) Monday to Friday, and a deadline that runs through such a
 year is provisional (暂定): `unscheduled_years` names the years. Pass `db` to every call so that the entered
@@ -24,11 +19,10 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from zhicheng.core import clock
+from zhicheng.core.workdays.models import HolidayDay, HolidayYear
 
-ANSWER_WORKING_DAYS = 10
-CHINA = clock.LOCAL_TZ
 WARN_AHEAD_DAYS = 45  # the admin is warned of next year's missing schedule this many days before it starts
-_KEY = "zhicheng.exchange.holiday_schedule"
+_KEY = "zhicheng.workdays.schedule"
 
 
 @dataclass(frozen=True)
@@ -43,8 +37,6 @@ PACKAGE_ONLY = Schedule()
 
 
 def _load(db: Session) -> Schedule:
-    from zhicheng.exchange.holiday_models import HolidayDay, HolidayYear
-
     years = frozenset(db.scalars(sa.select(HolidayYear.year)))
     days = {d: kind == "workday" for d, kind in db.execute(sa.select(HolidayDay.day, HolidayDay.kind))}
     return Schedule(years, days)
@@ -110,12 +102,7 @@ def add_working_days(start: date, days: int, *, db: Session | None = None) -> da
 
 def china_today(at: datetime | None = None) -> date:
     """Today's date in Beijing time."""
-    return (at or clock.now()).astimezone(CHINA).date()
-
-
-def due_date(submitted_at: datetime, *, db: Session | None = None) -> date:
-    """The last day on which a request submitted at `submitted_at` may be answered."""
-    return add_working_days(china_today(submitted_at), ANSWER_WORKING_DAYS, db=db)
+    return (at or clock.now()).astimezone(clock.LOCAL_TZ).date()
 
 
 def working_days_between(start: date, end: date, *, db: Session | None = None) -> int:

@@ -1,9 +1,8 @@
-"""The holiday schedule the admin enters each year (国务院办公厅放假安排): parse, store, list, delete; no HTTP.
+"""The holiday schedule entered each year (国务院办公厅放假安排): parse, check, store, read, delete; no HTTP, no policy.
 
 A year's schedule is its days off (休) and its adjusted working days (调休上班, 班), each with a name. Once entered it
-is used before the chinesecalendar package's (`exchange.deadlines`), and the due dates of pending share requests
-are counted again with it. Only the platform admin edits schedules (policy kind `exchange.holidays`); each
-change is audited."""
+is used before the chinesecalendar package's (`core.workdays.service`). Who may enter it, the audit and the
+recounting of other domains' deadlines are the holidays domain's doors (`zhicheng.holidays`)."""
 
 from __future__ import annotations
 
@@ -18,16 +17,10 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from zhicheng.core import clock
-from zhicheng.core.actor import Actor
-from zhicheng.core.errors import Forbidden, Invalid, NotFound
-from zhicheng.exchange import deadlines
-from zhicheng.exchange.holiday_models import HolidayDay, HolidayYear
-from zhicheng.exchange.models import ShareRequest
-from zhicheng.policy import audit
-from zhicheng.policy.rules import KIND_NAMES
-from zhicheng.policy.service import Target, authorize
+from zhicheng.core.errors import Invalid, NotFound
+from zhicheng.core.workdays import service as workdays
+from zhicheng.core.workdays.models import HolidayDay, HolidayYear
 
-KIND = "exchange.holidays"
 MIN_YEAR, MAX_YEAR = 2000, 2100
 MAX_LINES = 400
 MAX_BYTES = 64 * 1024
@@ -37,7 +30,6 @@ MAX_NAME = 50
 KINDS = {"休": "holiday", "假": "holiday", "holiday": "holiday", "off": "holiday",
          "班": "workday", "上班": "workday", "workday": "workday", "work": "workday"}
 _SPLIT = re.compile(r"[\s,，\t]+")
-KIND_NAMES[KIND] = ("放假安排", "holiday schedule")  # its rules are in policy.rules: read by all, edited by the admin
 _RANGE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:(?:~|～|\.\.)(\d{4}-\d{2}-\d{2}))?$")
 
 
@@ -123,20 +115,6 @@ def parse_upload(data: bytes) -> list[Entry]:
 
 # -- storing -------------------------------------------------------------------------------------------------
 
-def _target() -> Target:
-    return Target(KIND)
-
-
-def _authorize(db: Session, actor: Actor, action: str) -> None:
-    try:
-        authorize(actor, action, _target())
-    except Forbidden:
-        db.rollback()
-        audit.record(db, actor=actor, action=f"{KIND}.{action}", target_kind=KIND, outcome="denied")
-        db.commit()
-        raise
-
-
 def check_year(year: int) -> int:
     if not isinstance(year, int) or not MIN_YEAR <= year <= MAX_YEAR:
         raise Invalid(f"年份须在 {MIN_YEAR} 至 {MAX_YEAR} 之间", f"the year must be {MIN_YEAR} to {MAX_YEAR}",
@@ -162,21 +140,10 @@ def _check_days(db: Session, year: int, entries: list[Entry]) -> None:
                       f"{taken[day]} schedule", field="lines")
 
 
-def recount_pending(db: Session) -> list[int]:
-    """Count the due dates of pending requests again on the schedule in force; the ids of those that moved."""
-    moved = []
-    for req in db.scalars(select(ShareRequest).where(ShareRequest.state == "pending",
-                                                     ShareRequest.escalated_at.is_(None))):
-        due = deadlines.due_date(clock.aware(req.submitted_at), db=db)
-        if due != req.due_date:
-            req.due_date = due
-            moved.append(req.id)
-    return moved
-
-
-def enter_year(db: Session, *, actor: Actor, year: int, entries: list[Entry], source: str | None = None) -> HolidayYear:
-    """Enter (or replace) the schedule of `year`: the admin only; audited; pending deadlines counted again."""
-    _authorize(db, actor, "update")
+def store_year(db: Session, *, year: int, entries: list[Entry], source: str | None = None,
+               entered_by: str | None = None) -> tuple[HolidayYear, bool]:
+    """Check and store (or replace) the schedule of `year` in the caller's transaction (flushed, not committed);
+    the row and whether it replaced one. The schedule `db` read is dropped, so the next question sees the new one."""
     year = check_year(year)
     if not entries:
         raise Invalid("放假安排为空：至少写一行（如 2027-01-01 元旦 休）",
@@ -188,41 +155,29 @@ def enter_year(db: Session, *, actor: Actor, year: int, entries: list[Entry], so
     replaced = db.get(HolidayYear, year) is not None
     db.execute(delete(HolidayDay).where(HolidayDay.year == year))
     row = db.get(HolidayYear, year) or HolidayYear(year=year)
-    row.source, row.entered_by_name, row.entered_at = source, actor.display_name or actor.username, clock.now()
+    row.source, row.entered_by_name, row.entered_at = source, entered_by, clock.now()
     db.add(row)
     db.add_all(HolidayDay(day=e.day, year=year, kind=e.kind, name=e.name) for e in entries)
     db.flush()
-    deadlines.forget(db)
-    moved = recount_pending(db)
-    audit.record(db, actor=actor, action=f"{KIND}.update", target_kind=KIND, target_id=str(year),
-                 detail={"year": year, "replaced": replaced, "source": source,
-                         "holidays": sum(e.kind == "holiday" for e in entries),
-                         "workdays": sum(e.kind == "workday" for e in entries), "requests_recounted": moved})
-    db.commit()
-    return row
+    workdays.forget(db)
+    return row, replaced
 
 
-def delete_year(db: Session, *, actor: Actor, year: int) -> None:
-    """Remove an entered schedule (the package's, or weekends only, apply again): the admin only; audited."""
-    _authorize(db, actor, "update")
+def remove_year(db: Session, *, year: int) -> None:
+    """Remove an entered schedule (the package's, or weekends only, apply again) in the caller's transaction."""
     row = db.get(HolidayYear, check_year(year))
     if row is None:
         raise NotFound(f"没有 {year} 年的放假安排", f"no schedule for {year}", field="year")
     db.execute(delete(HolidayDay).where(HolidayDay.year == year))
     db.delete(row)
     db.flush()
-    deadlines.forget(db)
-    moved = recount_pending(db)
-    audit.record(db, actor=actor, action=f"{KIND}.delete", target_kind=KIND, target_id=str(year),
-                 detail={"year": year, "requests_recounted": moved})
-    db.commit()
+    workdays.forget(db)
 
 
 # -- reading -------------------------------------------------------------------------------------------------
 
-def overview(db: Session, *, actor: Actor) -> dict[str, Any]:
+def overview(db: Session) -> dict[str, Any]:
     """The entered years, the years the package knows, and the years missing now (the admin's warning)."""
-    authorize(actor, "read", _target())
     entered = []
     for row in db.scalars(select(HolidayYear).order_by(HolidayYear.year.desc())):
         counts = {"holiday": 0, "workday": 0}
@@ -231,14 +186,13 @@ def overview(db: Session, *, actor: Actor) -> dict[str, Any]:
         entered.append({"year": row.year, "source": row.source, "entered_by_name": row.entered_by_name,
                         "entered_at": clock.aware(row.entered_at), "holidays": counts["holiday"],
                         "workdays": counts["workday"]})
-    this_year = deadlines.china_today().year
-    package = [y for y in range(this_year - 5, this_year + 3) if deadlines.package_knows(y)]
-    return {"entered": entered, "package_years": package, "missing_years": deadlines.missing_years(db)}
+    this_year = workdays.china_today().year
+    package = [y for y in range(this_year - 5, this_year + 3) if workdays.package_knows(y)]
+    return {"entered": entered, "package_years": package, "missing_years": workdays.missing_years(db)}
 
 
-def read_year(db: Session, *, actor: Actor, year: int) -> dict[str, Any]:
+def read_year(db: Session, *, year: int) -> dict[str, Any]:
     """One entered year's schedule, date by date."""
-    authorize(actor, "read", _target())
     row = db.get(HolidayYear, check_year(year))
     if row is None:
         raise NotFound(f"没有 {year} 年的放假安排", f"no schedule for {year}", field="year")
