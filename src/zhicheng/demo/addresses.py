@@ -27,7 +27,7 @@ from shapely.geometry import LineString, Point
 from zhicheng.demo import names
 
 SEED = 20260713
-DOOR_STEP = 10.0  # metres between consecutive door numbers on one side
+DOOR_STEP = 4.0  # metres between consecutive door numbers (odd and even sides alternate)
 GENERATED_NOTE = "系统生成的演示数据"
 
 COLUMNS = ("address_code", "address_kind", "district_code", "district_name", "street_code", "street_name",
@@ -90,7 +90,9 @@ class _Street:
     name: str
     district_code: str
     area: object  # metric polygon
-    communities: list  # (code, short name, metric polygon)
+    boundary: str  # the approximate boundary (lon/lat WKT)
+    centre: object  # metric point: the real centre point where published
+    communities: list  # (code, short name, metric polygon, metric centre point, lon/lat boundary WKT)
 
 
 @cache
@@ -107,14 +109,45 @@ def _district_names() -> dict[str, str]:
     return out
 
 
+def _wkt(geom) -> str:
+    """Lon/lat geometry as WKT at 6 decimals (about 0.1 m), kept valid after the rounding."""
+    return shapely.to_wkt(shapely.make_valid(shapely.set_precision(geom, 1e-6)), rounding_precision=6)
+
+
+def _real_points() -> dict[str, Point]:
+    """The published centre points of townships (2025 codes) and communities (statistical codes), lon/lat."""
+    import json
+
+    from zhicheng.demo import geography
+
+    out = {code: Point(lon, lat) for code, (lon, lat, _src) in geography._township_points().items()}
+    doc = json.loads(geography._data("changsha_community_points.geojson").read_text(encoding="utf-8"))
+    for f in doc["features"]:
+        out[f["properties"]["code"]] = Point(*f["geometry"]["coordinates"])
+    return out
+
+
 def _streets() -> list[_Street]:
     from zhicheng.demo import geography
 
+    real = _real_points()
+
+    def centre(code, area_m):
+        pt = real.get(code)
+        pt_m = _metric(pt) if pt is not None else None
+        return pt_m if pt_m is not None and area_m.contains(pt_m) else area_m.representative_point()
+
     comms: dict[str, list] = {}
     for c in geography.communities():
-        comms.setdefault(c.parent_code, []).append((c.code, community_short_name(c.name), _metric(c.geometry)))
-    return [_Street(u.code, u.name, u.district_code, shapely.make_valid(_metric(u.geometry)), comms.get(u.code, []))
-            for u in geography.street_units()]
+        area = shapely.make_valid(_metric(c.geometry))
+        comms.setdefault(c.parent_code, []).append((c.code, community_short_name(c.name), area,
+                                                    centre(c.code, area), _wkt(c.geometry)))
+    out = []
+    for u in geography.street_units():
+        area = shapely.make_valid(_metric(u.geometry))
+        out.append(_Street(u.code, u.name, u.district_code, area, _wkt(u.geometry), centre(u.code, area),
+                           comms.get(u.code, [])))
+    return out
 
 
 def _fmt(v: float) -> str:
@@ -205,7 +238,7 @@ def records(seed: int = SEED, doors_per_road: int = 14) -> Iterator[dict]:
         row = {c: "" for c in COLUMNS}
         row.update(address_code=f"{code}000{KINDS['区县']}{0:08d}", address_kind="区县", district_code=code,
                    district_name=_district_names()[code], full_address=f"{PROVINCE}{CITY}{_district_names()[code]}",
-                   longitude=_fmt(pt.x), latitude=_fmt(pt.y), geometry=f"POINT ({_fmt(pt.x)} {_fmt(pt.y)})")
+                   longitude=_fmt(pt.x), latitude=_fmt(pt.y), geometry=_wkt(shape_ll))
         yield row
     namers: dict[str, _Names] = {}
     for street in streets:
@@ -213,25 +246,26 @@ def records(seed: int = SEED, doors_per_road: int = 14) -> Iterator[dict]:
         district = _district_names()[street.district_code]
         prefix = f"{PROVINCE}{CITY}{district}{street.name}"
         seq = iter(range(1, 10**8))
-        centre = street.area.representative_point()
-        yield _point_row("街道", next(seq), street, centre, full_address=prefix)
+        centre = street.centre
+        row = _point_row("街道", next(seq), street, centre, full_address=prefix)
+        row["geometry"] = street.boundary  # the approximate street unit (近似边界，非官方)
+        yield row
         comm_tree = shapely.STRtree([c[2] for c in street.communities]) if street.communities else None
         anchors = [centre]
-        for c_code, c_name, c_area in street.communities:
-            p = c_area.representative_point()
+        for c_code, c_name, _c_area, p, c_boundary in street.communities:
             anchors.append(p)
-            yield _point_row("社区", next(seq), street, p, community_code=c_code, community_name=c_name,
+            row = _point_row("社区", next(seq), street, p, community_code=c_code, community_name=c_name,
                              full_address=f"{prefix}{c_name}")
+            row["geometry"] = c_boundary
+            yield row
 
         def community_of(pt, comm_tree=comm_tree, street=street):
             if comm_tree is None:
                 return "", ""
             hits = comm_tree.query(pt, predicate="intersects")
             if len(hits):
-                code, name, _ = street.communities[int(hits[0])]
-                return code, name
-            code, name, _ = street.communities[int(comm_tree.nearest(pt))]
-            return code, name
+                return street.communities[int(hits[0])][:2]
+            return street.communities[int(comm_tree.nearest(pt))][:2]
 
         side = street.area.area ** 0.5
         n_roads = max(3, min(8, 3 + len(street.communities) // 2))
