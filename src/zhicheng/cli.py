@@ -23,7 +23,7 @@ DOMAIN_CLIS = ["zhicheng.core.ids.cli", "zhicheng.accounts.cli", "zhicheng.polic
                "zhicheng.catalog.cli", "zhicheng.catalog.datasets.cli", "zhicheng.exchange.cli", "zhicheng.holidays.cli",
                "zhicheng.demo.cli", "zhicheng.opendata.cli", "zhicheng.quality.cli", "zhicheng.basedb.cli",
                "zhicheng.lineage.cli", "zhicheng.plugins.cli", "zhicheng.geo.cli",
-               "zhicheng.exchange.subs_api"]
+               "zhicheng.exchange.subscriptions.cli"]
 BENCH_DIR = Path(__file__).resolve().parents[2] / "bench"
 
 
@@ -37,6 +37,14 @@ def open_instance(settings: Settings | None = None):
     migrate(engine)
     _anchor_audit(engine, settings)
     return settings, engine, make_sessionmaker(engine)
+
+
+def record_lineage(factory) -> None:
+    """As the server's start-up does: what this command imports or assembles enters the lineage graph. The command
+    line wires lineage as the app does, so that the domains it observes (catalog, basedb) never import it."""
+    from zhicheng.lineage.service import attach
+
+    attach(factory)
 
 
 def _anchor_audit(engine, settings: Settings) -> None:

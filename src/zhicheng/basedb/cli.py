@@ -60,11 +60,10 @@ def define(file: Path = typer.Argument(..., help="基础库定义 JSON / the def
 def run(assembly_id: int = typer.Argument(..., help="基础库编号 / assembly id")) -> None:
     """运行汇聚，生成新版本 / run an assembly (a new version of the base database)."""
     from zhicheng.basedb import flows
-    from zhicheng.cli import open_instance
-    from zhicheng.lineage import service as lineage
+    from zhicheng.cli import open_instance, record_lineage
 
     _settings, engine, factory = open_instance()
-    lineage.attach(factory)
+    record_lineage(factory)
     try:
         with factory() as db:
             r = flows.run_assembly(db, actor=_actor(), assembly_id=assembly_id)

@@ -60,9 +60,8 @@ def import_command(
     from zhicheng.catalog import service as catalog
     from zhicheng.catalog.datasets import service
     from zhicheng.catalog.datasets.headers import mapping_from_pairs
-    from zhicheng.cli import open_instance
+    from zhicheng.cli import open_instance, record_lineage
     from zhicheng.core.events import bus
-    from zhicheng.lineage import service as lineage
 
     if not file.is_file():
         raise AppError(f"文件不存在：{file}", f"no such file: {file}", field="file")
@@ -71,7 +70,7 @@ def import_command(
     lang = settings.language
     console = Console()
     subscribed = bus.registrations()
-    lineage.attach(factory)  # as the server does: the new version enters the lineage graph
+    record_lineage(factory)  # as the server does: the new version enters the lineage graph
     try:
         with factory() as db:
             actor = acting_user(db, as_, as_password)
