@@ -69,7 +69,7 @@ def test_urban_objects_are_placed_in_their_district():
     from zhicheng.demo import urban
 
     components = list(urban.city_components(per_street=2))
-    assert len({c["component_code"] for c in components}) == len(components) == 2 * 172
+    assert len({c["component_code"] for c in components}) == len(components) == 2 * 170  # 2025 street units
     for c in components:
         assert len(c["component_code"]) == 16 and c["component_code"][:6] == c["street_code"][:6]
         assert c["location"].startswith("POINT (")

@@ -16,7 +16,7 @@ def test_the_built_in_content_is_registered_as_plugins_before_installed_ones():
     by_plugin = dict(hookspecs.by_plugin(pm.hook.zhicheng_basedb_templates))
     assert [t["code"] for t in by_plugin["zhicheng.builtin.basedb_templates"]] == STANDARD_BASEDBS
     demo = dict(hookspecs.by_plugin(pm.hook.zhicheng_resource_templates))["zhicheng.builtin.demo_city"]
-    assert len(demo) == 52 and demo[0]["key"] == "population_resident"
+    assert len(demo) == 55 and demo[0]["key"] == "population_resident"
 
 
 def test_basedb_reads_its_templates_from_the_hook(client, make_user, auth_headers):
@@ -54,6 +54,6 @@ def test_every_declared_hook_is_walked_by_zhicheng_plugins(client, make_user, au
     body = client.get("/api/v1/plugins", headers=auth_headers(user)).json()
     builtin = {p["name"]: p for p in body["plugins"] if p["builtin"]}
     assert len(builtin["zhicheng.builtin.basedb_templates"]["hooks"]["zhicheng_basedb_templates"]) == 7
-    assert len(builtin["zhicheng.builtin.demo_city"]["hooks"]["zhicheng_resource_templates"]) == 52
+    assert len(builtin["zhicheng.builtin.demo_city"]["hooks"]["zhicheng_resource_templates"]) == 55
     assert set(body["hooks"]) == set(declared)
     assert client.get("/api/v1/plugins").status_code == 401

@@ -30,6 +30,7 @@ APPROXIMATE_ZH = "近似边界，非官方"
 APPROXIMATE_EN = "approximate, not official"
 CITY_EPSG = gk_epsg(113.0)  # the city's zone (CGCS2000 / 3-degree Gauss-Krüger CM 114E)
 URBAN_CORE = "111"  # 统计用城乡分类代码: 111 主城区
+DENSIFY_DEG = 0.002  # about 200 m
 
 
 @dataclass(frozen=True)
@@ -110,7 +111,7 @@ def _voronoi_split(area, seeds: list[Point]) -> list[object]:
     for seed in seeds:
         cell = next((c for c in cells if c.covers(seed)), None)
         piece = shapely.intersection(area, cell) if cell is not None else shapely.Polygon()
-        pieces.append(shapely.make_valid(piece))
+        pieces.append(shapely.make_valid(shapely.segmentize(piece, 200.0)))
     return pieces
 
 
@@ -131,7 +132,9 @@ def street_units() -> tuple[Unit, ...]:
         by_district.setdefault(row["parent"], []).append(row)
     out: list[Unit] = []
     for district, shape_ll in district_shapes().items():
-        area = shapely.make_valid(to_metric(shape_ll, CITY_EPSG))
+        # dense vertices first: a straight edge in lon/lat bends in metres, and cuts made in metres must land on
+        # the lon/lat boundary (200 m segments keep the difference under a centimetre)
+        area = shapely.make_valid(to_metric(shapely.segmentize(shape_ll, DENSIFY_DEG), CITY_EPSG))
         rows = sorted(by_district.get(district, []), key=lambda r: r["code"])
         seeds: dict[str, Point] = {}
         sources: dict[str, str] = {}

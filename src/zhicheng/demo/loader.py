@@ -192,7 +192,7 @@ def load_datasets(db: Session, folder: Path, *, specs: tuple[dict, ...], res_ids
                   people: int, enterprises: int) -> dict[str, int]:
     """Generate the demo tables as CSV files and import each through the datasets service (skipping those done)."""
     from zhicheng.catalog.datasets import service as datasets
-    from zhicheng.demo import addresses, generators, urban
+    from zhicheng.demo import addresses, generators, geography, urban
 
     by_key = {spec["key"]: spec for spec in specs}
     counts: dict[str, int] = {}
@@ -218,6 +218,9 @@ def load_datasets(db: Session, folder: Path, *, specs: tuple[dict, ...], res_ids
     holders = [generators.Enterprise(r["credit_code"], r["entity_name"]) for r in company_rows]
     plan = [
         ("admin_divisions", generators.DIVISION_COLUMNS, lambda: generators.divisions()),
+        ("street_units", geography.STREET_UNIT_COLUMNS, lambda: geography.street_unit_rows()),  # approximate
+        ("communities", geography.COMMUNITY_COLUMNS, lambda: geography.community_rows()),  # approximate
+        ("unit_grids", geography.GRID_COLUMNS, lambda: geography.grid_rows()),  # generated 万米单元网格
         ("standard_addresses", addresses.COLUMNS, lambda: addresses.records()),  # the address layer (geo)
         ("population_resident", generators.PEOPLE_COLUMNS, lambda: generators.people(people)),
         ("market_entities", generators.ENTERPRISE_COLUMNS, lambda: iter(company_rows)),

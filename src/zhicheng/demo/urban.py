@@ -9,42 +9,83 @@ from datetime import timedelta
 from zhicheng.demo import names
 from zhicheng.demo.city import districts, street_office_name, streets
 from zhicheng.demo.generators import SEED, TODAY, Enterprise, point_in_district
+from zhicheng.geo.components.service import COMPONENT_COLUMNS  # noqa: F401  (the loader's columns)
 
-# GB/T 30428.2 部件 main classes and some of their kinds; the 2-digit kind numbers here are the demo's own
-COMPONENT_KINDS: dict[tuple[str, str], tuple[str, ...]] = {
-    ("01", "公用设施"): ("上水井盖", "污水井盖", "雨水井盖", "电力井盖", "通信井盖", "消防栓", "路灯", "邮筒"),
-    ("02", "道路交通"): ("交通信号灯", "交通标志牌", "道路护栏", "公交站亭", "隔音屏", "过街天桥"),
-    ("03", "市容环境"): ("公共厕所", "垃圾箱", "垃圾转运站", "户外广告牌", "环卫工人休息点"),
-    ("04", "园林绿化"): ("行道树", "古树名木", "绿地", "花坛", "街头座椅"),
-    ("05", "房屋土地"): ("人防工事", "地下通道"),
-    ("06", "其他设施"): ("监控电子眼", "健身设施", "报刊亭"),
+# GB/T 30428.2 部件: the subclasses the demo places (names from the class table of zhicheng.geo.components)
+COMPONENT_KINDS: dict[str, tuple[str, ...]] = {
+    "01": ("上水井盖", "污水井盖", "雨水井盖", "电力井盖", "通信井盖", "消防栓", "路灯", "邮筒"),
+    "02": ("交通信号灯", "交通标志牌", "交通护栏", "公交站亭", "隔音屏", "过街天桥"),
+    "03": ("公共厕所", "垃圾箱", "垃圾转运站", "广告牌匾"),
+    "04": ("行道树", "古树名木", "绿地", "街头座椅", "健身设施"),
+    "05": ("人防工事", "宣传栏"),
+    "06": ("监控电子眼", "工地"),
 }
-OWNERS = {"01": "市城市管理和综合执法局", "02": "市交通运输局", "03": "市城市管理和综合执法局", "04": "市城市管理和综合执法局",
-          "05": "市住房和城乡建设局", "06": "街道办事处"}
-CONDITIONS = (("完好", 88), ("破损", 7), ("丢失", 2), ("占用", 3))
+OWNERS = {"01": "长沙市城市管理和综合执法局", "02": "长沙市交通运输局", "03": "长沙市城市管理和综合执法局",
+          "04": "长沙市城市管理和综合执法局", "05": "长沙市住房和城乡建设局", "06": "长沙市公安局"}
+CONDITIONS = (("完好", 88), ("破损", 7), ("丢失", 2), ("废弃", 3))
 
-COMPONENT_COLUMNS = ("component_code", "category", "subcategory", "owner_unit", "maintainer", "condition",
-                     "street_code", "location")
+
+def _credit_code(region: str, n: int) -> str:
+    """A valid unified social credit code (GB 32100) of a generated government body (机构编制 1, 机关 1)."""
+    from zhicheng.core.ids import credit_code
+
+    return credit_code.make("1", "1", region, f"{n:08d}")
 
 
 def city_components(per_street: int = 8, seed: int = SEED + 10) -> Iterator[dict]:
-    """Components on every street office: 16-digit codes (county code, class, kind, serial) and a point."""
+    """Components on every street unit (街道/乡镇) of the real geography: GB/T 30428.2 16-digit codes (county,
+    class, subclass, sequence), owners and maintainers with valid credit codes, a point inside the street unit
+    (inside one of its unit grid cells where the street is gridded) and the grid it lies in."""
+    import numpy as np
+
+    from zhicheng.demo import geography
+    from zhicheng.geo.components.classes import by_name
+    from zhicheng.geo.grids.assign import GridIndex
+
     rnd = random.Random(seed)
-    kinds = [(cls, cname, k, kname) for (cls, cname), ks in COMPONENT_KINDS.items()
-             for k, kname in enumerate(ks, start=1)]
+    classes = by_name()
+    kinds = [classes[name] for names_ in COMPONENT_KINDS.values() for name in names_]
+    cells = geography.demo_grid_cells()
+    index = GridIndex([c["grid_code"] for c in cells], [c["geometry"] for c in cells])
+    by_street: dict[str, list[dict]] = {}
+    for c in cells:
+        by_street.setdefault(c["street_code"], []).append(c)
+    owner_codes = {name: _credit_code("430100", 1000 + n) for n, name in enumerate(sorted(set(OWNERS.values())))}
     serial: dict[str, int] = {}
     condition_pool = [c for c, w in CONDITIONS for _ in range(w)]
-    for street in streets():
+    for k, street in enumerate(geography.street_units()):
+        office = street_office_name(street)
+        office_code = _credit_code(street.district_code, 2000 + k)
+        area = by_street[street.code] if street.code in by_street else None
         for _ in range(per_street):
-            cls, cname, k, kname = rnd.choice(kinds)
-            prefix = f"{street.parent_code}{cls}{k:02d}"
+            cls = rnd.choice(kinds)
+            prefix = f"{street.district_code}{cls.code}"
             serial[prefix] = serial.get(prefix, 0) + 1
-            lon, lat = point_in_district(rnd, street.parent_code)
+            shape_ = rnd.choice(area)["geometry"] if area else street.geometry
+            lon, lat = _point_in(rnd, shape_)
+            owner = OWNERS[cls.class_code]
+            maintainer = f"{street.name}环卫所" if cls.class_code == "03" else office
             yield {
-                "component_code": f"{prefix}{serial[prefix]:06d}", "category": cname, "subcategory": kname,
-                "owner_unit": OWNERS[cls], "maintainer": f"{street.name}环卫所" if cls == "03" else street_office_name(street),
-                "condition": rnd.choice(condition_pool), "street_code": street.code, "location": f"POINT ({lon} {lat})",
+                "component_code": f"{prefix}{serial[prefix]:06d}", "category": cls.class_name,
+                "subcategory": cls.subclass_name, "owner_unit": owner, "owner_code": owner_codes[owner],
+                "maintainer": maintainer, "maintainer_code": office_code,
+                "condition": rnd.choice(condition_pool), "street_code": street.code,
+                "grid_code": index.assign(np.array([lon]), np.array([lat]))[0] or "",
+                "location": f"POINT ({lon} {lat})",
             }
+
+
+def _point_in(rnd: random.Random, geom) -> tuple[float, float]:
+    """A random (lon, lat) inside `geom` (rejection sampling in its bounding box), 6 decimals."""
+    from shapely import Point
+
+    minx, miny, maxx, maxy = geom.bounds
+    for _ in range(2000):
+        lon, lat = round(rnd.uniform(minx, maxx), 6), round(rnd.uniform(miny, maxy), 6)
+        if geom.contains(Point(lon, lat)):
+            return lon, lat
+    p = geom.representative_point()
+    return round(p.x, 6), round(p.y, 6)
 
 
 PARKING_COLUMNS = ("lot_id", "lot_name", "address", "district_code", "spaces", "charging_spaces", "fee_standard",

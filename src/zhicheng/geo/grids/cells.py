@@ -127,7 +127,9 @@ def cells_for(boundary, *, target_m2: float = TARGET_M2, max_cells: int = MAX_SE
 
     `roads`: the road lines (lon/lat) to cut along, or None."""
     epsg = gk_epsg(boundary.centroid.x)
-    area = polygonal(to_metric(boundary, epsg))
+    # dense vertices first (about 200 m apart): a straight lon/lat edge bends in metres, and the cells' cuts must
+    # land on the lon/lat boundary, to within a centimetre
+    area = polygonal(to_metric(shapely.segmentize(boundary, 0.002), epsg))
     if area.is_empty:
         return []
     road_m = to_metric(roads, epsg) if roads is not None and not roads.is_empty else None
