@@ -84,24 +84,46 @@ class FeaturePage:
 
 # -- layers ---------------------------------------------------------------------------------------------------------
 
-def list_layers(db: Session, *, actor: Actor) -> list[dict[str, Any]]:
-    """The layers `actor` may see (anonymous callers: open ones), with extent and counts where indexed."""
+def collection_id(code: str) -> str:
+    """The URL-safe public id of a layer (its resource code, `/` written `-`: 101015001/000001 → 101015001-000001)."""
+    return (code or "").replace("/", "-")
+
+
+def code_of(collection: str) -> str:
+    """The resource code a collection id names."""
+    return (collection or "").replace("-", "/")
+
+
+def list_layers(db: Session, *, actor: Actor, build_index: bool = False) -> list[dict[str, Any]]:
+    """The layers `actor` may see (anonymous callers: open ones), with extent and counts where indexed (built now
+    when missing with `build_index`)."""
     out = []
-    conn = db.connection()
     for rid, dept, snap in catalog.live_attributes(db):
         if not access.has_geometry(snap.get("items") or []):
             continue
         if not access.may_list(db, actor, rid, dept, snap):
             continue
-        dv = fastread.newest_version(conn, rid)
+        dv = fastread.newest_version(db.connection(), rid)
         if dv is None or index.geometry_item(dv.specs) is None:
             continue
-        ix = index.registered(conn, rid, dv.version)
+        if build_index:
+            ix = index.ensure(db, resource_id=rid, version=dv.version, ds_table=dv.table, specs=dv.specs)
+        else:
+            ix = index.registered(db.connection(), rid, dv.version)
         out.append({"resource_id": rid, "code": snap.get("code"), "name": snap.get("name"),
                     "summary": snap.get("summary"), "department_id": dept, "open_type": snap.get("open_type"),
-                    "version": dv.version, "imported_at": dv.imported_at, "index": ix,
-                    "items": [s for s in dv.specs]})
+                    "version": dv.version, "imported_at": dv.imported_at, "index": ix, "items": list(dv.specs)})
     return out
+
+
+def layer_entry(layer: Layer) -> dict[str, Any]:
+    """An opened layer as `list_layers` describes one."""
+    res = layer.resource
+    first = layer.versions[-1].imported_at if layer.versions else None
+    return {"resource_id": res.id, "code": res.code, "name": res.name, "summary": res.summary,
+            "department_id": res.department_id, "open_type": res.open_type, "version": layer.version.version,
+            "imported_at": layer.version.imported_at, "first_imported_at": first, "index": layer.index,
+            "items": list(layer.version.specs)}
 
 
 def as_of(versions: list[Any], value: str | None) -> int | None:
