@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from zhicheng.catalog import service as catalog
 from zhicheng.catalog.datasets import service as datasets
 from zhicheng.core.actor import Actor
-from zhicheng.core.errors import Invalid, NotFound
+from zhicheng.core.errors import Forbidden, Invalid, NotFound
 from zhicheng.geo.addresses.index import REQUIRED_COLUMNS, AddressIndex
 from zhicheng.geo.addresses.match import Answer, Geocoder, reverse
 from zhicheng.geo.addresses.normalise import MAX_CHARS
@@ -73,10 +73,38 @@ def find_layer(db: Session, *, actor: Actor, code: str | None = None) -> tuple[i
     raise NotFound("还没有可用的标准地址图层", "no standard address layer is available yet", field="layer")
 
 
-def _rows(db: Session, dv, masks, columns: list[str]) -> Iterator[dict]:
+def _rows(db: Session, table, masks: dict, columns: list[str]) -> Iterator[dict]:
+    """The version's rows as dicts, masked, on a session of their own (the caller's stays free)."""
+    from zhicheng.catalog.datasets import rowstore
+
     factory = sessionmaker(bind=db.get_bind())
-    for row in datasets.iter_rows(factory, dv, masks):
-        yield dict(zip(columns, row, strict=True))
+    with factory() as own:
+        for row in rowstore.read_rows(own.connection(), table, limit=None):
+            yield dict(zip(columns, datasets.mask_tuple(row, masks), strict=True))
+
+
+def _reader_view(db: Session, actor: Actor, rid: int):
+    """(the newest version, item → masking kind) as `actor` may read the layer: the providing department and the
+    admin as policy says, other departments through a live sharing grant (its plain items), no one else."""
+    from zhicheng.catalog.datasets import fastread
+    from zhicheng.exchange import grants
+    from zhicheng.policy import masking
+    from zhicheng.policy.service import Target, decide
+
+    res = catalog.get_resource(db, rid)
+    target = Target("catalog.dataset", id=rid, department_id=res.department_id)
+    info = fastread.version_info(db.connection(), rid)
+    if decide(actor, "read", target).allowed:
+        if info is None:
+            raise NotFound("地址图层还没有导入数据", "the address layer holds no data yet", field="layer")
+        return info, masking.field_masks(actor, target, list(info.specs))
+    if actor.is_authenticated and grants.active_grant(db, actor=actor, resource_id=rid) is not None:
+        grant = grants.check_grant(db, actor=actor, resource_id=rid, items=list(REQUIRED_COLUMNS))
+        if info is None:
+            raise NotFound("地址图层还没有导入数据", "the address layer holds no data yet", field="layer")
+        return info, masking.field_masks(actor, None, list(info.specs), plain=set(grant.plain_items or ()))
+    raise Forbidden("没有权限使用该地址图层（请申请共享授权）",
+                    "you may not use this address layer (apply for a sharing grant)", field="layer")
 
 
 def geocoder_for(db: Session, *, actor: Actor, layer: str | None = None) -> tuple[Geocoder, Layer]:
@@ -85,30 +113,30 @@ def geocoder_for(db: Session, *, actor: Actor, layer: str | None = None) -> tupl
     from zhicheng.policy import masking
 
     rid, code, name = find_layer(db, actor=actor, code=layer)
-    dv = datasets.get_version(db, actor=actor, resource_id=rid)  # authorises the read
-    specs = datasets.specs_of(dv)
-    masks = datasets.masked_columns(db, actor, catalog.get_resource(db, rid), specs)
-    masked = tuple(sorted(specs[i].name for i in masks))
-    rules = masking.rules_in_force(db).version if masks else ""
-    key = (str(db.get_bind().url), rid, dv.version, masked, rules)
+    info, kinds = _reader_view(db, actor, rid)
+    specs = list(info.specs)
+    rules = masking.rules_in_force(db)
+    masks = {i: rules.masker(kinds[s.name]) for i, s in enumerate(specs) if s.name in kinds}
+    masked = tuple(sorted(kinds.items()))
+    key = (str(db.get_bind().url), rid, info.version, str(info.imported_at), masked, rules.version if masks else "")
     with _lock:
         found = _indexes.get(key)
         if found is not None:
             _indexes.move_to_end(key)
-            return found[1], Layer(rid, code, name, dv.version)
+            return found[1], Layer(rid, code, name, info.version)
         gate = _building.setdefault(key, threading.Lock())
     with gate:  # one build per key, however many callers ask at once
         with _lock:
             found = _indexes.get(key)
         if found is None:
-            index = AddressIndex(_rows(db, dv, masks, [s.name for s in specs]), key=key)
+            index = AddressIndex(_rows(db, info.table, masks, [s.name for s in specs]), key=key)
             found = (index, Geocoder(index))
             with _lock:
                 _indexes[key] = found
                 while len(_indexes) > KEEP:
                     _indexes.popitem(last=False)
                 _building.pop(key, None)
-    return found[1], Layer(rid, code, name, dv.version)
+    return found[1], Layer(rid, code, name, info.version)
 
 
 def forget_indexes() -> None:
