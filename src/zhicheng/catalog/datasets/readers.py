@@ -26,7 +26,7 @@ from zhicheng.catalog.datasets.limits import (
 )
 from zhicheng.core.errors import Invalid
 
-FORMATS = ("csv", "xlsx", "json", "geojson")
+FORMATS = ("csv", "xlsx", "json", "geojson", "zip", "gpkg", "kml")  # zip: a zipped Shapefile (geo_readers)
 CHUNK = 2_000
 Chunk = tuple[Sequence[int], list]  # (line numbers, rows)
 SAMPLE_BYTES = 64 * 1024
@@ -55,6 +55,7 @@ class Source:
     _rows: Iterator[tuple[int, Any]] | None = field(default=None, repr=False)
     _chunks: Callable[[int], Iterator[Chunk]] | None = field(default=None, repr=False)
     _consumed: Callable[[], int] | None = field(default=None, repr=False)  # bytes the reader has taken so far
+    geo: Any = None  # for a layer import: what geo_readers did (source CRS, repaired rows)
 
     @property
     def bytes_read(self) -> int:
@@ -102,22 +103,33 @@ def detect_format(filename: str) -> str:
     if suffix in ("txt", "tsv"):
         suffix = "csv"
     if suffix not in FORMATS:
-        raise Invalid(f"不支持的文件格式 .{suffix}：请上传 CSV、XLSX、JSON 或 GeoJSON 文件",
-                      f"unsupported file type .{suffix}: upload a CSV, XLSX, JSON or GeoJSON file",
-                      field="file", code="bad_file")
-    return suffix
+        raise Invalid(f"不支持的文件格式 .{suffix}：请上传 CSV、XLSX、JSON、GeoJSON、Shapefile（.zip）、GeoPackage 或 KML 文件",
+                      f"unsupported file type .{suffix}: upload a CSV, XLSX, JSON, GeoJSON, zipped Shapefile, "
+                      "GeoPackage or KML file", field="file", code="bad_file")
+    return "shapefile" if suffix == "zip" else suffix
 
 
 def open_source(path: Path, filename: str | None = None, *, sheet: str | None = None,
-                limits: Limits | None = None) -> Source:
+                limits: Limits | None = None, geo: Any = None, errors: Any = None) -> Source:
     """Open `path` for streaming; the format comes from `filename` (or the path's own name). Reading it costs
-    bounded memory whatever the file: what breaks `limits` (the instance's by default) is refused as it streams."""
+    bounded memory whatever the file: what breaks `limits` (the instance's by default) is refused as it streams.
+    Geo formats, and any file with `geo` options (`geo_readers.GeoOptions`), are read as layer rows in CGCS2000;
+    their bad rows go to `errors` (the import's ErrorLog)."""
     path = Path(path)
     fmt = detect_format(filename or path.name)
     size = path.stat().st_size
     limits = limits or Limits.of()
     if size == 0:
         raise FileError("文件为空", "the file is empty")
+    from zhicheng.catalog.datasets import geo_readers
+
+    if geo_readers.wants_geo(fmt, geo):
+        if errors is None:
+            from zhicheng.catalog.datasets.validate import ErrorLog
+
+            errors = ErrorLog()
+        return geo_readers.open_geo_source(path, filename or path.name, fmt, geo, errors, sheet=sheet,
+                                           limits=limits)
     if fmt == "csv":
         return _open_csv(path, size, limits)
     if fmt == "xlsx":

@@ -17,7 +17,8 @@ from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 
 from zhicheng.catalog import service as catalog
-from zhicheng.catalog.datasets import headers, readers, rowstore
+from zhicheng.catalog.datasets import geo_readers, headers, readers, rowstore
+from zhicheng.catalog.datasets.geo_readers import GeoOptions
 from zhicheng.catalog.datasets.models import DatasetVersion, ImportJob
 from zhicheng.catalog.datasets.validate import ErrorLog, RowValidator
 from zhicheng.catalog.items import ItemSpec
@@ -54,6 +55,7 @@ class ImportReport:
     errors: list[dict[str, Any]] = field(default_factory=list)
     message_zh: str | None = None
     message_en: str | None = None
+    geo: dict[str, Any] | None = None  # a layer import: source CRS, storage CRS, repaired rows (geo_readers)
 
     def message(self, lang: str = "zh-CN") -> str | None:
         return self.message_en if lang.startswith("en") else self.message_zh
@@ -139,11 +141,15 @@ def specs_of(version: DatasetVersion) -> list[ItemSpec]:
 def import_file(db: Session, *, actor: Actor, resource_id: int, path: Path, filename: str,
                 sheet: str | None = None, progress: Progress | None = None, job_id: str | None = None,
                 max_upload_mb: int | None = None, via: str | None = None, header_row: int | None = None,
-                mapping: dict[str, Any] | None = None) -> ImportReport:
+                mapping: dict[str, Any] | None = None, geo: GeoOptions | None = None) -> ImportReport:
     """Import `path` as the next version of the resource's data: every row valid, or nothing stored.
 
     The header is found among the first rows unless `header_row` names its line; `mapping` (item identifier →
-    file column name or number, or None) overrides the columns matched by identifier or label (`headers`)."""
+    file column name or number, or None) overrides the columns matched by identifier or label (`headers`).
+    Geo files (and files with `geo` options) become layer rows in CGCS2000 (`geo_readers`); the source CRS and
+    any repaired geometries are recorded in the report and with the version's geometry item."""
+    mapping, carried = geo_readers.split_mapping(mapping)
+    geo = geo or carried
     resource = authorize_import(db, actor=actor, resource_id=resource_id)
     path = Path(path)
     size = path.stat().st_size
@@ -158,8 +164,9 @@ def import_file(db: Session, *, actor: Actor, resource_id: int, path: Path, file
     try:
         report.format = readers.detect_format(filename)
         report.sha256 = file_sha256(path)
-        source = readers.open_source(path, filename, sheet=sheet)
+        source = readers.open_source(path, filename, sheet=sheet, geo=geo, errors=errors)
         report.encoding = source.encoding
+        report.geo = source.geo.to_dict() if source.geo is not None else None
         layout = headers.frame(source, specs, header_row=header_row, mapping=mapping)
         report.header_row = layout.header_row if layout else None
         validator = RowValidator(specs, errors, layout.header if layout else source.header,
@@ -171,6 +178,8 @@ def import_file(db: Session, *, actor: Actor, resource_id: int, path: Path, file
         chunks = validator.good_chunks((layout or source).chunks(readers.CHUNK), on_rows, every=PROGRESS_EVERY)
         with _cyclic_gc_paused():
             written = rowstore.stage_rows(engine, table, chunks)
+        if source.geo is not None:  # with the rows repaired while they streamed
+            report.geo = source.geo.to_dict()
     except readers.FileError as exc:
         _drop_staging(engine, staging)
         errors.add(exc.line, None, exc.zh, exc.en)
@@ -191,6 +200,12 @@ def import_file(db: Session, *, actor: Actor, resource_id: int, path: Path, file
             errors.add(None, None, "文件中没有数据行", "the file holds no data rows")
         return _failed(db, actor, report, errors, validator.rows_read, via)
     columns = [_spec_dict(s) for s in specs]
+    if report.geo is not None:  # the version remembers the CRS its geometry came in and is stored in
+        for column in columns:
+            if column["type"] == "geometry":
+                column["crs"] = report.geo["storage_crs"]
+                column["source_crs"] = report.geo["source_crs"]
+                column["repaired"] = report.geo["repaired_count"]
     for attempt in range(3):  # another import of the resource may take the next version number first
         version = (db.scalar(select(func.max(DatasetVersion.version))
                              .where(DatasetVersion.resource_id == resource.id)) or 0) + 1
@@ -205,7 +220,9 @@ def import_file(db: Session, *, actor: Actor, resource_id: int, path: Path, file
             rowstore.swap_in(db.connection(), staging, dv.table_name)
             record(db, actor=actor, action="dataset.import", target_kind="catalog.dataset", target_id=resource.id,
                    detail={"version": version, "rows": written, "filename": filename, "sha256": report.sha256,
-                           "via": via or actor.via})
+                           "via": via or actor.via,
+                           **({"source_crs": report.geo["source_crs"], "repaired": report.geo["repaired_count"]}
+                              if report.geo else {})})
             changes.bump(db, "catalog")  # with the version: every worker's catalog caches see it
             db.commit()
             break
@@ -370,8 +387,9 @@ def get_job(db: Session, *, actor: Actor, job_id: str) -> ImportJob:
 def start_import_job(db: Session, *, actor: Actor, resource_id: int, path: Path, filename: str,
                      factory: sessionmaker[Session], sheet: str | None = None,
                      max_upload_mb: int | None = None, header_row: int | None = None,
-                     mapping: dict[str, Any] | None = None) -> ImportJob:
-    """Queue an import of `path` (which the job deletes when done) and run it in a background thread."""
+                     mapping: dict[str, Any] | None = None, geo: GeoOptions | None = None) -> ImportJob:
+    """Queue an import of `path` (which the job deletes when done) and run it in a background thread; `geo`
+    options travel to the job's `import_file` inside its column mapping (`geo_readers.with_options`)."""
     from zhicheng.catalog.datasets import jobs
 
     try:
@@ -382,4 +400,5 @@ def start_import_job(db: Session, *, actor: Actor, resource_id: int, path: Path,
         Path(path).unlink(missing_ok=True)
         raise
     return jobs.start(db, actor=actor, resource_id=resource_id, path=Path(path), filename=filename,
-                      factory=factory, sheet=sheet, header_row=header_row, mapping=mapping)
+                      factory=factory, sheet=sheet, header_row=header_row,
+                      mapping=geo_readers.with_options(mapping, geo))

@@ -1,0 +1,1 @@
+"""Tests of importing geo file formats into layers."""
