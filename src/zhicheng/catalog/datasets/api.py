@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from zhicheng.accounts.deps import csrf_protect, require_user
 from zhicheng.catalog.datasets import column_header, headers, service
+from zhicheng.catalog.datasets.geo_readers import GeoOptions
 from zhicheng.catalog.datasets.rowquery import writers
 from zhicheng.catalog.datasets.schemas import ImportPreviewOut, JobOut, RowsOut, VersionOut
 from zhicheng.catalog.datasets.uploads import limit_upload, save_upload
@@ -29,11 +30,21 @@ def create_import(request: Request, resource_id: int, file: UploadFile = File(..
                                                 "line or sheet row (default: found among the first rows)"),
                   mapping: str | None = Form(None, description="列对应关系 JSON：{\"信息项标识\": \"文件列名\" 或列号或 "
                                              "null} / JSON {\"item\": \"file column\" or its number or null}"),
+                  crs: str | None = Form(None, max_length=4000, description="图层：源坐标系（默认读自文件）/ layer: "
+                                         "the source CRS (default: the file's own), e.g. EPSG:4547, GCJ02"),
+                  lon_column: str | None = Form(None, max_length=200, description="经度列 / longitude column (CSV/XLSX)"),
+                  lat_column: str | None = Form(None, max_length=200, description="纬度列 / latitude column (CSV/XLSX)"),
+                  wkt_column: str | None = Form(None, max_length=200, description="WKT 列 / WKT column (CSV/XLSX)"),
+                  layer: str | None = Form(None, max_length=200, description="图层名（多图层文件）/ layer name"),
+                  invalid_geometry: str | None = Form(None, description="无效几何：refuse（拒绝，默认）或 repair（修复）"
+                                                      " / invalid geometries: refuse (default) or repair"),
                   db: Session = Depends(get_db), actor: Actor = Depends(require_user)) -> JSONResponse:
     """上传文件并开始导入（返回导入任务）/ upload a file and start importing it (returns the job)."""
     settings = request.app.state.settings
     service.authorize_import(db, actor=actor, resource_id=resource_id)
     columns = headers.parse_mapping(mapping)
+    geo = GeoOptions.of(crs=crs, lon_column=lon_column, lat_column=lat_column, wkt_column=wkt_column, layer=layer,
+                        invalid_geometry=invalid_geometry)
     path, filename = save_upload(file, settings)
     if header_row is not None or columns is not None:  # a choice that does not fit the file is a 422 now
         try:
@@ -44,7 +55,8 @@ def create_import(request: Request, resource_id: int, file: UploadFile = File(..
             raise
     job = service.start_import_job(db, actor=actor, resource_id=resource_id, path=path, filename=filename,
                                    factory=request.app.state.sessionmaker, sheet=sheet or None,
-                                   max_upload_mb=settings.max_upload_mb, header_row=header_row, mapping=columns)
+                                   max_upload_mb=settings.max_upload_mb, header_row=header_row, mapping=columns,
+                                   geo=geo)
     body = JobOut.of(job, request_language(request))
     return JSONResponse(jsonable_encoder(body), status_code=202,
                         headers={"Location": f"/api/v1/imports/{job.id}"})

@@ -365,7 +365,7 @@ def _shapefile_in_zip(path: Path, limits: Limits, layer: str | None) -> str:
             not any(n.lower() == (stem + ".shx").lower() for n in names):
         raise FileError(f"Shapefile {PurePosixPath(shps[0]).name} 缺少 .dbf 或 .shx 文件",
                         f"the Shapefile {PurePosixPath(shps[0]).name} lacks its .dbf or .shx file")
-    return f"/vsizip/{path}/{shps[0]}"
+    return f"/vsizip/{{{path}}}/{shps[0]}"  # braces: the upload may not be named .zip
 
 
 def _gdal_source(path: Path, fmt: str, options: GeoOptions, errors, limits: Limits):
@@ -377,7 +377,8 @@ def _gdal_source(path: Path, fmt: str, options: GeoOptions, errors, limits: Limi
     try:
         layers = pyogrio.list_layers(dataset)
     except Exception as exc:  # noqa: BLE001 — GDAL says why in many ways
-        raise FileError(f"无法读取 {fmt} 文件：{str(exc)[:120]}", f"cannot read the {fmt} file: {str(exc)[:120]}") from None
+        why = str(exc).replace(dataset, path.name).replace(str(path), path.name)[:120]  # no server paths shown
+        raise FileError(f"无法读取 {fmt} 文件：{why}", f"cannot read the {fmt} file: {why}") from None
     names = [str(row[0]) for row in layers]
     if not names:
         raise FileError("文件中没有图层", "the file holds no layer")
@@ -393,7 +394,8 @@ def _gdal_source(path: Path, fmt: str, options: GeoOptions, errors, limits: Limi
     try:
         info = pyogrio.read_info(dataset, layer=layer)
     except Exception as exc:  # noqa: BLE001
-        raise FileError(f"无法读取图层 {layer}：{str(exc)[:120]}", f"cannot read the layer {layer}: {str(exc)[:120]}") from None
+        why = str(exc).replace(dataset, path.name).replace(str(path), path.name)[:120]
+        raise FileError(f"无法读取图层 {layer}：{why}", f"cannot read the layer {layer}: {why}") from None
     src, crs_from = _source_crs(options, info.get("crs"), "CRS84" if fmt == "kml" else None)
     report = GeoReport(source_crs=src.key, source_crs_uri=src.uri, crs_from=crs_from,
                        invalid_geometry=options.invalid_geometry, layer=layer)

@@ -206,6 +206,7 @@ def import_file(db: Session, *, actor: Actor, resource_id: int, path: Path, file
                 column["crs"] = report.geo["storage_crs"]
                 column["source_crs"] = report.geo["source_crs"]
                 column["repaired"] = report.geo["repaired_count"]
+                column["repaired_lines"] = [r["line"] for r in report.geo["repaired"]]
     for attempt in range(3):  # another import of the resource may take the next version number first
         version = (db.scalar(select(func.max(DatasetVersion.version))
                              .where(DatasetVersion.resource_id == resource.id)) or 0) + 1
