@@ -11,10 +11,9 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from zhicheng.accounts.deps import csrf_protect, require_user
-from zhicheng.catalog import service as catalog
 from zhicheng.catalog.datasets.uploads import limit_upload
 from zhicheng.core.actor import Actor
-from zhicheng.core.errors import Invalid, NotFound, TooLarge
+from zhicheng.core.errors import Invalid, TooLarge
 from zhicheng.geo.components import codes, service
 from zhicheng.geo.components.classes import STATUSES, default_table
 from zhicheng.geo.grids import service as grids
@@ -32,10 +31,7 @@ class AssignRequest(BaseModel):
 
 
 def _layer(db: Session, code: str, field: str = "layer"):
-    try:
-        return catalog.get_by_code(db, code)
-    except NotFound:
-        raise NotFound(f"图层 {code} 不存在", f"no layer {code}", field=field) from None
+    return grids.any_layer(db, code, field=field)
 
 
 @router.get("/classes")

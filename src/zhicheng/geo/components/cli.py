@@ -35,7 +35,6 @@ def import_command(
     grids: str | None = typer.Option(None, help="网格图层：导入时落格 / grid layer to assign on import"),
 ) -> None:
     """导入部件普查清单（新版本）/ import an inventory as the layer's next version."""
-    from zhicheng.catalog import service as catalog
     from zhicheng.cli import open_instance
     from zhicheng.core.actor import cli_operator
     from zhicheng.geo.components import service
@@ -47,7 +46,7 @@ def import_command(
     try:
         with factory() as db, _bar("部件 / components") as bar:
             actor = cli_operator()
-            res = catalog.get_by_code(db, layer)
+            res = grid_service.any_layer(db, layer)
             index = None
             if grids:
                 index = grid_service.grid_index(db, actor=actor, resource_id=grid_service.layer_resource(db, grids).id)
@@ -65,7 +64,6 @@ def assign_command(
     grids: str = typer.Option(..., help="网格图层 / the grid layer"),
 ) -> None:
     """部件批量落格（新版本）/ assign every component its grid (a new version)."""
-    from zhicheng.catalog import service as catalog
     from zhicheng.cli import open_instance
     from zhicheng.core.actor import cli_operator
     from zhicheng.geo.components import service
@@ -75,7 +73,7 @@ def assign_command(
     try:
         with factory() as db, _bar("落格 / assigning") as bar:
             actor = cli_operator()
-            res = catalog.get_by_code(db, layer)
+            res = grid_service.any_layer(db, layer)
             index = grid_service.grid_index(db, actor=actor, resource_id=grid_service.layer_resource(db, grids).id)
             task = bar.add_task("assign", total=None)
             done = service.assign_layer(db, actor=actor, resource_id=res.id, grids=index,

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from zhicheng.accounts.deps import csrf_protect, require_user
 from zhicheng.catalog.datasets.uploads import limit_upload
 from zhicheng.core.actor import Actor
-from zhicheng.core.errors import Invalid, TooLarge
+from zhicheng.core.errors import Invalid, NotFound, TooLarge
 from zhicheng.geo.grids import service
 from zhicheng.geo.grids.schemas import CellUpdate, GenerateRequest, MergeRequest, SplitRequest
 from zhicheng.web.deps import get_db
@@ -27,7 +27,7 @@ GRID_SUFFIXES = (".geojson", ".json", ".gpkg", ".zip", ".csv", ".kml")
 def layer_summary(layer: str, db: Session = Depends(get_db), actor: Actor = Depends(require_user)) -> dict:
     """网格图层概况 / a grid layer's cells, communities and area."""
     res = service.layer_resource(db, layer)
-    return {"layer": res.code, "name": res.name, **service.summary(db, actor=actor, resource_id=res.id)}
+    return {"layer": service.public_id(res.code), "code": res.code, "name": res.name, **service.summary(db, actor=actor, resource_id=res.id)}
 
 
 @router.get("/{layer}/cells")
@@ -59,14 +59,12 @@ def generate(layer: str, body: GenerateRequest, db: Session = Depends(get_db),
     res = service.layer_resource(db, layer)
     if not body.communities and not body.streets:
         raise Invalid("请给出社区或街道边界图层", "give a community or street boundary layer", field="communities")
-    from zhicheng.catalog import service as catalog
-
     def rid(code: str | None, field: str) -> int | None:
         if not code:
             return None
         try:
-            return catalog.get_by_code(db, code).id
-        except Exception:
+            return service.any_layer(db, code, field=field).id
+        except NotFound:
             raise Invalid(f"图层 {code} 不存在", f"no layer {code}", field=field) from None
 
     parents = service.parents_from_layers(db, actor=actor, communities=rid(body.communities, "communities"),
@@ -132,4 +130,4 @@ def export(layer: str, format: str = Query("geojson"), version: int | None = Que
     content, media = service.export(db, actor=actor, resource_id=res.id, fmt=format, version=version)
     suffix = {"geojson": "geojson", "csv": "csv", "xlsx": "xlsx"}[format]
     return Response(content, media_type=media,
-                    headers={"Content-Disposition": f'attachment; filename="{res.code}-grids.{suffix}"'})
+                    headers={"Content-Disposition": f'attachment; filename="{service.public_id(res.code)}-grids.{suffix}"'})

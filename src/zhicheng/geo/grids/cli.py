@@ -18,12 +18,12 @@ def _open():
 
 
 def _resource_id(db, code: str | None, field: str) -> int | None:
-    from zhicheng.catalog import service as catalog
+    from zhicheng.geo.grids import service
 
     if not code:
         return None
     try:
-        return catalog.get_by_code(db, code).id
+        return service.any_layer(db, code, field=field).id
     except AppError:
         raise Invalid(f"图层 {code} 不存在", f"no layer {code}", field=field) from None
 

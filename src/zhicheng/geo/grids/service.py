@@ -70,12 +70,23 @@ class Parent:
 
 # ------------------------------------------------------------------ the layer
 
-def layer_resource(db: Session, code: str):
-    """The catalog resource of a grid layer by its public code, or NotFound."""
+def public_id(code: str) -> str:
+    """A layer's id in URLs (its resource code with `/` written `-`, as OGC API Features names it)."""
+    return (code or "").replace("/", "-")
+
+
+def any_layer(db: Session, layer: str, *, field: str = "layer"):
+    """The catalog resource of a layer by its public id (or resource code), or NotFound naming `field`."""
+    code = (layer or "").strip().replace("-", "/")
     try:
-        res = catalog.get_by_code(db, code)
+        return catalog.get_by_code(db, code)
     except NotFound:
-        raise NotFound(f"网格图层 {code} 不存在", f"no grid layer {code}", field="layer") from None
+        raise NotFound(f"图层 {layer} 不存在", f"no layer {layer}", field=field) from None
+
+
+def layer_resource(db: Session, code: str):
+    """The catalog resource of a grid layer by its public id, or NotFound / Invalid when it is not a grid layer."""
+    res = any_layer(db, code)
     names = {s.name for s in catalog.item_specs(db, res.id)}
     missing = [c for c in GRID_COLUMNS if c not in names]
     if missing:
