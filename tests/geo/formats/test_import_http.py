@@ -92,3 +92,33 @@ def test_zip_slip_and_swapped_axes_fail_their_jobs(client, layer, officer, auth_
     job = wait_for(client, r.json()["id"], headers)
     assert job["state"] == "failed" and [e["line"] for e in job["errors"]] == [3], job
     assert client.get(f"/api/v1/catalog/resources/{layer.id}/versions", headers=headers).json() == []
+
+
+def run_import(settings, *args: str):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "ZHICHENG_DATA": str(settings.data), "ZHICHENG_DATABASE_URL": settings.db_url,
+           "COLUMNS": "200"}
+    return subprocess.run([sys.executable, "-m", "zhicheng", "import", *args], capture_output=True, text=True,
+                          env=env, timeout=180)
+
+
+def test_cli_imports_a_layer_with_repairs_reported(db, settings, layer, officer, tmp_path):
+    import shapely
+
+    from zhicheng.catalog.datasets import service
+
+    bowtie = "POLYGON ((112.90 28.10, 112.91 28.11, 112.91 28.10, 112.90 28.11, 112.90 28.10))"
+    square = shapely.Polygon([(112.9, 28.1), (112.91, 28.1), (112.91, 28.11)])
+    path = tmp_path / "areas.csv"
+    path.write_text(f"名称,几何\n甲,\"{square.wkt}\"\n乙,\"{bowtie}\"\n", encoding="utf-8")
+    r = run_import(settings, layer.code, str(path), "--wkt", "几何")
+    assert r.returncode == 1 and "第 3 行" in r.stderr and "Self-intersection" in r.stderr, r.stderr
+    assert service.list_versions(db, actor=officer["actor"], resource_id=layer.id) == []
+    r = run_import(settings, layer.code, str(path), "--wkt", "几何", "--repair-geometry", "--crs", "CGCS2000")
+    assert r.returncode == 0, r.stderr
+    assert "crs=EPSG:4490 (declared)" in r.stdout and "repaired=1" in r.stdout and "第 3 行" in r.stdout
+    r = run_import(settings, layer.code, str(path), "--wkt", "几何", "--crs", "Beijing54")
+    assert r.returncode == 1 and "Beijing54" in r.stderr and "Traceback" not in r.stderr

@@ -44,7 +44,7 @@ def acting_user(db, username: str | None, password: str | None):
 
 def import_command(
     resource_code: str = typer.Argument(..., help="资源代码 / resource code"),
-    file: Path = typer.Argument(..., help="CSV / XLSX / JSON / GeoJSON 文件 / file"),
+    file: Path = typer.Argument(..., help="CSV / XLSX / JSON / GeoJSON / Shapefile（.zip）/ GPKG / KML 文件 / file"),
     sheet: str | None = typer.Option(None, help="XLSX 工作表名称 / sheet name (default: the first)"),
     header_row: int | None = typer.Option(None, "--header-row", min=1,
                                           help="表头所在行（默认自动识别）/ the header's line or sheet row "
@@ -55,10 +55,19 @@ def import_command(
                                                        "(with their password)"),
     as_password: str | None = typer.Option(None, "--as-password", envvar="ZHICHENG_AS_PASSWORD",
                                            help="--as 用户的密码（不填则提示）/ its password (prompted when omitted)"),
+    crs: str | None = typer.Option(None, "--crs", help="图层：源坐标系（默认读自文件）/ layer: source CRS "
+                                                        "(default: the file's), e.g. EPSG:4547, GCJ02, BD09"),
+    lon_column: str | None = typer.Option(None, "--lon", help="经度列（CSV/XLSX）/ longitude column"),
+    lat_column: str | None = typer.Option(None, "--lat", help="纬度列（CSV/XLSX）/ latitude column"),
+    wkt_column: str | None = typer.Option(None, "--wkt", help="WKT 列（CSV/XLSX）/ WKT column"),
+    layer: str | None = typer.Option(None, "--layer", help="图层名（多图层文件）/ layer name"),
+    repair: bool = typer.Option(False, "--repair-geometry", help="修复无效几何（默认拒绝）/ repair invalid "
+                                                                  "geometries with make_valid (default: refuse)"),
 ) -> None:
     """导入数据文件为资源的新版本 / import a data file as a new version of a resource."""
     from zhicheng.catalog import service as catalog
     from zhicheng.catalog.datasets import service
+    from zhicheng.catalog.datasets.geo_readers import GeoOptions
     from zhicheng.catalog.datasets.headers import mapping_from_pairs
     from zhicheng.cli import open_instance, record_lineage
     from zhicheng.core.events import bus
@@ -66,6 +75,8 @@ def import_command(
     if not file.is_file():
         raise AppError(f"文件不存在：{file}", f"no such file: {file}", field="file")
     mapping = mapping_from_pairs(map_)
+    geo = GeoOptions.of(crs=crs, lon_column=lon_column, lat_column=lat_column, wkt_column=wkt_column, layer=layer,
+                        invalid_geometry="repair" if repair else None)
     settings, engine, factory = open_instance()
     lang = settings.language
     console = Console()
@@ -86,7 +97,7 @@ def import_command(
                 report = service.import_file(db, actor=actor, resource_id=resource.id,
                                              path=file, filename=file.name, sheet=sheet, progress=progress,
                                              max_upload_mb=settings.max_upload_mb, via="cli",
-                                             header_row=header_row, mapping=mapping)
+                                             header_row=header_row, mapping=mapping, geo=geo)
     finally:
         bus.unsubscribe_added_since(subscribed)
         engine.dispose()
@@ -95,6 +106,11 @@ def import_command(
         console.print(f"{_message(report.message_zh, report.message_en, lang)}  "
                       f"version={report.version} rows={report.row_count} header_row={report.header_row} "
                       f"by={by}", style="green", markup=False, highlight=False)
+        if report.geo:
+            console.print(f"crs={report.geo['source_crs']} ({report.geo['crs_from']}) → {report.geo['storage_crs']} "
+                          f"repaired={report.geo['repaired_count']}", markup=False, highlight=False)
+            for fixed in report.geo["repaired"][:SHOWN_ERRORS]:
+                console.print(f"  {error_line(fixed, lang)}", markup=False, highlight=False)
         return
     err = Console(stderr=True, soft_wrap=True)  # one line per error, whatever the terminal's width
     err.print(escape(_message(report.message_zh, report.message_en, lang)), style="red", highlight=False)
