@@ -68,6 +68,9 @@ def test_bad_input_is_a_clear_error(client, db, address_layer, auth_headers, mak
                    {"lon": "abc", "lat": 28}):
         r = client.get("/api/v1/geo/reverse", params=params, headers=headers)
         assert r.status_code == 422, (params, r.text)
+    r = client.get("/api/v1/geo/reverse", params={"lon": 112.9, "lat": 28.2, "grid_layer": "NO-SUCH-GRID"},
+                   headers=headers)
+    assert r.status_code == 404 and "grid_layer" in r.text
     r = client.post("/api/v1/geo/geocode/batch", json={"addresses": ["x"] * 1001}, headers=headers)
     assert r.status_code == 422 and "addresses" in r.text
     r = client.post("/api/v1/geo/geocode/batch", json={"addresses": []}, headers=headers)

@@ -55,8 +55,10 @@ def geocode_batch(body: BatchIn, db: Session = Depends(get_db),
 def reverse(lon: float = Query(..., description="经度（CGCS2000）/ longitude"),
             lat: float = Query(..., description="纬度（CGCS2000）/ latitude"),
             layer: str | None = Query(None, max_length=40, description="地址图层的资源代码 / address layer code"),
+            grid_layer: str | None = Query(None, max_length=100, description="网格图层（可选）/ a unit grid layer's id "
+                                           "(optional): the cell holding the point"),
             db: Session = Depends(get_db), actor: Actor = Depends(require_user)) -> dict[str, Any]:
     """逆地理编码：坐标 → 区县、街道、社区、网格与最近的地址 / reverse geocoding: point → district, street,
     community, grid and nearest address."""
-    out, used = service.reverse_geocode(db, actor=actor, lon=lon, lat=lat, layer=layer)
+    out, used = service.reverse_geocode(db, actor=actor, lon=lon, lat=lat, layer=layer, grid_layer=grid_layer)
     return {"result": out, "layer": _layer(used)}

@@ -49,6 +49,7 @@ def reverse_command(
     lon: float = typer.Argument(..., help="经度（CGCS2000）/ longitude"),
     lat: float = typer.Argument(..., help="纬度（CGCS2000）/ latitude"),
     layer: str | None = typer.Option(None, "--layer", help="地址图层的资源代码 / address layer code"),
+    grid_layer: str | None = typer.Option(None, "--grid-layer", help="网格图层 / a unit grid layer (optional)"),
 ) -> None:
     """逆地理编码：坐标 → 区县、街道、社区、最近地址 / reverse geocode a point."""
     from zhicheng.geo.addresses import service
@@ -56,7 +57,8 @@ def reverse_command(
     engine, factory = _open()
     try:
         with factory() as db:
-            out, _layer = service.reverse_geocode(db, actor=_actor(), lon=lon, lat=lat, layer=layer)
+            out, _layer = service.reverse_geocode(db, actor=_actor(), lon=lon, lat=lat, layer=layer,
+                                                  grid_layer=grid_layer)
     finally:
         engine.dispose()
     typer.echo(json.dumps(out, ensure_ascii=False))

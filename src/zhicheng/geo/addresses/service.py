@@ -190,33 +190,30 @@ def geocode_batch(db: Session, *, actor: Actor, texts: list[str], layer: str | N
     return answers, used
 
 
-def reverse_geocode(db: Session, *, actor: Actor, lon: float, lat: float, layer: str | None = None) -> tuple[dict,
-                                                                                                          Layer]:
-    """A point (CGCS2000 lon/lat) → district, street, community, grid (where a grid layer exists), nearest address."""
+def reverse_geocode(db: Session, *, actor: Actor, lon: float, lat: float, layer: str | None = None,
+                    grid_layer: str | None = None) -> tuple[dict, Layer]:
+    """A point (CGCS2000 lon/lat) → district, street, community, the unit grid cell of `grid_layer` (G4's grid
+    layers, when one is named) and the nearest address."""
     if not -180 <= lon <= 180:
         raise Invalid("经度须在 -180 至 180 之间", "lon must be between -180 and 180", field="lon")
     if not -90 <= lat <= 90:
         raise Invalid("纬度须在 -90 至 90 之间", "lat must be between -90 and 90", field="lat")
     geocoder, used = geocoder_for(db, actor=actor, layer=layer)
     out = reverse(geocoder.index, lon, lat)
-    out["grid"] = _grid_of(db, actor, lon, lat)
+    out["grid"] = _grid_of(db, actor, lon, lat, grid_layer) if grid_layer else None
     _audit(db, actor, used, "geo.reverse", {"found": out["district"] is not None})
     return out, used
 
 
-def _grid_of(db: Session, actor: Actor, lon: float, lat: float) -> dict | None:
-    """The unit grid cell containing the point, when the grids sub-domain offers that look-up (optional)."""
+def _grid_of(db: Session, actor: Actor, lon: float, lat: float, grid_layer: str) -> dict | None:
+    """The unit grid cell (万米单元网格) of the grid layer `grid_layer` holding the point, or None."""
+    from zhicheng.geo.grids import service as grids
+
     try:
-        from zhicheng.geo.grids import service as grids
-    except ImportError:
-        return None
-    finder = getattr(grids, "grid_at", None)
-    if finder is None:
-        return None
-    try:
-        return finder(db, actor=actor, lon=lon, lat=lat)
-    except Exception:  # noqa: BLE001 - the grid is an extra: its absence or refusal never fails a reverse look-up
-        return None
+        res = grids.layer_resource(db, grid_layer)
+    except (NotFound, Invalid) as exc:
+        raise type(exc)(exc.message("zh-CN"), exc.message("en"), field="grid_layer") from None
+    return grids.locate(db, actor=actor, resource_id=res.id, lon=lon, lat=lat)
 
 
 # -- batches: files and dataset columns ---------------------------------------------------------------------
