@@ -122,3 +122,25 @@ def test_cli_imports_a_layer_with_repairs_reported(db, settings, layer, officer,
     assert "crs=EPSG:4490 (declared)" in r.stdout and "repaired=1" in r.stdout and "第 3 行" in r.stdout
     r = run_import(settings, layer.code, str(path), "--wkt", "几何", "--crs", "Beijing54")
     assert r.returncode == 1 and "Beijing54" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_import_page_offers_layer_options_and_imports_a_geopackage(client, layer, officer, login, tmp_path):
+    csrf = login(client, officer["user"])
+    page = client.get(f"/catalog/{layer.id}/import")
+    assert page.status_code == 200 and 'id="layer-options"' in page.text and "GCJ02" in page.text
+    path = write_layer(tmp_path / "places.gpkg", projected("EPSG:3857"), "EPSG:3857", driver="GPKG")
+    with path.open("rb") as fh:
+        r = client.post(f"/catalog/{layer.id}/import", data={"csrf_token": csrf, "invalid_geometry": "refuse"},
+                        files={"file": ("places.gpkg", fh, "application/geopackage+sqlite3")}, follow_redirects=False)
+    assert r.status_code == 303 and "/imports/" in r.headers["location"], r.text
+    job_id = r.headers["location"].rsplit("/", 1)[1]
+    assert jobs.wait(job_id, timeout=120)
+    versions = client.get(f"/api/v1/catalog/resources/{layer.id}/versions",
+                          headers={"X-CSRF-Token": csrf}).json()
+    assert versions[0]["format"] == "gpkg"
+    page = client.get(f"/catalog/{layer.id}/import?lang=en")
+    assert "Layer options" in page.text
+    with path.open("rb") as fh:
+        r = client.post(f"/catalog/{layer.id}/import", data={"csrf_token": csrf, "crs": "EPSG:27700"},
+                        files={"file": ("places.gpkg", fh, "application/geopackage+sqlite3")}, follow_redirects=False)
+    assert r.status_code == 422 and "EPSG:27700" in r.text

@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session
 from zhicheng.accounts.deps import csrf_protect, require_user
 from zhicheng.catalog import service as catalog
 from zhicheng.catalog.datasets import headers, pending, service
+from zhicheng.catalog.datasets.geo_readers import GeoOptions, wants_geo
+from zhicheng.catalog.datasets.readers import detect_format
 from zhicheng.catalog.datasets.uploads import limit_upload, save_upload
 from zhicheng.catalog.items import CHECK_NAMES, TYPE_NAMES, ItemCheck, ItemType
 from zhicheng.core.actor import Actor
@@ -39,10 +41,14 @@ def _items(db: Session, resource_id: int, lang: str) -> list[dict[str, Any]]:
 
 
 def _form(request: Request, db: Session, resource, error: str | None = None, status: int = 200):
+    from zhicheng.geo.crs.registry import SUPPORTED
+
     lang = request_language(request)
+    layer = any(ItemType(s.type) is ItemType.GEOMETRY for s in catalog.item_specs(db, resource.id))
+    crs_choices = [(c.key, c.name_en if lang == "en" else c.name_zh) for c in SUPPORTED] if layer else []
     return render(request, "datasets/import.html", {
-        "resource": resource, "items": _items(db, resource.id, lang), "error": error,
-        "breadcrumbs": _crumbs(resource, ("导入数据", None))}, status_code=status)
+        "resource": resource, "items": _items(db, resource.id, lang), "error": error, "layer": layer,
+        "crs_choices": crs_choices, "breadcrumbs": _crumbs(resource, ("导入数据", None))}, status_code=status)
 
 
 @router.get("/catalog/{resource_id}/import")
@@ -54,18 +60,23 @@ def import_form(resource_id: int, request: Request, actor: Actor = Depends(requi
 
 @router.post("/catalog/{resource_id}/import", dependencies=[Depends(limit_upload), Depends(csrf_protect)])
 def import_submit(resource_id: int, request: Request, file: UploadFile | None = File(None),
-                  sheet: str = Form(""), actor: Actor = Depends(require_user), db: Session = Depends(get_db)):
+                  sheet: str = Form(""), crs: str = Form(""), lon_column: str = Form(""), lat_column: str = Form(""),
+                  wkt_column: str = Form(""), layer: str = Form(""), invalid_geometry: str = Form(""),
+                  actor: Actor = Depends(require_user), db: Session = Depends(get_db)):
     resource = service.authorize_import(db, actor=actor, resource_id=resource_id)
     settings = request.app.state.settings
     try:
+        geo = GeoOptions.of(crs=crs, lon_column=lon_column, lat_column=lat_column, wkt_column=wkt_column,
+                            layer=layer, invalid_geometry="repair" if invalid_geometry == "repair" else None)
         path, filename = save_upload(file, settings)
         name = sheet.strip() or None
-        if not _as_it_is(db, actor, resource.id, path, filename, name):  # the mapping step first
+        as_layer = geo is not None or wants_geo(detect_format(filename), None)  # no column-mapping step
+        if not as_layer and not _as_it_is(db, actor, resource.id, path, filename, name):  # the mapping step first
             token = pending.keep(settings, path, actor=actor, resource_id=resource.id, filename=filename, sheet=name)
             return RedirectResponse(f"/catalog/{resource.id}/import/{token}", status_code=303)
         job = service.start_import_job(db, actor=actor, resource_id=resource.id, path=path, filename=filename,
                                        factory=request.app.state.sessionmaker, sheet=name,
-                                       max_upload_mb=settings.max_upload_mb)
+                                       max_upload_mb=settings.max_upload_mb, geo=geo)
     except AppError as exc:
         if exc.status == 403:
             raise
