@@ -77,6 +77,20 @@ def test_items_bbox_filter_crs(client, parks_layer):
     assert one["type"] == "Feature" and one["id"] == 2 and one["properties"]["lxdh"] == "138****0002"
 
 
+def test_queryables_as_query_parameters(client, parks_layer):
+    url = f"{BASE}/collections/{cid(parks_layer)}/items"
+    doc = client.get(url, params={"lx": "湿地"}).json()
+    assert [f["properties"]["mc"] for f in doc["features"]] == ["洋湖湿地"]
+    assert client.get(url, params={"rs": "12000", "mc": "烈士公园"}).json()["numberMatched"] == 1
+    r = client.get(url, params={"rs": "many"})
+    assert r.status_code == 400 and r.json()["field"] == "rs"
+    r = client.get(url, params={"lxdh": "13807310002"})  # masked for the public: refused, not answered
+    assert r.status_code == 400 and r.json()["field"] == "lxdh"
+    api = client.get(f"{BASE}/api").json()
+    names = {p.get("name") for p in api["paths"][f"/collections/{cid(parks_layer)}/items"]["get"]["parameters"]}
+    assert {"mc", "lx", "mj"} <= names and "lxdh" not in names
+
+
 def test_queryables_leave_out_masked_items(client, parks_layer):
     r = client.get(f"{BASE}/collections/{cid(parks_layer)}/queryables")
     assert r.status_code == 200 and r.headers["content-type"].startswith("application/schema+json")

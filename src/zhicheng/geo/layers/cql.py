@@ -40,6 +40,7 @@ def bad(zh: str, en: str) -> Invalid:
 def parse(text: str, lang: str | None) -> ast.Node:
     """The AST of a CQL2 filter in `lang` (cql2-text by default); 400 naming the line and column of an error."""
     lang = (lang or "cql2-text").lower()
+    lang = "cql2-text" if lang == "cql-text" else lang  # the draft's name (GDAL before 3.7 sends it)
     if lang not in LANGS:
         raise Invalid(f"不支持的过滤语言 {lang[:40]}（可用：{', '.join(LANGS)}）",
                       f"unsupported filter-lang {lang[:40]} (use {', '.join(LANGS)})", field="filter-lang",

@@ -181,9 +181,12 @@ def conformance(request: Request):
 
 
 @router.get("/api", summary="OpenAPI 3.0 文档 / the OpenAPI document")
-def api_document(request: Request):
-    """本服务的 OpenAPI 3.0 文档 / this service's OpenAPI 3.0 document."""
-    return _json(features_openapi.document(_base(request)), OPENAPI.split(";")[0] + ";version=3.0")
+def api_document(request: Request, db: Session = Depends(get_db), actor: Actor = Depends(current_actor)):
+    """本服务的 OpenAPI 3.0 文档（含调用者可见图层的可查询属性）/ this service's OpenAPI 3.0 document, with the
+    queryables of the collections the caller sees."""
+    entries = service.list_layers(db, actor=actor)
+    collections = [(service.collection_id(e["code"]), service.plain_queryables(e["items"])) for e in entries]
+    return _json(features_openapi.document(_base(request), collections), OPENAPI)
 
 
 @router.get("/collections", summary="图层列表 / collections")
@@ -254,7 +257,7 @@ def items(request: Request, collection_id: str, db: Session = Depends(get_db),
         service.check_paging(limit, offset)
         layer = service.open_layer(db, actor=actor, request=request, code=service.code_of(collection_id),
                                    datetime_=q.get("datetime"))
-        page = service.items(db, layer, bbox=q.get("bbox"), bbox_crs=q.get("bbox-crs"), filter_text=q.get("filter"),
+        page = service.items(db, layer, equals=service.equality_params(layer, q), bbox=q.get("bbox"), bbox_crs=q.get("bbox-crs"), filter_text=q.get("filter"),
                              filter_lang=q.get("filter-lang"), filter_crs=q.get("filter-crs"),
                              properties=q.get("properties"), sortby=q.get("sortby"), limit=limit, offset=offset,
                              crs=q.get("crs"), ip=request.client.host if request.client else None)

@@ -28,8 +28,9 @@ PARAMETERS: dict[str, dict[str, Any]] = {
     "datetime": _param("datetime", "时点（取该时点生效的版本）/ as-of instant: the layer version in force then",
                        {"type": "string"}),
     "filter": _param("filter", "CQL2 过滤条件 / CQL2 filter", {"type": "string", "maxLength": 20000}),
+    # cql-text: the draft's name of cql2-text, which GDAL before 3.7 looks for to send its -where to the server
     "filter-lang": _param("filter-lang", "过滤语言 / filter language",
-                          {"type": "string", "enum": ["cql2-text", "cql2-json"], "default": "cql2-text"}),
+                          {"type": "string", "enum": ["cql2-text", "cql2-json", "cql-text"], "default": "cql2-text"}),
     "filter-crs": _param("filter-crs", "过滤条件中几何的坐标系 / the CRS of geometries in the filter",
                          {"type": "string", "format": "uri"}),
     "properties": _param("properties", "返回的属性（逗号分隔）/ properties to return",
@@ -51,10 +52,27 @@ def _ok(description: str, *types: str) -> dict[str, Any]:
             "404": {"$ref": "#/components/responses/Problem"}}
 
 
-def document(base: str) -> dict[str, Any]:
-    """The document, with `base` (the service's absolute URL) as its server."""
-    items_params = [_ref(n) for n in ("collectionId", "f", "limit", "offset", "bbox", "bbox-crs", "crs", "datetime",
-                                      "filter", "filter-lang", "filter-crs", "properties", "sortby")]
+ITEM_PARAMS = ("f", "limit", "offset", "bbox", "bbox-crs", "crs", "datetime", "filter", "filter-lang", "filter-crs",
+               "properties", "sortby")
+
+
+def collection_paths(collections: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
+    """One items path per collection the caller sees, its queryables as query parameters (equality filters)."""
+    out = {}
+    for cid, queryables in collections:
+        params = [_ref(n) for n in ITEM_PARAMS]
+        params += [_param(name, f"{spec.get('title', name)}（等于）/ equal to", {k: v for k, v in spec.items()
+                                                                            if k in ("type", "format")})
+                   for name, spec in queryables.items() if spec.get("format") != "geometry-any"]
+        out[f"/collections/{cid}/items"] = {"get": {
+            "operationId": f"items_{cid}", "summary": f"要素 / features of {cid}", "parameters": params,
+            "responses": _ok("features", "application/geo+json", "text/html")}}
+    return out
+
+
+def document(base: str, collections: list[tuple[str, dict[str, Any]]] = ()) -> dict[str, Any]:
+    """The document, with `base` (the service's absolute URL) as its server and a path per collection."""
+    items_params = [_ref("collectionId"), *(_ref(n) for n in ITEM_PARAMS)]
     return {
         "openapi": "3.0.3",
         "info": {"title": "智城 OGC API - Features 要素服务", "version": __version__,
@@ -89,6 +107,7 @@ def document(base: str) -> dict[str, Any]:
                 "operationId": "item", "summary": "单个要素 / one feature",
                 "parameters": [_ref("collectionId"), _ref("featureId"), _ref("f"), _ref("crs")],
                 "responses": _ok("feature", "application/geo+json", "text/html")}},
+            **collection_paths(list(collections)),
         },
         "components": {
             "parameters": PARAMETERS,

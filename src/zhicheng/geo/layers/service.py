@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import orjson
@@ -235,6 +236,15 @@ def _column(layer: Layer, name: str, where: str, usage: tuple[str, str] | None):
     return layer.version.table.c[name], spec
 
 
+def _typed(spec: ItemSpec, text: str, name: str) -> Any:
+    from zhicheng.catalog.datasets.rowquery.filters import convert
+
+    try:
+        return convert(spec, text, name)
+    except Invalid as exc:
+        raise bad(exc.zh, exc.en, name) from None
+
+
 def parse_sortby(layer: Layer, text: str | None) -> list[tuple[str, bool]]:
     """`sortby=+a,-b` as (column, descending) pairs."""
     out: list[tuple[str, bool]] = []
@@ -289,7 +299,18 @@ def filter_condition(layer: Layer, text: str | None, lang: str | None, filter_cr
 
 # -- features -------------------------------------------------------------------------------------------------------
 
-def items(db: Session, layer: Layer, *, bbox: str | None = None, bbox_crs: str | None = None,
+def equality_params(layer: Layer, params: Any) -> dict[str, str]:
+    """The query parameters that name a property (Part 1: queryables as query parameters, equality filters)."""
+    return {k: v for k, v in params.items() if k in layer.by_name}
+
+
+def plain_queryables(specs) -> dict[str, Any]:
+    """The queryables of a version as any caller may use them (items that could be masked left out)."""
+    return {s.name: {"title": s.label or s.name, **_schema_type(s)} for s in specs
+            if ItemType(s.type) is not ItemType.GEOMETRY and not masking.needs_masking(s)}
+
+
+def items(db: Session, layer: Layer, *, equals: dict[str, str] | None = None, bbox: str | None = None, bbox_crs: str | None = None,
           filter_text: str | None = None, filter_lang: str | None = None, filter_crs: str | None = None,
           properties: str | None = None, sortby: str | None = None, limit: int = DEFAULT_LIMIT, offset: int = 0,
           crs: str | None = None, ip: str | None = None) -> FeaturePage:
@@ -305,6 +326,9 @@ def items(db: Session, layer: Layer, *, bbox: str | None = None, bbox_crs: str |
     cond = filter_condition(layer, filter_text, filter_lang, filter_crs)
     if cond is not None:
         conds.append(cond)
+    for name, text in (equals or {}).items():
+        col, spec = _column(layer, name, name, ("筛选", "filter"))
+        conds.append(col == _typed(spec, text, name))
     order = parse_sortby(layer, sortby)
     names = parse_properties(layer, properties)
     conn = db.connection()
@@ -326,6 +350,7 @@ def items(db: Session, layer: Layer, *, bbox: str | None = None, bbox_crs: str |
            target_id=layer.resource.id, ip=ip,
            detail={"version": layer.version.version, "rows": len(features), "via": layer.grant.via,
                    "masked": masked, "bbox": bbox, "filter": (filter_text or "")[:200] or None,
+                   "equals": {k: str(v)[:100] for k, v in (equals or {}).items()} or None,
                    "grant_id": getattr(layer.grant.grant, "id", None)})
     if layer.grant.grant is not None:
         from zhicheng.exchange import grants
@@ -373,8 +398,15 @@ def _features(db: Session, layer: Layer, rows: list[tuple], names: list[str], cr
 
 
 def _plain(value: Any) -> Any:
+    """A value as a GeoJSON property: decimals as JSON numbers (GIS clients type the field by them; a float when it
+    keeps every digit, else the exact digits), dates as ISO text."""
     if value is None or isinstance(value, str | int | float | bool):
         return value
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            return None
+        as_float = float(value)
+        return as_float if Decimal(repr(as_float)) == value else orjson.Fragment(format(value, "f"))
     return orjson.loads(orjson.dumps(value, default=json_default))
 
 
