@@ -329,6 +329,11 @@ def _now() -> str:
     return _iso(clock.now())
 
 
+def nav_entries(nav) -> None:
+    """The feature service in the 一张图 menu (visitors see the open layers)."""
+    nav.register_nav("map", "要素服务", "/ogc/features/?f=html", public=True, order=40, match="/ogc/features")
+
+
 # -- the index follows imports --------------------------------------------------------------------------------------
 
 def on_startup(app) -> None:
