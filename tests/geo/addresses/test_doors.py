@@ -155,3 +155,12 @@ def test_the_command_line(cli, address_layer, layer_rows, tmp_path):
     assert rows[1]["geo_district_code"] == "430104"
     missing = cli("geocode-file", str(src), "--column", "地址")
     assert missing.exit_code != 0
+    res = address_layer[0]
+    column = cli("geocode-column", res.code, "--column", "full_address", "--out", str(tmp_path / "layer.csv"))
+    assert column.exit_code == 0, column.output
+    with (tmp_path / "layer.csv").open(encoding="utf-8-sig") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == sum(1 for r in layer_rows if r["district_code"] in DB_DISTRICTS)
+    doors = [r for r in rows if r["address_kind"] == "门牌"]
+    assert sum(r["geo_level"] == "门牌" for r in doors) / len(doors) > 0.95
+    assert cli("geocode-column", res.code, "--column", "nothing", "--out", str(tmp_path / "x.csv")).exit_code != 0

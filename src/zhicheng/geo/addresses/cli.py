@@ -100,8 +100,55 @@ def geocode_file_command(
     typer.echo(f"{sum(counts.values())} 条 / rows → {target}  {summary}")
 
 
+def geocode_column_command(
+    resource: str = typer.Argument(..., help="数据资源代码或编号 / the dataset's resource code or id"),
+    column: str = typer.Option(..., "--column", help="地址所在的信息项 / the data item holding the addresses"),
+    out: Path = typer.Option(..., "--out", help="输出 CSV / output CSV"),
+    version: int | None = typer.Option(None, "--version", help="数据版本（默认最新）/ version (default: newest)"),
+    layer: str | None = typer.Option(None, "--layer", help="地址图层的资源代码 / address layer code"),
+) -> None:
+    """批量地址解析：数据集的一个信息项 → 每行加上坐标、级别与代码的 CSV / geocode a dataset column."""
+    import csv
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from zhicheng.catalog import service as catalog
+    from zhicheng.catalog.datasets import service as datasets
+    from zhicheng.core.spreadsheet import safe_row
+    from zhicheng.geo.addresses import service
+
+    part = out.with_name(out.name + ".part")
+    engine, factory = _open()
+    counts: dict[str, int] = {}
+    try:
+        with factory() as db:
+            rid = int(resource) if resource.isdigit() else catalog.get_by_code(db, resource).id
+            dv = datasets.get_version(db, actor=_actor(), resource_id=rid, version=version)
+            names = [s.name for s in datasets.specs_of(dv)]
+            with part.open("w", encoding="utf-8-sig", newline="") as fh, \
+                    Progress(TextColumn("地址解析 / geocoding"), BarColumn(), MofNCompleteColumn(),
+                             TimeRemainingColumn()) as bar:
+                task = bar.add_task("geocode", total=dv.row_count)
+                writer = csv.writer(fh)
+                writer.writerow([*names, *service.ANSWER_COLUMNS])
+                for row, answer in service.geocode_column(db, actor=_actor(), resource_id=rid, column=column,
+                                                          version=version, layer=layer,
+                                                          progress=lambda n: bar.advance(task, n)):
+                    counts[answer.level or "未匹配"] = counts.get(answer.level or "未匹配", 0) + 1
+                    writer.writerow(safe_row([*row, *service.answer_cells(answer)]))
+        part.replace(out)
+    except BaseException:
+        part.unlink(missing_ok=True)
+        raise
+    finally:
+        engine.dispose()
+    summary = "  ".join(f"{k} {v}" for k, v in sorted(counts.items(), key=lambda kv: -kv[1]))
+    typer.echo(f"{sum(counts.values())} 条 / rows → {out}  {summary}")
+
+
 def register(geo: typer.Typer) -> None:
     """Add the address commands to `zhicheng geo`."""
     geo.command("geocode")(geocode_command)
     geo.command("reverse")(reverse_command)
     geo.command("geocode-file")(geocode_file_command)
+    geo.command("geocode-column")(geocode_column_command)

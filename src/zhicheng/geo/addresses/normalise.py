@@ -20,6 +20,7 @@ _PUNCT = re.compile(r"[\s,，。、;；:：!！?？\"'“”‘’《》<>【】
 _NUMERAL = "零〇一二两三四五六七八九十百千"
 _CN_NUMBER = re.compile(rf"([{_NUMERAL}]+)(?=(?:号|栋|幢|座|单元|楼|层|室|组|弄|巷\d|房))")
 _BUILDING = re.compile(r"(\d+|[A-Za-z])(?:号楼|幢|座|栋|号栋)")
+_VAGUE = re.compile("|".join(VAGUE))
 _CROSSING = re.compile(r"路口(?![镇村乡社街])")  # "解放西路口" is near 解放西路; 路口镇 is a town
 _DIGITS = str.maketrans("零〇一二两三四五六七八九", "001223456789")
 
@@ -53,10 +54,8 @@ def normalise(text: str) -> Normalised:
     out = _BUILDING.sub(lambda m: f"{m.group(1).upper()}栋", out)
     vague = _CROSSING.search(out) is not None
     out = _CROSSING.sub("路", out)
-    for word in VAGUE:
-        if word in out:
-            vague = True
-            out = out.replace(word, "")
+    out, words = _VAGUE.subn("", out)
+    vague = vague or words > 0
     if vague:
         out = GENERIC_TAIL.sub("", out)
     return Normalised(out, vague)

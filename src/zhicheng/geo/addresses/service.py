@@ -21,6 +21,7 @@ from zhicheng.catalog import service as catalog
 from zhicheng.catalog.datasets import service as datasets
 from zhicheng.core.actor import Actor
 from zhicheng.core.errors import Forbidden, Invalid, NotFound
+from zhicheng.core.spreadsheet import safe_row
 from zhicheng.geo.addresses.index import REQUIRED_COLUMNS, AddressIndex
 from zhicheng.geo.addresses.match import Answer, Geocoder, reverse
 from zhicheng.geo.addresses.normalise import MAX_CHARS
@@ -222,7 +223,7 @@ ANSWER_COLUMNS = ("geo_level", "geo_score", "geo_lon", "geo_lat", "geo_address",
                   "geo_street_code", "geo_community_name")
 
 
-def _answer_cells(a: Answer) -> list:
+def answer_cells(a: Answer) -> list:
     return [a.level, f"{a.score:.2f}" if a.found else "", f"{a.lon:.6f}" if a.lon is not None else "",
             f"{a.lat:.6f}" if a.lat is not None else "", a.address, a.district_code, a.street_code,
             a.community_name]
@@ -264,12 +265,12 @@ def geocode_file(db: Session, *, actor: Actor, path: Path, column: str, out: Pat
             raise Invalid(f"文件中没有列「{column}」", f"the file has no column '{column}'", field="column")
         at = header.index(column)
         writer = csv.writer(dst)
-        writer.writerow([*header, *ANSWER_COLUMNS])
+        writer.writerow(safe_row([*header, *ANSWER_COLUMNS]))
         for rows in _chunks(reader, CHUNK):
             texts = [r[at] if at < len(r) else "" for r in rows]
             for row, answer in zip(rows, geocode_texts(geocoder, texts), strict=True):
                 counts[answer.level or "未匹配"] = counts.get(answer.level or "未匹配", 0) + 1
-                writer.writerow([*row, *_answer_cells(answer)])
+                writer.writerow(safe_row([*row, *answer_cells(answer)]))
             if progress is not None:
                 progress(len(rows))
     _audit(db, actor, used, "geo.geocode_batch", {"count": sum(counts.values()), "file": path.name})
