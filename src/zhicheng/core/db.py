@@ -116,3 +116,37 @@ def get_or_404(db: Session, model: type, ident: int, what_zh: str, what_en: str)
     if row is None:
         raise not_found(what_zh, what_en, ident)
     return row
+
+
+GONE_SQLSTATES = ("3D000",)  # invalid_catalog_name: the database does not exist
+ENDED_SQLSTATES = ("57P01",)  # admin_shutdown: the session ended by DROP DATABASE … WITH (FORCE) or pg_terminate_backend
+
+
+def database_gone(exc: BaseException, engine: Engine, *, probe: bool = True) -> bool:
+    """Whether `exc` (raised in background work on `engine`) says that the work's database no longer exists: dropped
+    (PostgreSQL, as a test run does at its end) or its SQLite file removed. A session ended by an administrator counts
+    only when the database is indeed gone; a failure of any other kind, or on a database that is still there, is not
+    this (it is a real failure, for the caller to log)."""
+    ended = False
+    seen: set[int] = set()
+    err: BaseException | None = exc
+    while err is not None and id(err) not in seen:
+        seen.add(id(err))
+        state = getattr(err, "sqlstate", None)
+        if state in GONE_SQLSTATES:
+            return True
+        ended = ended or state in ENDED_SQLSTATES
+        name = engine.url.database
+        if name and engine.dialect.name == "postgresql" and f'database "{name}" does not exist' in str(err):
+            return True  # refused at connect (psycopg gives no SQLSTATE there)
+        err = getattr(err, "orig", None) or err.__cause__ or err.__context__
+    if engine.dialect.name == "sqlite":
+        name = engine.url.database
+        return bool(name) and name != ":memory:" and not Path(name).exists()
+    if ended and probe:  # was the session ended because the database went? ask once more
+        try:
+            with engine.connect():
+                return False
+        except Exception as again:  # noqa: BLE001 - only what it says matters here
+            return database_gone(again, engine, probe=False)
+    return False

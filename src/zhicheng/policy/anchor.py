@@ -28,6 +28,7 @@ from cryptography.hazmat.primitives import hmac as crypto_hmac
 from sqlalchemy import Engine, text
 
 from zhicheng.core import clock
+from zhicheng.core.db import database_gone
 from zhicheng.core.errors import AppError
 from zhicheng.core.settings import Settings, get_settings
 
@@ -213,20 +214,25 @@ class Anchor:
         if engine is not None:
             self._safe_checkpoint(engine)
 
-    def _safe_checkpoint(self, engine: Engine) -> None:
+    def _safe_checkpoint(self, engine: Engine) -> bool:
+        """Write a checkpoint; False when the database is gone (dropped, as a test run drops its own at the end):
+        then there is no head left to anchor, and the thread ends with a debug line rather than a traceback."""
         try:
             self.checkpoint(engine)
-        except Exception:  # noqa: BLE001 - retried at the next tick; the chain itself does not depend on it
+        except Exception as exc:  # noqa: BLE001 - retried at the next tick; the chain itself does not depend on it
+            if database_gone(exc, engine):
+                log.debug("audit checkpoints end: the database is gone (%s)", str(exc).splitlines()[0][:200])
+                return False
             log.warning("audit checkpoint failed", exc_info=True)
+        return True
 
     def _run(self, engine_ref) -> None:
         while not self._stop.is_set():
             self._wake.wait(self.every_seconds)
             self._wake.clear()
             engine = engine_ref()
-            if engine is None or self._stop.is_set():
+            if engine is None or self._stop.is_set() or not self._safe_checkpoint(engine):
                 return
-            self._safe_checkpoint(engine)
 
 
 # -- one anchor per database --------------------------------------------------------------------------------------
