@@ -137,3 +137,24 @@ def test_an_import_with_a_bad_code_or_a_cell_outside_china_stores_nothing(db, gr
             service.import_grids(db, actor=grid_officer, resource_id=grids.id, path=path)
         assert exc.value.field.startswith(field)
     assert datasets.list_versions(db, actor=grid_officer, resource_id=grids.id) == []
+
+
+def test_a_layer_loaded_as_plain_data_never_reuses_a_code_retired_by_a_merge(db, grid_officer, grid_layers, tmp_path):
+    communities, grids = grid_layers
+    parents = service.parents_from_layers(db, actor=grid_officer, communities=communities.id)
+    cells = service.generate_cells(parents)  # written by the catalog import alone: no ledger yet (as the demo)
+    service.write_cells(db, actor=grid_officer, resource_id=grids.id, cells=cells, note="plain")
+    prefix = "430102001001"
+    mine = sorted(c["grid_code"] for c in cells if c["grid_code"].startswith(prefix))
+    by_code = {c["grid_code"]: c for c in cells}
+    last = mine[-1]
+    neighbour = next(c for c in reversed(mine[:-1]) if by_code[c]["geometry"].touches(by_code[last]["geometry"])
+                     or by_code[c]["geometry"].intersection(by_code[last]["geometry"]).length > 0)
+    out = service.merge_cells(db, actor=grid_officer, resource_id=grids.id, codes=[neighbour, last])
+    assert out["retired"] == [last]
+    kept = shapely.geometry.shape(out["cell"]["geometry"])
+    minx, miny, maxx, maxy = kept.bounds
+    line = {"type": "LineString", "coordinates": [[(minx + maxx) / 2, miny - 0.001], [(minx + maxx) / 2, maxy + 0.001]]}
+    split = service.split_cell(db, actor=grid_officer, resource_id=grids.id, code=neighbour, line=line)
+    new = [c["id"] for c in split["cells"][1:]]
+    assert last not in new and all(int(c[-2:]) > int(last[-2:]) for c in new)

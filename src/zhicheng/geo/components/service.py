@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from zhicheng.catalog.datasets import service as datasets
 from zhicheng.core.actor import Actor
-from zhicheng.core.errors import Invalid
+from zhicheng.core.errors import Forbidden, Invalid
 from zhicheng.core.ids import credit_code
 from zhicheng.geo.components import codes as compcodes
 from zhicheng.geo.components.classes import STATUSES
@@ -182,6 +182,9 @@ def import_inventory(db: Session, *, actor: Actor, resource_id: int, path: Path,
 
 def _stored_rows(db: Session, actor: Actor, resource_id: int) -> Iterator[dict]:
     dv, masks = datasets.open_export(db, actor=actor, resource_id=resource_id)
+    if masks:  # a version written back from masked values would lose them
+        raise Forbidden("您看到的是脱敏数据，不能据此修改图层", "you see this layer's data masked and cannot edit it",
+                        field="layer")
     names = [c["name"] for c in dv.columns]
     factory = sessionmaker(bind=db.get_bind(), expire_on_commit=False)
     for row in datasets.iter_rows(factory, dv, masks):

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from zhicheng.catalog import service as catalog
 from zhicheng.catalog.datasets import service as datasets
 from zhicheng.core.actor import Actor
-from zhicheng.core.errors import Invalid, NotFound
+from zhicheng.core.errors import Forbidden, Invalid, NotFound
 from zhicheng.geo.grids import codes as gridcodes
 from zhicheng.geo.grids.assign import GridIndex
 from zhicheng.geo.grids.cells import TARGET_M2, cells_for, order_key, polygonal
@@ -99,10 +99,15 @@ def _factory(db: Session) -> sessionmaker[Session]:
     return sessionmaker(bind=db.get_bind(), expire_on_commit=False)
 
 
-def read_cells(db: Session, *, actor: Actor, resource_id: int, version: int | None = None) -> list[dict]:
+def read_cells(db: Session, *, actor: Actor, resource_id: int, version: int | None = None,
+               for_edit: bool = False) -> list[dict]:
     """Every cell of a layer version (the newest by default) as dicts with a Shapely `geometry`; audited and
-    masked as any full read of the data."""
+    masked as any full read of the data. `for_edit`: refused when anything would come masked (a version written
+    back from masked values would lose them)."""
     dv, masks = datasets.open_export(db, actor=actor, resource_id=resource_id, version=version)
+    if for_edit and masks:
+        raise Forbidden("您看到的是脱敏数据，不能据此修改图层", "you see this layer's data masked and cannot edit it",
+                        field="layer")
     names = [c["name"] for c in dv.columns]
     geo = [c["name"] for c in dv.columns if c["type"] == "geometry"]
     if not geo:
@@ -340,7 +345,7 @@ def _metric_area(geom) -> float:
 def update_cell(db: Session, *, actor: Actor, resource_id: int, code: str, changes: dict[str, Any]) -> dict:
     """Change a cell's responsible unit, inspector or boundary (the code stays); a new version."""
     datasets.authorize_import(db, actor=actor, resource_id=resource_id)
-    cells = read_cells(db, actor=actor, resource_id=resource_id)
+    cells = read_cells(db, actor=actor, resource_id=resource_id, for_edit=True)
     i = _find(cells, code)
     cell = dict(cells[i])
     for key in ("responsible_unit", "inspector"):
@@ -374,7 +379,7 @@ def split_cell(db: Session, *, actor: Actor, resource_id: int, code: str, line: 
     cutter = _geometry(line, "line")
     if cutter.geom_type not in ("LineString", "MultiLineString"):
         raise Invalid("分割线须为线（LineString）", "the split line must be a LineString", field="line")
-    cells = read_cells(db, actor=actor, resource_id=resource_id)
+    cells = read_cells(db, actor=actor, resource_id=resource_id, for_edit=True)
     i = _find(cells, code)
     cell = cells[i]
     epsg = gk_epsg(cell["geometry"].centroid.x)
@@ -408,12 +413,16 @@ def merge_cells(db: Session, *, actor: Actor, resource_id: int, codes: list[str]
         gridcodes.parse(c, field="codes")
     if len({c[:12] for c in wanted}) != 1:
         raise Invalid("只能合并同一社区内的网格", "only grids of one community can be merged", field="codes")
-    cells = read_cells(db, actor=actor, resource_id=resource_id)
+    cells = read_cells(db, actor=actor, resource_id=resource_id, for_edit=True)
     idx = [_find(cells, c, "codes") for c in wanted]
     merged = shapely.union_all([cells[i]["geometry"] for i in idx])
     merged = polygonal(merged)
     if merged.geom_type != "Polygon":
         raise Invalid("要合并的网格不相邻", "the grids to merge do not touch", field="codes")
+    prefix = wanted[0][:12]  # the ledger remembers the highest code so far: a retired one is never handed out
+    _bump(db, resource_id, prefix, at_least=max(gridcodes.parse(c["grid_code"]).sequence for c in cells
+                                                if c["grid_code"][:12] == prefix))
+    db.commit()
     keep = dict(cells[idx[0]], geometry=merged, area_m2=_metric_area(merged))
     drop = set(idx[1:])
     cells = [keep if n == idx[0] else c for n, c in enumerate(cells) if n not in drop]
