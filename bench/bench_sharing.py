@@ -106,7 +106,7 @@ def build_instance(data: Path, csv_path: Path) -> tuple[str, int, str, str]:
     from zhicheng.core.actor import SYSTEM
     from zhicheng.core.db import make_engine, make_sessionmaker, migrate
     from zhicheng.core.settings import Settings
-    from zhicheng.exchange import delivery
+    from zhicheng.exchange.delivery import service as delivery
     from zhicheng.exchange.models import Grant, ShareRequest
 
     settings = Settings(data=data)

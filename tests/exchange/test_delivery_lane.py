@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from zhicheng.accounts import service as accounts
-from zhicheng.exchange import delivery_lane
+from zhicheng.exchange.delivery import lane as delivery_lane
 from zhicheng.policy.models import AuditEntry
 
 SAME_HEADERS = ("content-type", "x-grant-id", "x-zhicheng-grant", "x-masked-fields", "x-next-cursor", "link", "www-authenticate")

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from zhicheng.catalog.datasets import fastread, rowstore
 from zhicheng.catalog.items import ItemSpec, ItemType
-from zhicheng.exchange import masking_rules
+from zhicheng.exchange.masking_rules import service as masking_rules
 from zhicheng.policy import masking
 
 # text that exercises every branch: spaces and dashes to squeeze, padding to strip, e-mail @, newlines,

@@ -100,7 +100,7 @@ def test_kpis_of_an_empty_city(db, exchange_actors):
 def test_usage_per_grant_is_metered_from_the_audit_log(db, tmp_path, make_resource, departments, make_grant,
                                                        exchange_actors, client, auth_headers, exchange_users):
     from tests.exchange.test_subscriptions import import_version
-    from zhicheng.exchange import delivery
+    from zhicheng.exchange.delivery import service as delivery
 
     resource = make_resource("计量测试人口", department=departments["police"], state="published")
     grant = make_grant(resource)

@@ -16,7 +16,9 @@ from zhicheng.catalog.datasets import fastread
 from zhicheng.catalog.datasets import service as datasets
 from zhicheng.core import clock
 from zhicheng.core.errors import Forbidden
-from zhicheng.exchange import delivery, masked_copy, masking_rules
+from zhicheng.exchange import masked_copy
+from zhicheng.exchange.delivery import service as delivery
+from zhicheng.exchange.masking_rules import service as masking_rules
 from zhicheng.exchange.models import Grant, ShareRequest
 from zhicheng.policy import masking
 from zhicheng.policy.models import AuditEntry

@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from tests.exchange.test_delivery import get, world  # noqa: F401 (the fixture)
 from tests.helpers.accounts import page_csrf
-from zhicheng.exchange import masking_rules
-from zhicheng.exchange.delivery_models import MaskingRule
+from zhicheng.exchange.masking_rules import service as masking_rules
+from zhicheng.exchange.masking_rules.models import MaskingRule
 from zhicheng.policy.audit import verify
 from zhicheng.policy.masking import DEFAULT_RULES, mask_with
 from zhicheng.policy.models import AuditEntry

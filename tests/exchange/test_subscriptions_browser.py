@@ -10,7 +10,7 @@ import pytest
 from tests.exchange.test_subscriptions import Receiver, import_version
 from tests.helpers.accounts import DEFAULT_PASSWORD
 from tests.helpers.browser import css, wait
-from zhicheng.exchange import webhooks
+from zhicheng.exchange.subscriptions import webhooks
 
 pytestmark = pytest.mark.browser
 WAIT = 15

@@ -8,7 +8,8 @@ import sqlalchemy as sa
 
 from tests.opendata_api.helpers import STATIONS
 from zhicheng.accounts import service as accounts
-from zhicheng.exchange import masked_copy, masking_rules
+from zhicheng.exchange import masked_copy
+from zhicheng.exchange.masking_rules import service as masking_rules
 from zhicheng.opendata import ckan_lane
 
 URL = "/api/3/action/datastore_search"

@@ -1,15 +1,16 @@
-"""Exchange API for requests and grants: submit, read, approve, refuse, revoke, inbox, escalate."""
+"""Exchange API for requests and grants: submit, read, approve, refuse, revoke, inbox, escalate; the sharing KPIs."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import Depends
+from fastapi import Depends, Path, Query
 from sqlalchemy.orm import Session
 
 from zhicheng.accounts.deps import csrf_protect, require_user
 from zhicheng.core.actor import Actor
-from zhicheng.exchange import service
+from zhicheng.core.db import MAX_ID
+from zhicheng.exchange import kpis, service
 from zhicheng.exchange.schemas import ApproveIn, GrantOut, ReasonIn, RequestIn, RequestOut
 from zhicheng.web.deps import get_db
 from zhicheng.web.routing import APIRouter
@@ -81,3 +82,16 @@ def revoke(grant_id: int, body: ReasonIn, db: Session = Depends(get_db), actor: 
 def escalate(db: Session = Depends(get_db), actor: Actor = Depends(require_user)):
     """督办逾期未答复的申请（平台管理员）/ escalate overdue requests (platform admin)."""
     return [_out(db, r) for r in service.escalate_overdue(db, actor=actor)]
+
+
+@router.get("/kpis")
+def read_kpis(actor: Actor = Depends(require_user), db: Session = Depends(get_db)) -> dict:
+    """共享考核指标 / the sharing KPIs (platform admin or leader)."""
+    return kpis.compute(db, actor=actor)
+
+
+@router.get("/usage/grants/{grant_id}")
+def read_grant_usage(grant_id: int = Path(..., ge=1, le=MAX_ID), days: int = Query(30, ge=1, le=kpis.MAX_USAGE_DAYS),
+                     actor: Actor = Depends(require_user), db: Session = Depends(get_db)) -> dict:
+    """授权的使用计量（每日调用次数与行数）/ usage of a grant: calls and rows per day."""
+    return kpis.grant_usage(db, actor=actor, grant_id=grant_id, days=days)

@@ -1,4 +1,4 @@
-"""Exchange pages: my requests (我的申请) and the request form, the approval inbox (待审批), grants (授权)."""
+"""Exchange pages: my requests (我的申请) and the request form, the approval inbox (待审批), grants (授权), KPIs."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from zhicheng.catalog import service as catalog
 from zhicheng.core.actor import Actor
 from zhicheng.core.errors import AppError, Invalid
 from zhicheng.core.workdays import service as workdays
-from zhicheng.exchange import service
+from zhicheng.exchange import kpis, service
 from zhicheng.policy.service import Target, decide
 from zhicheng.web.deps import get_db
 from zhicheng.web.flash import flash
@@ -196,6 +196,13 @@ def revoke(request: Request, grant_id: int, reason: str = Form(""), actor: Actor
         return flash(request, RedirectResponse("/exchange/grants", status_code=303),
                      "撤销失败：请填写理由。" if exc.field == "reason" else "该授权已经撤销。", "error")
     return flash(request, RedirectResponse("/exchange/grants", status_code=303), "授权已撤销，立即生效。")
+
+
+@router.get("/exchange/kpis")
+def kpi_page(request: Request, actor: Actor = Depends(require_user), db: Session = Depends(get_db)):
+    """共享考核指标 / the sharing KPIs page (platform admin or leader)."""
+    data = kpis.compute(db, actor=actor)
+    return render(request, "exchange/kpis.html", {"k": data, "breadcrumbs": [("共享考核指标", None)]})
 
 
 def nav_entries(nav) -> None:

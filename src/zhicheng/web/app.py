@@ -30,8 +30,9 @@ ROUTERS = [
     "zhicheng.catalog.api",
     "zhicheng.catalog.datasets.api",
     "zhicheng.exchange.api",
-    "zhicheng.exchange.subs_api",
-    "zhicheng.exchange.delivery_api",
+    "zhicheng.exchange.subscriptions.api",
+    "zhicheng.exchange.delivery.api",
+    "zhicheng.exchange.masking_rules.api",
     "zhicheng.holidays.api",
     "zhicheng.opendata.ckan_api",
     "zhicheng.opendata.dcat_api",
@@ -53,8 +54,8 @@ ROUTERS = [
     "zhicheng.catalog.pages",
     "zhicheng.catalog.datasets.pages",
     "zhicheng.exchange.pages",
-    "zhicheng.exchange.subs_pages",
-    "zhicheng.exchange.delivery_pages",
+    "zhicheng.exchange.subscriptions.pages",
+    "zhicheng.exchange.masking_rules.pages",
     "zhicheng.holidays.pages",
     "zhicheng.opendata.pages",
     "zhicheng.quality.pages",
@@ -71,7 +72,7 @@ ROUTERS = [
 # each install() wraps what came before: the body limits run inside the actor middleware (they need the actor)
 MIDDLEWARE = ["zhicheng.web.body_limit", "zhicheng.accounts.middleware"]
 # modules with `lanes`: hot read endpoints answered before the framework (zhicheng.web.fastlane)
-FAST_LANES = ["zhicheng.exchange.delivery_lane", "zhicheng.opendata.ckan_lane"]
+FAST_LANES = ["zhicheng.exchange.delivery.lane", "zhicheng.opendata.ckan_lane"]
 
 
 def _optional(module: str):

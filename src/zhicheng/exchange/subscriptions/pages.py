@@ -1,4 +1,4 @@
-"""Pages of subscriptions and KPIs: my department's webhooks with their deliveries, and the admin's KPI page."""
+"""Pages of subscriptions (数据订阅): my department's webhooks with their deliveries, subscribe and cancel."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from zhicheng.catalog import service as catalog
 from zhicheng.core.actor import Actor
 from zhicheng.core.errors import AppError
 from zhicheng.core.settings import Settings
-from zhicheng.exchange import kpis, subscriptions
+from zhicheng.exchange.subscriptions import service as subscriptions
 from zhicheng.web.deps import get_db, get_settings, posted_form
 from zhicheng.web.flash import flash
 from zhicheng.web.i18n import request_language
@@ -25,13 +25,6 @@ router = APIRouter(include_in_schema=False)
 STATE_BADGES = {"pending": "badge-amber", "delivered": "badge-green", "failed": "badge-red",
                 "cancelled": "badge-state-draft"}
 STATE_LABELS = {"pending": "待推送", "delivered": "已送达", "failed": "失败", "cancelled": "已取消"}
-
-
-@router.get("/exchange/kpis")
-def kpi_page(request: Request, actor: Actor = Depends(require_user), db: Session = Depends(get_db)):
-    """共享考核指标 / the sharing KPIs page (platform admin or leader)."""
-    data = kpis.compute(db, actor=actor)
-    return render(request, "exchange/kpis.html", {"k": data, "breadcrumbs": [("共享考核指标", None)]})
 
 
 def _subscriptions_ctx(db: Session, actor: Actor) -> dict[str, Any]:
@@ -45,7 +38,7 @@ def _subscriptions_ctx(db: Session, actor: Actor) -> dict[str, Any]:
 @router.get("/exchange/subscriptions")
 def subscriptions_page(request: Request, actor: Actor = Depends(require_user), db: Session = Depends(get_db)):
     """本部门的数据订阅及推送结果 / my department's subscriptions and how their deliveries went."""
-    return render(request, "exchange/subscriptions.html", {**_subscriptions_ctx(db, actor), "form": {},
+    return render(request, "subscriptions/list.html", {**_subscriptions_ctx(db, actor), "form": {},
                                                            "error": None, "created": None})
 
 
@@ -65,7 +58,7 @@ def subscribe_from_page(request: Request, form: FormData = Depends(posted_form),
         db.rollback()
         error = {"field": err.field, "message": err.message(request_language(request))}
     ctx = {**_subscriptions_ctx(db, actor), "form": raw if error else {}, "error": error, "created": created}
-    return render(request, "exchange/subscriptions.html", ctx, status_code=422 if error else 201)
+    return render(request, "subscriptions/list.html", ctx, status_code=422 if error else 201)
 
 
 @router.post("/exchange/subscriptions/{subscription_id}/cancel", dependencies=[Depends(csrf_protect)])

@@ -12,7 +12,7 @@ from starlette.datastructures import FormData
 from zhicheng.accounts.deps import csrf_protect, require_allowed
 from zhicheng.core.actor import Actor
 from zhicheng.core.errors import AppError
-from zhicheng.exchange import masking_rules
+from zhicheng.exchange.masking_rules import service as masking_rules
 from zhicheng.web.deps import get_db, posted_form
 from zhicheng.web.flash import flash
 from zhicheng.web.i18n import request_language
@@ -34,7 +34,7 @@ def _page(request: Request, db: Session, actor: Actor, errors: dict[str, str] | 
             rule["params"] = {**rule["params"], **sent[rule["kind"]]}
     ctx = {"rules": rules, "errors": errors or {}, "param_labels": PARAM_LABELS, "cut_labels": CUT_LABELS,
            "breadcrumbs": [("脱敏规则", None)]}
-    return render(request, "exchange/masking_rules.html", ctx, status_code=status_code)
+    return render(request, "masking_rules/editor.html", ctx, status_code=status_code)
 
 
 @router.get(PAGE)

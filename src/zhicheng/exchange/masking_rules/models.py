@@ -1,4 +1,4 @@
-"""Tables of delivery: the masking rules (脱敏规则) the platform admin edits, one per kind of field."""
+"""The masking rules table (脱敏规则) the platform admin edits, one row per kind of field."""
 
 from __future__ import annotations
 

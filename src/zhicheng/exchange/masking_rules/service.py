@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from zhicheng.core import clock
 from zhicheng.core.actor import Actor
 from zhicheng.core.errors import Invalid, NotFound
-from zhicheng.exchange.delivery_models import MaskingRule
+from zhicheng.exchange.masking_rules.models import MaskingRule
 from zhicheng.policy import masking
 from zhicheng.policy.audit import record
 from zhicheng.policy.rules import add_rule, admin, authenticated

@@ -16,10 +16,10 @@ from zhicheng.core.actor import SYSTEM, Actor
 from zhicheng.core.db import get_or_404
 from zhicheng.core.errors import AppError, Invalid
 from zhicheng.core.settings import Settings
-from zhicheng.exchange import webhooks
 from zhicheng.exchange.grants import check_grant, is_live
 from zhicheng.exchange.models import Grant
-from zhicheng.exchange.subs_models import Subscription, WebhookAttempt, WebhookDelivery
+from zhicheng.exchange.subscriptions import webhooks
+from zhicheng.exchange.subscriptions.models import Subscription, WebhookAttempt, WebhookDelivery
 from zhicheng.policy.audit import record
 from zhicheng.policy.crypto import decrypt_field, encrypt_field
 from zhicheng.policy.rules import KIND_NAMES, add_rule, admin, member_of_target_department

@@ -1,6 +1,6 @@
 """The fast lane of the granted-rows API (`GET /api/v1/exchange/resources/{id}/rows` with a bearer token): the
 token, the grant, the page and its audit entry in one worker-thread trip on one session (`web.fastlane`). The
-answer is the route's own (`delivery_api.rows_response`); errors are the app's problem+json."""
+answer is the route's own (`delivery.api.rows_response`); errors are the app's problem+json."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from starlette.responses import Response
 from zhicheng.accounts.middleware import credentials, refusal
 from zhicheng.accounts.tokens import resolve_token
 from zhicheng.core.errors import AppError
-from zhicheng.exchange import delivery
-from zhicheng.exchange.delivery_api import rows_response
+from zhicheng.exchange.delivery import service as delivery
+from zhicheng.exchange.delivery.api import rows_response
 from zhicheng.web.errors import respond
 from zhicheng.web.fastlane import Lane
 

@@ -32,7 +32,7 @@ GRANT_PARAMS = ("grant", "grant_id")  # the caller names the grant to read under
 
 
 @dataclass
-class Plan:
+class GrantedVersion:
     """What a consumer may have of one resource right now: the live grant, the newest version, columns, masks."""
 
     grant: Any
@@ -45,7 +45,7 @@ class Plan:
 
 
 @dataclass
-class RowsPage:
+class DeliveredPage:
     """One delivered page: the fields, the rows (masked) as JSON or CSV bytes, the cursor of the next page."""
 
     resource_id: int
@@ -85,7 +85,7 @@ def grant_param(params: list[tuple[str, str]]) -> tuple[int | None, list[tuple[s
     return int(text), rest
 
 
-def plan(db: Session, *, actor: Actor, resource_id: int, delivery: str = "api", grant_id: int | None = None) -> Plan:
+def granted_version(db: Session, *, actor: Actor, resource_id: int, delivery: str = "api", grant_id: int | None = None) -> GrantedVersion:
     """The live grant (checked now, never cached: a revocation stops the very next call; the one named by
     `grant_id`, else the newest) and what it lets out."""
     if not isinstance(resource_id, int) or not 0 < resource_id <= MAX_ID:
@@ -101,7 +101,7 @@ def plan(db: Session, *, actor: Actor, resource_id: int, delivery: str = "api", 
     masked = masking.field_masks(actor, None, [specs[n] for n in granted], plain=plain)
     if delivery == "file":
         grants.check_export(grant, [specs[n] for n in granted])
-    return Plan(
+    return GrantedVersion(
         grant=grant,
         version=dv,
         specs=specs,
@@ -120,7 +120,7 @@ def query_rows(
     params: Iterable[tuple[str, str]],
     ip: str | None = None,
     copies: bool = True,
-) -> tuple[RowsPage, RowQuery]:
+) -> tuple[DeliveredPage, RowQuery]:
     """One page of the granted rows: filtered, sorted, the fields asked for, after the cursor; masked; audited.
     The page comes as JSON (or CSV) bytes from the masked copy when the request qualifies (`copies`), else from
     `catalog.datasets.fastread`, masked column by column."""
@@ -128,7 +128,7 @@ def query_rows(
     if not isinstance(resource_id, int) or not 0 < resource_id <= MAX_ID:
         raise not_found("数据资源", "data resource", resource_id)
     grant_id, rest = grant_param(params)
-    p = plan(db, actor=actor, resource_id=resource_id, grant_id=grant_id)
+    p = granted_version(db, actor=actor, resource_id=resource_id, grant_id=grant_id)
     q = parse(rest, specs=p.specs, granted=p.granted, masked=set(p.masked))
     masked = [n for n in q.fields if n in p.masked]
     copy = _copy_for(db, p, q) if copies else None
@@ -174,7 +174,7 @@ def query_rows(
         },
     )
     db.commit()
-    return RowsPage(
+    return DeliveredPage(
         resource_id=resource_id,
         version=p.version.version,
         grant_id=p.grant.id,
@@ -204,7 +204,7 @@ def copy_serves(grant: Any, version: fastread.VersionInfo) -> bool:
     )
 
 
-def _copy_for(db: Session, p: Plan, q: RowQuery) -> str | None:
+def _copy_for(db: Session, p: GrantedVersion, q: RowQuery) -> str | None:
     """The name of the complete masked copy serving this request, or None (normal path). A missing copy is
     built: now for a small version (then served), in the background for a large one (not served this time)."""
     if q.format != "json" or q.filters or q.sort or p.grant.row_filter:
@@ -241,7 +241,7 @@ def build_copy(factory: sessionmaker[Session], resource_id: int, *, version: int
 def _audit(
     db: Session,
     actor: Actor,
-    p: Plan,
+    p: GrantedVersion,
     *,
     action: str,
     rows: int,
@@ -274,9 +274,9 @@ def _audit(
 
 
 def open_export(db: Session, *, actor: Actor, resource_id: int, ip: str | None = None,
-                grant_id: int | None = None) -> Plan:
+                grant_id: int | None = None) -> GrantedVersion:
     """Authorise and audit a bulk CSV export of everything the grant covers (rows then come from `export_rows`)."""
-    p = plan(db, actor=actor, resource_id=resource_id, delivery="file", grant_id=grant_id)
+    p = granted_version(db, actor=actor, resource_id=resource_id, delivery="file", grant_id=grant_id)
     conds = row_filter_conditions(p.table, p.grant.row_filter, p.specs)
     count = (
         db.connection().execute(sa.select(sa.func.count()).select_from(p.table).where(*conds)).scalar_one()
@@ -296,7 +296,7 @@ def open_export(db: Session, *, actor: Actor, resource_id: int, ip: str | None =
     return p
 
 
-def export_rows(factory: sessionmaker[Session], p: Plan) -> Iterator[Any]:
+def export_rows(factory: sessionmaker[Session], p: GrantedVersion) -> Iterator[Any]:
     """Every granted row of an opened export, masked, in keyset batches on a session of its own."""
     masks = p.rules.column_maskers({n: p.masked[n] for n in p.granted if n in p.masked})
     after = None

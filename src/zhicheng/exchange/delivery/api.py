@@ -1,19 +1,19 @@
-"""Delivery API: granted rows as JSON or CSV (keyset pages), bulk CSV export, and the masking rules."""
+"""Delivery API: granted rows as JSON or CSV (keyset pages) and the bulk CSV export."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import Body, Depends, Query, Request
+from fastapi import Depends, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
-from zhicheng.accounts.deps import csrf_protect, require_user
+from zhicheng.accounts.deps import require_user
 from zhicheng.catalog.datasets import column_header, fastread
 from zhicheng.catalog.datasets.rowquery import writers
 from zhicheng.core.actor import Actor
-from zhicheng.exchange import delivery, masking_rules
+from zhicheng.exchange.delivery import service as delivery
 from zhicheng.web.deps import get_db
 from zhicheng.web.hooks import after_event
 from zhicheng.web.links import with_param
@@ -51,7 +51,7 @@ def _page(
     resource_id: int,
     params: list[tuple[str, str]],
     ip: str | None,
-) -> tuple[delivery.RowsPage, Any]:
+) -> tuple[delivery.DeliveredPage, Any]:
     db = factory()
     try:
         return delivery.query_rows(db, actor=actor, resource_id=resource_id, params=params, ip=ip)
@@ -60,7 +60,7 @@ def _page(
         db.close()
 
 
-def rows_response(request: Request, page: delivery.RowsPage, q: Any) -> Response:
+def rows_response(request: Request, page: delivery.DeliveredPage, q: Any) -> Response:
     """The HTTP answer for one delivered page: the body (JSON envelope or CSV) and the grant, masking and next-page
     headers (shared by the route and its fast lane)."""
     headers = {GRANT_HEADER: str(page.grant_id), "X-Grant-Id": str(page.grant_id),
@@ -89,7 +89,7 @@ async def rows(request: Request, resource_id: int) -> Response:
     filter[col][op]=, sort=, fields=, after= (keyset cursor), size= (≤ 1000), format=json|csv, grant= (or
     grant_id=: which of the department's live grants to read under; default the newest); masked as the grant
     says. The answering grant is in the X-Zhicheng-Grant header and the envelope's grant_id. A bearer-token call
-    is served by the fast lane (`exchange.delivery_lane`), with the same result."""
+    is served by the fast lane (`exchange.delivery.lane`), with the same result."""
     actor = require_user(request)
     # one trip to a worker thread for the whole page (session, grant, rows, audit), the bytes built there once
     page, q = await run_in_threadpool(
@@ -122,28 +122,3 @@ def export(
         headers={"Content-Disposition": f'attachment; filename="{filename}"', "X-Grant-Id": str(p.grant.id),
                  GRANT_HEADER: str(p.grant.id)},
     )
-
-
-@router.get("/masking-rules")
-def list_masking_rules(db: Session = Depends(get_db), actor: Actor = Depends(require_user)) -> list[dict]:
-    """脱敏规则（每类字段一条）/ the masking rules in force, one per kind of field."""
-    return masking_rules.list_rules(db, actor=actor)
-
-
-@router.put("/masking-rules/{kind}", dependencies=[Depends(csrf_protect)])
-def update_masking_rule(
-    kind: str,
-    params: Any = Body(..., embed=True),
-    db: Session = Depends(get_db),
-    actor: Actor = Depends(require_user),
-) -> dict:
-    """修改一类字段的脱敏参数（平台管理员）/ set one kind's masking parameters (platform admin)."""
-    return masking_rules.update_rule(db, actor=actor, kind=kind, params=params)
-
-
-@router.delete("/masking-rules/{kind}", dependencies=[Depends(csrf_protect)])
-def reset_masking_rule(
-    kind: str, db: Session = Depends(get_db), actor: Actor = Depends(require_user)
-) -> dict:
-    """恢复一类字段的默认脱敏参数（平台管理员）/ put one kind's rule back to its default (platform admin)."""
-    return masking_rules.reset_rule(db, actor=actor, kind=kind)

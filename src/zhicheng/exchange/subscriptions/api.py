@@ -1,4 +1,4 @@
-"""Subscriptions and KPIs API, the webhook worker thread started with the app, and `zhicheng webhooks run`."""
+"""Subscriptions API and the webhook worker thread started with the app."""
 
 from __future__ import annotations
 
@@ -6,16 +6,16 @@ import logging
 import threading
 import weakref
 
-import typer
 from fastapi import Depends, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from zhicheng.accounts.deps import csrf_protect, require_user
 from zhicheng.core.actor import Actor
+from zhicheng.core.db import MAX_ID
 from zhicheng.core.events import bus
 from zhicheng.core.settings import Settings
-from zhicheng.exchange import kpis, subscriptions
+from zhicheng.exchange.subscriptions import service as subscriptions
 from zhicheng.web.deps import get_db, get_settings
 from zhicheng.web.routing import APIRouter
 
@@ -23,7 +23,6 @@ log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1/exchange", tags=["exchange"])
 WRITE = [Depends(csrf_protect)]
 POLL_SECONDS = 15.0
-MAX_ID = 2**31 - 1
 
 
 class SubscriptionIn(BaseModel):
@@ -82,19 +81,6 @@ def list_deliveries(subscription_id: int = Path(..., ge=1, le=MAX_ID), limit: in
     return {"items": [subscriptions.delivery_dict(d, attempts[d.id]) for d in items]}
 
 
-@router.get("/kpis")
-def read_kpis(actor: Actor = Depends(require_user), db: Session = Depends(get_db)) -> dict:
-    """共享考核指标 / the sharing KPIs (platform admin or leader)."""
-    return kpis.compute(db, actor=actor)
-
-
-@router.get("/usage/grants/{grant_id}")
-def read_grant_usage(grant_id: int = Path(..., ge=1, le=MAX_ID), days: int = Query(30, ge=1, le=kpis.MAX_USAGE_DAYS),
-                     actor: Actor = Depends(require_user), db: Session = Depends(get_db)) -> dict:
-    """授权的使用计量（每日调用次数与行数）/ usage of a grant: calls and rows per day."""
-    return kpis.grant_usage(db, actor=actor, grant_id=grant_id, days=days)
-
-
 # -- the worker: one daemon thread per app, woken by new dataset versions, polling for retries ------------------
 
 def wake_worker(app) -> None:
@@ -139,34 +125,3 @@ def on_startup(app) -> None:
     bus.subscribe("catalog.dataset.imported", lambda _name, _payload: wake.set())
     thread = threading.Thread(target=_work, args=(weakref.ref(app), wake), name="zhicheng-webhooks", daemon=True)
     thread.start()
-
-
-# -- CLI -----------------------------------------------------------------------------------------------------
-
-def register(app: typer.Typer) -> None:
-    """`zhicheng webhooks run [--once]`: send due webhook deliveries from the command line."""
-    group = typer.Typer(help="数据订阅回调 / subscription webhooks", no_args_is_help=True)
-
-    @group.command("run")
-    def run(once: bool = typer.Option(True, "--once/--loop", help="只处理一轮 / one pass, or keep polling")) -> None:
-        """发送到期的回调 / queue new versions and send due deliveries."""
-        import time
-
-        from rich.console import Console
-
-        from zhicheng.cli import open_instance
-
-        settings, engine, factory = open_instance()
-        console = Console()
-        try:
-            while True:
-                with factory() as db:
-                    counts = subscriptions.run_once(db, settings=settings)
-                console.print(" ".join(f"{k}={v}" for k, v in counts.items()))
-                if once:
-                    return
-                time.sleep(POLL_SECONDS)
-        finally:
-            engine.dispose()
-
-    app.add_typer(group, name="webhooks")
