@@ -36,8 +36,9 @@ def value_masker(db: Session, actor: Actor, resource_id: int, department_id: int
     target = Target("catalog.dataset", id=resource_id, department_id=department_id)
     kinds = masking.field_masks(actor, target, template.fields)
     rules = masking.rules_in_force(db)
-    return {f.name: rules.masker(kinds[f.name]) if f.name in kinds else _plain for f in template.fields}
+    return {f.name: rules.masker(kinds[f.name]) if f.name in kinds else _unmasked for f in template.fields}
 
 
-def _plain(value):
+def _unmasked(value):
+    """The masker of a field policy shows in full."""
     return value

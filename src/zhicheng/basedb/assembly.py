@@ -351,23 +351,8 @@ def assemble(
     """Match, merge and write the records of a run to a CSV file in `workdir` (provenance and conflicts into
     the session's open transaction); the caller imports the file and commits."""
     conn = db.connection()
-    valid = matching.key_validator(template.key.check)
-    key_len = template.key.length or 64
-
-    def check(k: str) -> bool:
-        return len(k) <= key_len and valid(k)
-
     stats: dict[str, Any] = {"sources": len(sources), "source_rows": sum(s.row_count for s in sources)}
-    pooled = {s.index: _pool_rows(conn, s, check) for s in sources}
-    for s in sources:  # entity resolution holds the key-less rows in memory: refuse what would not fit
-        if len(pooled[s.index]) > MAX_POOL:
-            raise Invalid(
-                f"来源“{s.name}”有 {len(pooled[s.index])} 行没有有效的{template.key.label}（上限 {MAX_POOL}）："
-                "请检查主键信息项的映射",
-                f"source '{s.name}' has {len(pooled[s.index])} rows without a valid key (at most {MAX_POOL}): "
-                "check which item gives the key",
-                field=f"fields.{template.key.name}",
-            )
+    pooled = _keyless_rows(conn, template, sources)
     pool, pool_values = matching.Pool(), {}
     for s in sources:
         _load_pool(conn, s, pooled[s.index], pool, pool_values)
@@ -380,30 +365,7 @@ def assemble(
         writer = csv.writer(fh)
         writer.writerow([f.name for f in template.fields])
         asm = Assembler(db, template, definition, sources, run_id, writer)
-        streams = [_keyed_stream(conn, s, pooled[s.index]) for s in sources]
-        taken: set[tuple[int, int]] = set()
-        for key, group in groupby(heapq.merge(*streams), key=lambda t: t[0]):
-            rows: dict[int, tuple[int, tuple]] = {}
-            for _k, index, row, values in group:
-                if index in rows:
-                    counts["duplicates"] += 1
-                else:
-                    rows[index] = (row, values)
-            method, score = "key", None
-            for p in matched.pop(key, ()):
-                if p.source in rows:
-                    counts["duplicates"] += 1
-                    continue
-                rows[p.source] = (p.row, pool_values[(p.source, p.row)])
-                taken.add((p.source, p.row))
-                method, score = "er", min(p.best, score if score is not None else 1.0)
-            if method == "er":
-                counts["by_er"] += 1
-            elif len(rows) > 1:
-                counts["by_key"] += 1
-            else:
-                counts["single"] += 1
-            asm.emit(key, rows, method, round(score, 4) if score is not None else None)
+        taken = _merge_keyed(conn, asm, sources, pooled, matched, pool_values, counts)
         taken.update((p.source, p.row) for ps in matched.values() for p in ps)  # matched to a vanished key
         for cluster in pool.clusters(threshold, taken):
             rows = {p.source: (p.row, pool_values[(p.source, p.row)]) for p in cluster}
@@ -424,6 +386,61 @@ def assemble(
             detail={"version": s.version, "rows": s.row_count, "purpose": f"basedb run {run_id}"},
         )
     return Outcome(path=path, records=asm.row, stats=stats)
+
+
+def _keyless_rows(conn, template: Template, sources: list[Source]) -> dict[int, set[int]]:
+    """Pass 1: per source, the rows without a valid key (entity resolution holds them in memory: a source with
+    more than MAX_POOL of them is refused, naming the key field)."""
+    valid = matching.key_validator(template.key.check)
+    key_len = template.key.length or 64
+
+    def check(k: str) -> bool:
+        return len(k) <= key_len and valid(k)
+
+    pooled = {s.index: _pool_rows(conn, s, check) for s in sources}
+    for s in sources:
+        if len(pooled[s.index]) > MAX_POOL:
+            raise Invalid(
+                f"来源“{s.name}”有 {len(pooled[s.index])} 行没有有效的{template.key.label}（上限 {MAX_POOL}）："
+                "请检查主键信息项的映射",
+                f"source '{s.name}' has {len(pooled[s.index])} rows without a valid key (at most {MAX_POOL}): "
+                "check which item gives the key",
+                field=f"fields.{template.key.name}",
+            )
+    return pooled
+
+
+def _merge_keyed(
+    conn, asm: Assembler, sources: list[Source], pooled: dict[int, set[int]], matched: dict[str, list],
+    pool_values: dict, counts: dict[str, int],
+) -> set[tuple[int, int]]:
+    """Pass 3: the keyed rows of every source merged in key order, with the pooled rows matched to each key;
+    one record a key. Returns the pooled rows taken."""
+    streams = [_keyed_stream(conn, s, pooled[s.index]) for s in sources]
+    taken: set[tuple[int, int]] = set()
+    for key, group in groupby(heapq.merge(*streams), key=lambda t: t[0]):
+        rows: dict[int, tuple[int, tuple]] = {}
+        for _k, index, row, values in group:
+            if index in rows:
+                counts["duplicates"] += 1
+            else:
+                rows[index] = (row, values)
+        method, score = "key", None
+        for p in matched.pop(key, ()):
+            if p.source in rows:
+                counts["duplicates"] += 1
+                continue
+            rows[p.source] = (p.row, pool_values[(p.source, p.row)])
+            taken.add((p.source, p.row))
+            method, score = "er", min(p.best, score if score is not None else 1.0)
+        if method == "er":
+            counts["by_er"] += 1
+        elif len(rows) > 1:
+            counts["by_key"] += 1
+        else:
+            counts["single"] += 1
+        asm.emit(key, rows, method, round(score, 4) if score is not None else None)
+    return taken
 
 
 def workdir() -> tempfile.TemporaryDirectory:

@@ -134,59 +134,79 @@ def validate_definition(
     cache: dict[int, dict] = {}
     paths: dict[int, str] = {}
     for at, entry in _entries(raw_fields):
-        name = str(entry.get("field") or "").strip()
-        tf = template.field(name)
-        if tf is None:
-            raise Invalid(
-                f"模板 {template.code} 没有字段“{name}”",
-                f"template {template.code} has no field '{name}'",
-                field=f"{at}.field",
-            )
-        if name in by_field:
-            raise Invalid(
-                f"字段 {name} 有两个权威来源：一数一源，每个字段只能有一个权威来源（其余作为备选）",
-                f"field {name} has two authoritative sources: one source per field, others are fallbacks",
-                field=f"{at}.field",
-            )
-        source = entry.get("source")
-        if isinstance(source, list):
-            if len(source) != 1:
-                raise Invalid(
-                    f"字段 {name} 须有且只有一个权威来源",
-                    f"field {name} needs exactly one authoritative source",
-                    field=f"{at}.source",
-                )
-            source = source[0]
-        if source in (None, "", {}):
-            raise Invalid(
-                f"字段 {name} 缺少权威来源", f"field {name} has no authoritative source", field=f"{at}.source"
-            )
-        fallbacks = entry.get("fallbacks") or []
-        if not isinstance(fallbacks, list):
-            raise Invalid("备选来源应为列表", "fallbacks must be a list", field=f"{at}.fallbacks")
+        tf = _template_field(template, entry, at, by_field)
         sources, seen = [], set()
-        for sat, src in [(f"{at}.source", source)] + [
-            (f"{at}.fallbacks.{j}", s) for j, s in enumerate(fallbacks)
-        ]:
+        for sat, src in _named_sources(entry, tf.name, at):
             rid = _resource_id(db, src, sat)
-            if own_resource_id is not None and rid == own_resource_id:
-                raise Invalid(
-                    "循环引用：基础库不能以自己的成果为来源",
-                    "circular reference: an assembly cannot read its own output",
-                    field=f"{sat}.resource_id",
-                )
-            if rid in seen:
-                raise Invalid(
-                    f"资源 {rid} 在字段 {name} 的来源中重复",
-                    f"resource {rid} is listed twice for {name}",
-                    field=f"{sat}.resource_id",
-                )
+            _check_source_once(rid, own_resource_id, seen, tf.name, sat)
             seen.add(rid)
             paths.setdefault(rid, f"{sat}.resource_id")
             sources.append(
                 {"resource_id": rid, "item": _check_item(db, tf, rid, src.get("item"), sat, cache)}
             )
-        by_field[name] = {"field": name, "sources": sources}
+        by_field[tf.name] = {"field": tf.name, "sources": sources}
+    _check_key_sources(template, by_field, paths)
+    return [by_field[f.name] for f in template.fields if f.name in by_field]
+
+
+def _template_field(template: Template, entry: dict[str, Any], at: str, by_field: dict[str, Any]):
+    """The template field an entry names, once only (一数一源)."""
+    name = str(entry.get("field") or "").strip()
+    tf = template.field(name)
+    if tf is None:
+        raise Invalid(
+            f"模板 {template.code} 没有字段“{name}”",
+            f"template {template.code} has no field '{name}'",
+            field=f"{at}.field",
+        )
+    if name in by_field:
+        raise Invalid(
+            f"字段 {name} 有两个权威来源：一数一源，每个字段只能有一个权威来源（其余作为备选）",
+            f"field {name} has two authoritative sources: one source per field, others are fallbacks",
+            field=f"{at}.field",
+        )
+    return tf
+
+
+def _named_sources(entry: dict[str, Any], name: str, at: str) -> list[tuple[str, Any]]:
+    """(path, source) of the entry's one authoritative source, then its fallbacks in order."""
+    source = entry.get("source")
+    if isinstance(source, list):
+        if len(source) != 1:
+            raise Invalid(
+                f"字段 {name} 须有且只有一个权威来源",
+                f"field {name} needs exactly one authoritative source",
+                field=f"{at}.source",
+            )
+        source = source[0]
+    if source in (None, "", {}):
+        raise Invalid(
+            f"字段 {name} 缺少权威来源", f"field {name} has no authoritative source", field=f"{at}.source"
+        )
+    fallbacks = entry.get("fallbacks") or []
+    if not isinstance(fallbacks, list):
+        raise Invalid("备选来源应为列表", "fallbacks must be a list", field=f"{at}.fallbacks")
+    return [(f"{at}.source", source)] + [(f"{at}.fallbacks.{j}", s) for j, s in enumerate(fallbacks)]
+
+
+def _check_source_once(rid: int, own_resource_id: int | None, seen: set[int], name: str, sat: str) -> None:
+    """A field's sources are different resources, none of them the assembly's own output."""
+    if own_resource_id is not None and rid == own_resource_id:
+        raise Invalid(
+            "循环引用：基础库不能以自己的成果为来源",
+            "circular reference: an assembly cannot read its own output",
+            field=f"{sat}.resource_id",
+        )
+    if rid in seen:
+        raise Invalid(
+            f"资源 {rid} 在字段 {name} 的来源中重复",
+            f"resource {rid} is listed twice for {name}",
+            field=f"{sat}.resource_id",
+        )
+
+
+def _check_key_sources(template: Template, by_field: dict[str, Any], paths: dict[int, str]) -> None:
+    """Every source resource gives the key (it is a source of the key field), and there are not too many."""
     key = template.key.name
     if key not in by_field:
         raise Invalid(
@@ -208,7 +228,6 @@ def validate_definition(
             f"at most {MAX_SOURCES} source resources",
             field=f"fields.{key}",
         )
-    return [by_field[f.name] for f in template.fields if f.name in by_field]
 
 
 def source_ids(definition: list[dict[str, Any]], key: str) -> list[int]:

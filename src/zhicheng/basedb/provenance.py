@@ -57,23 +57,11 @@ def provenance(
     if field is not None and template.field(field) is None:
         raise Invalid(f"模板没有字段“{field}”", f"the template has no field '{field}'", field="field")
     run = _run_for(db, asm, run_id)
-    if row is not None:
-        prov = db.get(Provenance, (run.id, row)) if 0 < row <= run.record_count else None
-    elif key:
-        prov = db.scalar(
-            select(Provenance)
-            .where(Provenance.run_id == run.id, Provenance.key == normalise_key(key))
-            .limit(1)
-        )
-    else:
-        raise Invalid("请指定记录行号或主键", "give a record row or key", field="row")
-    if prov is None:
-        raise NotFound("没有这条记录", "no such record", field="row" if row is not None else "key")
+    prov = _record_of(db, run, row, key)
     columns, rows = datasets.read_rows(
         db, actor=actor, resource_id=asm.resource_id, version=run.version, limit=1, offset=prov.row - 1
     )
     values = dict(zip(columns, rows[0], strict=False)) if rows else {}
-    source_rows = prov.rows.split(",")
     conflicts: dict[str, list[Conflict]] = {}
     for c in db.scalars(select(Conflict).where(Conflict.run_id == run.id, Conflict.row == prov.row)):
         conflicts.setdefault(c.field, []).append(c)
@@ -82,42 +70,20 @@ def provenance(
         for i, s in enumerate(run.sources)
     }
     kept_mask = value_masker(db, actor, asm.resource_id, asm.department_id, template)  # the base database's value
-    out_fields = []
-    for pos, f in enumerate(template.fields):
-        if field is not None and f.name != field:
-            continue
-        index = prov.fields[pos] if pos < len(prov.fields) else "-"
-        src = None
-        if index != "-":
-            s = run.sources[int(index)]
-            src = {
-                "index": int(index),
-                "resource_id": s["resource_id"],
-                "name": s["name"],
-                "version": s["version"],
-                "row": int(source_rows[int(index)] or 0) or None,
-            }
-        out_fields.append(
-            {
-                "field": f.name,
-                "label": f.label,
-                "value": values.get(f.name),
-                "source": src,
-                "conflicts": [
-                    {
-                        "value": kept_mask[f.name](c.value),
-                        "other_value": maskers[c.other_index][f.name](c.other_value),
-                        "source": {
-                            "resource_id": run.sources[c.other_index]["resource_id"],
-                            "name": run.sources[c.other_index]["name"],
-                            "version": run.sources[c.other_index]["version"],
-                            "row": c.other_row,
-                        },
-                    }
-                    for c in conflicts.get(f.name, [])
-                ],
-            }
-        )
+    out_fields = [
+        {
+            "field": f.name,
+            "label": f.label,
+            "value": values.get(f.name),
+            "source": _source_of(run, prov, pos),
+            "conflicts": [
+                _conflict_view(run, c, kept_mask[f.name], maskers[c.other_index][f.name])
+                for c in conflicts.get(f.name, [])
+            ],
+        }
+        for pos, f in enumerate(template.fields)
+        if field is None or f.name == field
+    ]
     record(
         db,
         actor=actor,
@@ -136,4 +102,51 @@ def provenance(
         "method": prov.method,
         "score": prov.score,
         "fields": out_fields,
+    }
+
+
+def _record_of(db: Session, run: AssemblyRun, row: int | None, key: str | None) -> Provenance:
+    """The provenance of the record at `row` (1-based) or with `key`, or NotFound."""
+    if row is not None:
+        prov = db.get(Provenance, (run.id, row)) if 0 < row <= run.record_count else None
+    elif key:
+        prov = db.scalar(
+            select(Provenance)
+            .where(Provenance.run_id == run.id, Provenance.key == normalise_key(key))
+            .limit(1)
+        )
+    else:
+        raise Invalid("请指定记录行号或主键", "give a record row or key", field="row")
+    if prov is None:
+        raise NotFound("没有这条记录", "no such record", field="row" if row is not None else "key")
+    return prov
+
+
+def _source_of(run: AssemblyRun, prov: Provenance, pos: int) -> dict[str, Any] | None:
+    """The source whose value the record kept for the template's field at `pos` (None: no source gave one)."""
+    index = prov.fields[pos] if pos < len(prov.fields) else "-"
+    if index == "-":
+        return None
+    s = run.sources[int(index)]
+    return {
+        "index": int(index),
+        "resource_id": s["resource_id"],
+        "name": s["name"],
+        "version": s["version"],
+        "row": int(prov.rows.split(",")[int(index)] or 0) or None,
+    }
+
+
+def _conflict_view(run: AssemblyRun, c: Conflict, kept_mask, other_mask) -> dict[str, Any]:
+    """A value another source holds for the field, beside the kept one, each masked by its owner's policy."""
+    other = run.sources[c.other_index]
+    return {
+        "value": kept_mask(c.value),
+        "other_value": other_mask(c.other_value),
+        "source": {
+            "resource_id": other["resource_id"],
+            "name": other["name"],
+            "version": other["version"],
+            "row": c.other_row,
+        },
     }

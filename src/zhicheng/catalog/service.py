@@ -16,9 +16,9 @@ from sqlalchemy import bindparam, func, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from zhicheng.catalog import codes, search
+from zhicheng.catalog import codes, registration, search
 from zhicheng.catalog.items import ItemCheck, ItemSpec, ItemType, Sensitivity
-from zhicheng.catalog.models import Item, Resource, Review, Revision
+from zhicheng.catalog.models import Resource, Review, Revision
 from zhicheng.catalog.schemas import as_dict, validate  # noqa: F401 - validate is part of this module's API
 from zhicheng.core import changes, clock
 from zhicheng.core.actor import Actor
@@ -291,42 +291,6 @@ def _log(db: Session, actor: Actor, res: Resource, action: str, from_state: str 
                   comment=comment, actor_id=actor.user_id, actor_name=_actor_name(actor), at=clock.now()))
 
 
-def _check_related(db: Session, related: list[str], own_code: str | None = None) -> None:
-    """Related resource codes must name registered resources (other than this one)."""
-    if not related:
-        return
-    known = set(db.scalars(select(Resource.code).where(Resource.code.in_(related))))
-    for i, code in enumerate(related):
-        if code not in known or code == own_code:
-            raise Invalid(f"关联资源代码 {code} 不存在", f"related resource code {code} does not exist",
-                          field=f"related_codes.{i}")
-
-
-def _check_unique_name(db: Session, department_id: int, name: str, exclude_id: int | None = None) -> None:
-    stmt = select(Resource.id).where(Resource.department_id == department_id, Resource.name == name)
-    if exclude_id is not None:
-        stmt = stmt.where(Resource.id != exclude_id)
-    if db.scalar(stmt) is not None:
-        raise Conflict(f"本部门已有名为“{name}”的数据资源", f"the department already has a resource named '{name}'",
-                       field="name")
-
-
-def _assign_code(db: Session, res: Resource) -> None:
-    dept = department_ref(db, res.department_id)
-    front = codes.front_code(catalog_class=res.catalog_class, subclass=res.subclass, department_code=dept["code"],
-                             department_id=dept["id"], department_kind=dept["kind"], detail_code=res.detail_code)
-    if not (res.code or "").startswith(front + "/"):
-        res.code = codes.next_code(db, front)
-
-
-def _set_items(db: Session, res: Resource, items: list[dict[str, Any]]) -> None:
-    if res.items:
-        res.items.clear()
-        db.flush()  # delete the old rows before inserting new ones that may reuse their names
-    for pos, item in enumerate(items):
-        res.items.append(Item(position=pos, **item))
-
-
 def provider_department(db: Session, actor: Actor, data: dict[str, Any]) -> int:
     from zhicheng.accounts import service as accounts
 
@@ -347,21 +311,21 @@ def create_resource(db: Session, *, actor: Actor, data: Any) -> Resource:
     dept_id = provider_department(db, actor, raw)
     _authorize(db, actor, "create", department_id=dept_id)
     fields = validate(raw)
-    _check_unique_name(db, dept_id, fields["name"])
-    _check_related(db, fields["related_codes"])
+    registration.check_unique_name(db, dept_id, fields["name"])
+    registration.check_related(db, fields["related_codes"])
     items = fields.pop("items")
     for attempt in range(3):
         at = clock.now()
         res = Resource(department_id=dept_id, state="draft", revision=0, created_by=actor.user_id,
                        created_at=at, updated_by=actor.user_id, updated_at=at, **fields)
-        _assign_code(db, res)
+        registration.assign_code(db, res, department_ref(db, res.department_id))
         db.add(res)
-        _set_items(db, res, items)
+        registration.set_items(db, res, items)
         try:
             db.flush()
         except IntegrityError:
             db.rollback()
-            _check_unique_name(db, dept_id, fields["name"])
+            registration.check_unique_name(db, dept_id, fields["name"])
             if attempt == 2:
                 raise
             continue
@@ -387,17 +351,17 @@ def update_resource(db: Session, *, actor: Actor, resource_id: int, data: Any) -
     current = document(db, res)
     merged = {**current, **changes}
     fields = validate(merged)
-    _check_unique_name(db, res.department_id, fields["name"], exclude_id=res.id)
-    _check_related(db, fields["related_codes"], own_code=res.code)
+    registration.check_unique_name(db, res.department_id, fields["name"], exclude_id=res.id)
+    registration.check_related(db, fields["related_codes"], own_code=res.code)
     items = fields.pop("items")
     changed = sorted(k for k in fields if fields[k] != current.get(k))
     for key, value in fields.items():
         setattr(res, key, value)
     if "items" in changes:
-        _set_items(db, res, items)
+        registration.set_items(db, res, items)
         changed.append("items")
     if res.revision == 0:  # a code is final once published; before, it follows the classification
-        _assign_code(db, res)
+        registration.assign_code(db, res, department_ref(db, res.department_id))
     res.updated_by, res.updated_at = actor.user_id, clock.now()
     return _finish(db, actor, res, "update", {"changed": changed}, event="updated")
 

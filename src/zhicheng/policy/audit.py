@@ -41,7 +41,7 @@ _INT64 = (-(2**63), 2**64)  # the integers orjson writes (it refuses larger ones
 _MAX_DEPTH = 100
 
 
-def _plain(value: Any, depth: int = 0) -> bool:
+def _orjson_faithful(value: Any, depth: int = 0) -> bool:
     """Whether `value` is plain JSON that reads back as itself and that orjson writes byte for byte as `json` does
     (sorted, compact, UTF-8): dicts with str keys, lists, str, bool, None and 64-bit ints; no float, tuple,
     subclass or deep nesting (which take the `json` path)."""
@@ -57,13 +57,13 @@ def _plain(value: Any, depth: int = 0) -> bool:
             if type(key) is not str:
                 return False
             kind = type(item)
-            if not (kind is str or item is None or kind is bool or _plain(item, depth + 1)):
+            if not (kind is str or item is None or kind is bool or _orjson_faithful(item, depth + 1)):
                 return False
         return True
     if kind is list:
         for item in value:
             kind = type(item)
-            if not (kind is str or item is None or kind is bool or _plain(item, depth + 1)):
+            if not (kind is str or item is None or kind is bool or _orjson_faithful(item, depth + 1)):
                 return False
         return True
     return False
@@ -75,7 +75,7 @@ def normalise_detail(detail: dict[str, Any] | None) -> dict[str, Any] | None:
         return None
     if not isinstance(detail, dict):
         detail = {"value": detail}
-    if _plain(detail):  # the common case: a copy, as the round trip below would give
+    if _orjson_faithful(detail):  # the common case: a copy, as the round trip below would give
         try:
             return orjson.loads(orjson.dumps(detail))
         except orjson.JSONEncodeError:  # a lone surrogate: json's own error below
@@ -102,7 +102,7 @@ def canonical(entry: Any) -> bytes:
         "detail": entry.detail,
         "ip": entry.ip,
     }
-    if _plain(doc):
+    if _orjson_faithful(doc):
         try:
             return orjson.dumps(doc, option=orjson.OPT_SORT_KEYS)
         except orjson.JSONEncodeError:  # a lone surrogate: json's own error below

@@ -72,7 +72,7 @@ def about_sources(data_dir: Path = DEMO_DATA, lang: str = "en") -> list[dict[str
             for p in sorted(data_dir.iterdir()) if p.is_file() and p.name.endswith(DATA_SUFFIXES)]
 
 
-def _plain(cell: str) -> str:
+def _cell_text(cell: str) -> str:
     """A markdown table cell as plain text (code spans and emphasis unmarked)."""
     return re.sub(r"[`*]", "", cell).strip()
 
@@ -87,7 +87,7 @@ def _markdown_table(text: str) -> list[dict[str, str | None]]:
             if header and rows:
                 break
             continue
-        cells = [_plain(c) for c in line.strip("|").split("|")]
+        cells = [_cell_text(c) for c in line.strip("|").split("|")]
         if header is None:
             header = [c.lower() for c in cells]
         elif not all(set(c) <= set("-: ") for c in cells):
