@@ -5,8 +5,6 @@
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
 import sys
 import threading
 import time
@@ -17,41 +15,22 @@ from pathlib import Path
 import httpx
 import orjson
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository: its tests' server helper
+from tests.helpers.served import environ, serve_workers  # noqa: E402
+
 CLIENTS = int(os.environ.get("ZHICHENG_BENCH_CLIENTS", "4"))
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @contextmanager
 def served_workers(data: Path, workers: int) -> Iterator[str]:
     """`zhicheng serve --workers N` on the bench's data folder (the same settings as the one-process server)."""
-    port = _free_port()
-    env = {**os.environ, "ZHICHENG_DATA": str(data), "ZHICHENG_LANGUAGE": "zh-CN"}
+    env = environ(ZHICHENG_DATA=str(data))
     env.pop("ZHICHENG_DATABASE_URL", None)
-    proc = subprocess.Popen([sys.executable, "-m", "zhicheng", "serve", "--port", str(port), "--workers",
-                             str(workers)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            if proc.poll() is not None:
-                raise SystemExit(f"zhicheng serve --workers {workers} exited with {proc.returncode}")
-            try:
-                if all(httpx.get(base + "/api/v1/health", timeout=2).status_code == 200 for _ in range(8)):
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise SystemExit(f"zhicheng serve --workers {workers} did not answer")
-            time.sleep(0.2)
-        yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=60)
+        with serve_workers(env, workers) as (base, _pids):
+            yield base
+    except RuntimeError as exc:
+        raise SystemExit(f"zhicheng serve --workers {workers}: {exc}") from None
 
 
 def at_once(base: str, token: str, path: str, pages: int, page: int, clients: int = CLIENTS) -> tuple[int, float]:
@@ -85,3 +64,62 @@ def at_once(base: str, token: str, path: str, pages: int, page: int, clients: in
     if failures:
         raise SystemExit(f"calls failed: {failures[:3]}")
     return sum(totals), took
+
+
+WRK_SECONDS = int(os.environ.get("ZHICHENG_BENCH_WRK_SECONDS", "15"))
+WRK_SCRIPT = """
+local paths = {%s}
+local headers = {["Authorization"] = %s}
+local n = 0
+request = function()
+  n = n + 1
+  return wrk.format("GET", paths[(n %% #paths) + 1], headers)
+end
+"""
+
+
+def page_paths(base: str, token: str, path: str, pages: int, page: int) -> list[str]:
+    """The first `pages` full pages of the walk as request paths (each with its keyset cursor), for `with_wrk`."""
+    out, after = [], None
+    with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=120) as c:
+        while len(out) < pages:
+            params = {"size": page, **({"after": after} if after else {})}
+            r = c.get(path, params=params)
+            r.raise_for_status()
+            body = orjson.loads(r.content)
+            if body["count"] != page:
+                break
+            out.append(str(httpx.URL(path, params=params)))
+            after = body["next"]
+            if not after:
+                break
+    return out
+
+
+def with_wrk(base: str, token: str, paths: list[str], page: int, clients: int = CLIENTS,
+             seconds: int = WRK_SECONDS) -> tuple[int, float]:
+    """The same pages read by `wrk` (a C load generator in a process of its own, one thread, `clients`
+    connections) for `seconds`: (rows read, seconds). The Python client threads of `at_once` share the two cores
+    with the server's workers and can be what limits; wrk costs a fraction of that. Every answer must be 200."""
+    import re
+    import shutil
+    import subprocess
+    import tempfile
+
+    binary = shutil.which("wrk")
+    if binary is None:
+        raise SystemExit("wrk not found: apt-get install -y wrk (Debian's package)")
+    script = WRK_SCRIPT % (", ".join(orjson.dumps(p).decode() for p in paths), orjson.dumps(f"Bearer {token}").decode())
+    with tempfile.NamedTemporaryFile("w", suffix=".lua") as lua:
+        lua.write(script)
+        lua.flush()
+        done = subprocess.run([binary, "-t1", f"-c{clients}", f"-d{seconds}s", "--timeout", "60s", "-s", lua.name,
+                               base], capture_output=True, text=True, check=True)
+    text = done.stdout
+    if "Non-2xx" in text or "Socket errors" in text:
+        raise SystemExit(f"wrk: calls failed:\n{text}")
+    found = re.search(r"(\d+) requests in ([0-9.]+)(m?s)", text)
+    if found is None:
+        raise SystemExit(f"wrk: no result in\n{text}")
+    took = float(found[2]) / (1000 if found[3] == "ms" else 1)
+    return int(found[1]) * page, took

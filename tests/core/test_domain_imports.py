@@ -116,12 +116,17 @@ def test_no_two_domains_import_each_other():
     problems = []
     for ring in _rings(edges):
         members = set(ring)
+        by_pair: dict[tuple[str, str], list[str]] = defaultdict(list)
+        for s, t, name, where in imports:
+            if s in members and t in members and f"{where} {name}" not in by_pair[(s, t)]:
+                by_pair[(s, t)].append(f"{where} {name}")
         problems.append(
-            " ⇄ ".join(ring)
-            + ": "
-            + "; ".join(f"{where} {name}" for s, t, name, where in imports if s in members and t in members)
+            " ⇄ ".join(ring) + ": " + "; ".join(
+                f"{s} → {t} ({found[0]}{f' and {len(found) - 1} more' if len(found) > 1 else ''})"
+                for (s, t), found in sorted(by_pair.items())
+            )
         )
-    assert problems == []
+    assert not problems, "\n".join(problems)
 
 
 def test_no_domain_imports_another_domains_tables():
@@ -130,7 +135,7 @@ def test_no_domain_imports_another_domains_tables():
         for _source, _target, name, where in _imports_between_domains()
         if "models" in name.split(".")[2:]
     ]
-    assert found == []
+    assert not found, "\n".join(found)
 
 
 def test_the_walk_sees_the_imports_it_is_about():

@@ -50,10 +50,10 @@ def truncate_the_end(db) -> int:
     return last
 
 
-def rewrite_and_rehash(db, seq: int) -> None:
-    """The second attack: change an entry, then recompute every later hash and the head, as SM3 allows anyone."""
-    db.execute(text("UPDATE audit_entry SET target_id = 'rewritten' WHERE seq = :s"), {"s": seq})
-    rows = db.execute(select(*AuditEntry.__table__.c).where(AuditEntry.seq >= seq).order_by(AuditEntry.seq)).all()
+def rehash_plainly(db, since: int = 0) -> str:
+    """Every hash from entry `since` on recomputed with plain SM3 (no key), the head moved to the last: the forged
+    chain anyone who can write the database can make, and a chain of the release before keyed hashing. Its head."""
+    rows = db.execute(select(*AuditEntry.__table__.c).where(AuditEntry.seq >= since).order_by(AuditEntry.seq)).all()
     prev = rows[0].prev_hash
     for row in rows:
         new = audit.plain_hash(prev, row)
@@ -62,6 +62,13 @@ def rewrite_and_rehash(db, seq: int) -> None:
         prev = new
     db.execute(text("UPDATE audit_head SET hash = :h WHERE id = 1"), {"h": prev})
     db.commit()
+    return prev
+
+
+def rewrite_and_rehash(db, seq: int) -> None:
+    """The second attack: change an entry, then recompute every later hash and the head, as SM3 allows anyone."""
+    db.execute(text("UPDATE audit_entry SET target_id = 'rewritten' WHERE seq = :s"), {"s": seq})
+    rehash_plainly(db, seq)
 
 
 def verify_everywhere(run, client, headers) -> tuple[subprocess.CompletedProcess, dict, str]:
@@ -180,16 +187,7 @@ def test_checkpoints_go_to_syslog_when_configured(settings, engine, db):
 
 def test_a_chain_written_before_keyed_hashing_is_rekeyed_once(db, engine, settings):
     fill(db, 6)
-    # turn it into a chain of the previous release: plain SM3, no key, no checkpoint
-    rows = db.execute(select(*AuditEntry.__table__.c).order_by(AuditEntry.seq)).all()
-    prev = rows[0].prev_hash
-    for row in rows:
-        new = audit.plain_hash(prev, row)
-        db.execute(text("UPDATE audit_entry SET prev_hash = :p, hash = :h WHERE seq = :s"),
-                   {"p": prev, "h": new, "s": row.seq})
-        prev = new
-    db.execute(text("UPDATE audit_head SET hash = :h WHERE id = 1"), {"h": prev})
-    db.commit()
+    prev = rehash_plainly(db)  # a chain of the previous release: plain SM3, no key, no checkpoint
     key_file(settings).unlink()
     attach(engine, settings)  # the first start of the new release creates the key and re-keys the chain
     db.expire_all()

@@ -4,18 +4,16 @@ masking rule) is seen through the other on the next call, a burst to both leaves
 
 from __future__ import annotations
 
-import os
-import socket
 import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 
 import httpx
 import pytest
 
 from tests.helpers.accounts import DEFAULT_PASSWORD
+from tests.helpers.served import environ, serve_workers
 from tests.opendata_api.helpers import open_catalog  # noqa: F401 - fixture
 from zhicheng.core.events import bus
 
@@ -32,56 +30,6 @@ def redis_or_skip() -> str:
         print(reason)
         pytest.skip(reason)
     return REDIS
-
-
-def environ(settings, **extra: str) -> dict[str, str]:
-    return {**os.environ, "ZHICHENG_DATA": str(settings.data), "ZHICHENG_DATABASE_URL": settings.db_url,
-            "ZHICHENG_SECRET_KEY": settings.secret_key or "test-secret-key", "ZHICHENG_LANGUAGE": "zh-CN", **extra}
-
-
-@contextmanager
-def serve_workers(settings, workers: int = 2, **env: str):
-    """`zhicheng serve --workers N` on a free port: (base URL, the worker pids)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "zhicheng", "serve", "--port", str(port), "--workers",
-                             str(workers)], env=environ(settings, **env), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            assert proc.poll() is None, f"zhicheng serve exited with {proc.returncode}"
-            children = _children(proc.pid)
-            try:
-                if len(children) >= workers and all(_health(base) for _ in range(4 * workers)):
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "the workers did not answer"
-            time.sleep(0.2)
-        yield base, children
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-def _children(pid: int) -> list[int]:
-    """The worker processes of the server `pid` (not multiprocessing's resource tracker)."""
-    try:
-        found = [int(p) for p in open(f"/proc/{pid}/task/{pid}/children").read().split()]
-        return [p for p in found if b"resource_tracker" not in open(f"/proc/{p}/cmdline", "rb").read()]
-    except OSError:
-        return []
-
-
-def _health(base: str) -> bool:
-    return httpx.get(base + "/api/v1/health", timeout=5).status_code == 200
 
 
 def many(base: str, n: int, call) -> list:
@@ -124,7 +72,7 @@ def test_a_change_through_one_worker_is_seen_through_every_worker_on_the_next_ca
         db, settings, open_catalog, make_user, broker):  # noqa: F811 - open_catalog is a fixture
     env = {"ZHICHENG_BUS_URL": redis_or_skip()} if broker == "redis" else {}
     make_user("workers_admin", roles=["admin"])
-    with serve_workers(settings, **env) as (base, pids):
+    with serve_workers(environ(settings, **env)) as (base, pids):
         print(f"broker={broker}: workers {pids}")
         assert len(pids) == 2
         with httpx.Client(base_url=base, timeout=60) as c:
