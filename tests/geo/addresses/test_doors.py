@@ -164,3 +164,26 @@ def test_the_command_line(cli, address_layer, layer_rows, tmp_path):
     doors = [r for r in rows if r["address_kind"] == "门牌"]
     assert sum(r["geo_level"] == "门牌" for r in doors) / len(doors) > 0.95
     assert cli("geocode-column", res.code, "--column", "nothing", "--out", str(tmp_path / "x.csv")).exit_code != 0
+
+
+def test_many_callers_at_once_share_one_index(engine, address_layer):
+    """Eight callers asking for the geocoder of a version nobody built yet: one build, one index for all."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from zhicheng.core.db import make_sessionmaker
+    from zhicheng.geo.addresses import service
+
+    _res, officer, _reader = address_layer
+    service.forget_indexes()
+    factory = make_sessionmaker(engine)
+
+    def ask(_n):
+        with factory() as db:
+            geocoder, layer = service.geocoder_for(db, actor=officer)
+            return id(geocoder), id(geocoder.index), layer.version, geocoder.geocode("岳麓区").level
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(ask, range(8)))
+    assert len({a[0] for a in answers}) == 1 and len({a[1] for a in answers}) == 1
+    assert {a[2:] for a in answers} == {(1, "区县")}
+    assert len(service._indexes) == 1
