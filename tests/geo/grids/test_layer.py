@@ -120,6 +120,9 @@ def test_export_round_trips_through_import(db, grid_officer, grid_layers, tmp_pa
     assert done == {"version": 2, "cells": len(cells)}
     again = service.read_cells(db, actor=grid_officer, resource_id=grids.id)
     assert sorted(c["grid_code"] for c in again) == sorted(c["grid_code"] for c in cells)
+    as_csv = tmp_path / "city_grids.csv"
+    as_csv.write_bytes(text)
+    assert service.import_grids(db, actor=grid_officer, resource_id=grids.id, path=as_csv)["version"] == 3
     with pytest.raises(Invalid):
         service.export(db, actor=grid_officer, resource_id=grids.id, fmt="shp")
 

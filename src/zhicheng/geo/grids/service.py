@@ -280,8 +280,12 @@ def read_grid_file(path: Path) -> list[dict]:
     """Cells from a file GDAL reads (GeoJSON, GeoPackage, zipped Shapefile, CSV with WKT), in CGCS2000 lon/lat."""
     import pyogrio
 
+    # a CSV names its WKT column geometry or wkt; GDAL reads a zipped Shapefile through /vsizip/
+    options = {"GEOM_POSSIBLE_NAMES": "geometry,wkt,WKT", "KEEP_GEOM_COLUMNS": "NO"} \
+        if path.suffix.lower() == ".csv" else {}
+    source = f"/vsizip/{path}" if path.suffix.lower() == ".zip" else str(path)
     try:
-        frame = pyogrio.read_dataframe(str(path))
+        frame = pyogrio.read_dataframe(source, **options)
     except Exception as exc:  # GDAL's own errors name the problem
         raise Invalid(f"无法读取网格文件：{str(exc)[:120]}", f"cannot read the grid file: {str(exc)[:120]}",
                       field="file") from None
