@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from zhicheng.core import clock
 from zhicheng.core.db import make_sessionmaker
-from zhicheng.quality import service
+from zhicheng.quality import schedules, service
 from zhicheng.quality.models import QualityRun
 
 
@@ -15,7 +15,7 @@ def test_a_due_schedule_found_by_two_schedulers_at_once_runs_once(db, engine, pe
     res, _ = people_resource()
     officer = quality_actors["officer"]
     service.define_rule(db, actor=officer, resource_id=res.id, data={"kind": "required", "item": "xm"})
-    service.set_schedule(db, actor=officer, resource_id=res.id, interval_hours=24)
+    schedules.set_schedule(db, actor=officer, resource_id=res.id, interval_hours=24)
     clock.advance(timedelta(hours=25))
     factory = make_sessionmaker(engine)
     start, made, failed = threading.Barrier(4), [], []
@@ -24,7 +24,7 @@ def test_a_due_schedule_found_by_two_schedulers_at_once_runs_once(db, engine, pe
         with factory() as session:
             start.wait()
             try:
-                made.extend(service.run_due(session))
+                made.extend(schedules.run_due(session))
             except Exception as exc:  # noqa: BLE001 - reported below
                 failed.append(exc)
 
@@ -38,7 +38,7 @@ def test_a_due_schedule_found_by_two_schedulers_at_once_runs_once(db, engine, pe
     print(f"4 schedulers racing: runs made {made}, scheduled runs stored {runs}")
     assert len(made) == 1 and runs == 1
     clock.advance(timedelta(hours=25))  # the next period is due again, and again once
-    assert len(service.run_due(db)) == 1
+    assert len(schedules.run_due(db)) == 1
 
 
 def test_two_processes_running_due_schedules_at_once_run_each_once(db, settings, people_resource, quality_actors):
@@ -56,7 +56,7 @@ def test_two_processes_running_due_schedules_at_once_run_each_once(db, settings,
     resources = [people_resource()[0] for _ in range(3)]
     for res in resources:
         service.define_rule(db, actor=officer, resource_id=res.id, data={"kind": "required", "item": "xm"})
-        service.set_schedule(db, actor=officer, resource_id=res.id, interval_hours=24)
+        schedules.set_schedule(db, actor=officer, resource_id=res.id, interval_hours=24)
     db.execute(update(QualitySchedule).values(next_run_at=clock.now() - timedelta(hours=1)))  # due now, for real
     db.commit()
     env = {**os.environ, "ZHICHENG_DATA": str(settings.data), "ZHICHENG_DATABASE_URL": settings.db_url}

@@ -14,7 +14,7 @@ from tests.helpers.quality import defective_people, import_rows, person
 from zhicheng.core import clock
 from zhicheng.core.workdays import service as deadlines
 from zhicheng.policy.models import AuditEntry
-from zhicheng.quality import service
+from zhicheng.quality import schedules, service
 from zhicheng.quality.models import QualityRun
 
 
@@ -118,14 +118,14 @@ def test_scheduled_runs_happen_when_due(db, people_resource, quality_actors):
     res, _ = people_resource()
     officer = quality_actors["officer"]
     service.define_rule(db, actor=officer, resource_id=res.id, data={"kind": "required", "item": "xm"})
-    service.set_schedule(db, actor=officer, resource_id=res.id, interval_hours=24)
-    assert service.run_due(db) == []
+    schedules.set_schedule(db, actor=officer, resource_id=res.id, interval_hours=24)
+    assert schedules.run_due(db) == []
     clock.advance(timedelta(hours=25))
-    made = service.run_due(db)
+    made = schedules.run_due(db)
     assert len(made) == 1 and db.get(QualityRun, made[0]).trigger == "schedule"
-    assert service.run_due(db) == []
+    assert schedules.run_due(db) == []
     clock.advance(timedelta(hours=25))
-    assert len(service.run_due(db)) == 1
+    assert len(schedules.run_due(db)) == 1
 
 
 def cli(settings, *args: str) -> subprocess.CompletedProcess:

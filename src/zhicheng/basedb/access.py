@@ -6,28 +6,8 @@ from sqlalchemy.orm import Session
 
 from zhicheng.basedb.templates import Template
 from zhicheng.core.actor import Actor
-from zhicheng.core.errors import Forbidden
 from zhicheng.policy import masking
-from zhicheng.policy.audit import record
-from zhicheng.policy.service import Target, authorize
-
-
-def authorize_or_audit(db: Session, actor: Actor, action: str, target: Target) -> None:
-    """Ask policy; a refusal is audited (and committed) before Forbidden propagates."""
-    try:
-        authorize(actor, action, target)
-    except Forbidden:
-        db.rollback()
-        record(
-            db,
-            actor=actor,
-            action=f"{target.kind}.{action}",
-            target_kind=target.kind,
-            target_id=target.id,
-            outcome="denied",
-        )
-        db.commit()
-        raise
+from zhicheng.policy.service import Target
 
 
 def value_masker(db: Session, actor: Actor, resource_id: int, department_id: int, template: Template):

@@ -7,7 +7,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from zhicheng.basedb.access import authorize_or_audit as _authorize
 from zhicheng.basedb.access import value_masker
 from zhicheng.basedb.models import Assembly, AssemblyRun, Conflict, ConflictTask
 from zhicheng.basedb.templates import TEMPLATES
@@ -28,6 +27,7 @@ from zhicheng.policy.rules import (
     officer_of_target_department,
 )
 from zhicheng.policy.service import Target, across_departments, decide
+from zhicheng.policy.service import authorize_audited as _authorize
 
 TASK_KIND = "basedb.task"
 add_rule(TASK_KIND, "read", "admin", admin)

@@ -7,7 +7,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from zhicheng.basedb.access import authorize_or_audit as _authorize
 from zhicheng.basedb.access import value_masker
 from zhicheng.basedb.matching import normalise_key
 from zhicheng.basedb.models import Assembly, AssemblyRun, Conflict, Provenance
@@ -18,6 +17,7 @@ from zhicheng.core.db import get_or_404
 from zhicheng.core.errors import Invalid, NotFound
 from zhicheng.policy.audit import record
 from zhicheng.policy.service import Target
+from zhicheng.policy.service import authorize_audited as _authorize
 
 KIND = "basedb.assembly"
 

@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 
 from zhicheng.basedb import assembly as engine
 from zhicheng.basedb import conflicts as conflict_tasks
-from zhicheng.basedb.access import authorize_or_audit as _authorize
 from zhicheng.basedb.definition import check_cycles, validate_definition
 from zhicheng.basedb.inbox import list_tasks, read_task, resolve_task, task_target, task_view  # noqa: F401
 from zhicheng.basedb.matching import DEFAULT_THRESHOLD
@@ -40,6 +39,7 @@ from zhicheng.policy.rules import (
     member_of_target_department,
 )
 from zhicheng.policy.service import Target, decide
+from zhicheng.policy.service import authorize_audited as _authorize
 
 KIND = "basedb.assembly"
 add_rule(KIND, "read", "admin", admin)

@@ -23,7 +23,7 @@ from zhicheng.catalog.schemas import as_dict, validate  # noqa: F401 - validate 
 from zhicheng.core import changes, clock
 from zhicheng.core.actor import Actor
 from zhicheng.core.db import MAX_ID, get_or_404
-from zhicheng.core.errors import Conflict, Forbidden, Invalid, not_found
+from zhicheng.core.errors import Conflict, Invalid, not_found
 from zhicheng.core.events import bus
 from zhicheng.core.prepared import Prepared
 
@@ -252,20 +252,11 @@ def _actor_name(actor: Actor) -> str | None:
 def _authorize(db: Session, actor: Actor, action: str, res: Resource | None = None, *,
                department_id: int | None = None, state: str | None = None) -> None:
     """Ask policy; a refusal is audited (and committed) before Forbidden propagates."""
-    from zhicheng.policy import audit
-    from zhicheng.policy.service import Target, authorize
+    from zhicheng.policy.service import Target, authorize_audited
 
     target = _target(res, state) if res is not None else Target(KIND, department_id=department_id,
                                                                   attrs={"state": state or "draft"})
-    try:
-        authorize(actor, action, target)
-    except Forbidden:
-        db.rollback()
-        audit.record(db, actor=actor, action=f"{KIND}.{action}", target_kind=KIND,
-                     target_id=None if res is None else res.id, outcome="denied",
-                     detail={"department_id": target.department_id})
-        db.commit()
-        raise
+    authorize_audited(db, actor, action, target)
 
 
 def _finish(db: Session, actor: Actor, res: Resource, action: str, detail: dict[str, Any] | None = None,

@@ -5,8 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from zhicheng.core.actor import Actor
 from zhicheng.core.errors import Forbidden
+from zhicheng.policy import audit
 from zhicheng.policy.rules import ACTION_NAMES, KIND_NAMES, RULES, Context
 
 EFFECTS = ("allow", "mask", "deny")
@@ -70,3 +73,18 @@ def authorize(actor: Actor, action: str, target: Target, *, field: str | None = 
         raise Forbidden(f"没有权限{act_zh}{kind_zh}{ident}", f"Forbidden: you may not {act_en} the {kind_en}{ident}",
                         code="forbidden")
     return decision
+
+
+def authorize_audited(db: Session, actor: Actor, action: str, target: Target, *, audit_action: str | None = None,
+                      detail: dict[str, Any] | None = None) -> Decision:
+    """`authorize`, and a refusal is an audit entry (outcome `denied`, action `<kind>.<action>` unless named), rolled
+    back from what the caller had begun and committed before Forbidden propagates: the auditor sees every refusal."""
+    try:
+        return authorize(actor, action, target)
+    except Forbidden:
+        db.rollback()
+        audit.record(db, actor=actor, action=audit_action or f"{target.kind}.{action}", target_kind=target.kind,
+                     target_id=None if target.id is None else str(target.id), outcome="denied",
+                     detail={"department_id": target.department_id} if detail is None else detail)
+        db.commit()
+        raise

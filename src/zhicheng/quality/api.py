@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from zhicheng.accounts.deps import csrf_protect, require_user
 from zhicheng.core.actor import Actor
 from zhicheng.core.events import bus, same_database
-from zhicheng.quality import service
+from zhicheng.quality import schedules, service
 from zhicheng.quality.schemas import RuleIn, RunIn, ScheduleIn
 from zhicheng.web.deps import get_db
 from zhicheng.web.i18n import request_language
@@ -140,7 +140,7 @@ def schedule(
     resource_id: int, body: ScheduleIn, db: Session = Depends(get_db), actor: Actor = Depends(require_user)
 ) -> JSONResponse:
     """定时检测 / run every N hours (0 removes the schedule)."""
-    found = service.set_schedule(db, actor=actor, resource_id=resource_id, interval_hours=body.interval_hours)
+    found = schedules.set_schedule(db, actor=actor, resource_id=resource_id, interval_hours=body.interval_hours)
     return _json(
         None
         if found is None
@@ -191,7 +191,7 @@ def _scheduler(app_ref: weakref.ReferenceType, pool: Any, stop: threading.Event)
         del app
         try:
             with factory() as db:
-                service.run_due(db)
+                schedules.run_due(db)
         except Exception:  # noqa: BLE001 - the scheduler must outlive a bad pass
             log.exception("scheduled quality runs failed")
 

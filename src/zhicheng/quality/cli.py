@@ -147,12 +147,12 @@ def report(
 @quality_app.command("run-due")
 def run_due() -> None:
     """运行到期的定时检测（供 cron 调用）/ run the scheduled checks that are due (for cron)."""
-    from zhicheng.quality import service
+    from zhicheng.quality import schedules
 
     engine, factory = _open()
     try:
         with factory() as db:
-            made = service.run_due(db)
+            made = schedules.run_due(db)
     finally:
         engine.dispose()
     console.print(f"已检测 runs {len(made)}")
@@ -164,12 +164,12 @@ def schedule(
     hours: int = typer.Argument(..., help="间隔小时数，0 取消 / hours between runs, 0 removes it"),
 ) -> None:
     """设置定时检测 / run a resource's rules every N hours."""
-    from zhicheng.quality import service
+    from zhicheng.quality import schedules
 
     engine, factory = _open()
     try:
         with factory() as db:
-            service.set_schedule(
+            schedules.set_schedule(
                 db, actor=_operator(), resource_id=_resource_id(db, resource), interval_hours=hours
             )
     finally:

@@ -40,8 +40,8 @@ class ValueCheck:
 
 
 @dataclass
-class Plan:
-    """Everything a run does on one table, by how it is done."""
+class CompiledChecks:
+    """The active rules of one table compiled, grouped by how they run (SQL, Python over values, unique, timely)."""
 
     sql: list[SqlCheck] = field(default_factory=list)
     values: list[ValueCheck] = field(default_factory=list)
@@ -207,13 +207,13 @@ def build(
     specs: list[ItemSpec],
     dialect: str,
     references: dict[int, sa.Column | None],
-) -> Plan:
+) -> CompiledChecks:
     """The plan of a run: each active rule as SQL, a value test, a uniqueness query, or a timeliness check.
 
     `references` gives each reference rule's target column (the latest version of the other resource), or None.
     """
     by_name = {s.name: s for s in specs}
-    plan = Plan()
+    plan = CompiledChecks()
     for rule in rules:
         kind, params = rule.kind, rule.params or {}
         if kind == "timely":

@@ -15,7 +15,7 @@ from zhicheng.catalog import service as catalog
 from zhicheng.core.actor import Actor
 from zhicheng.core.errors import AppError, Invalid, NotFound
 from zhicheng.policy.service import decide
-from zhicheng.quality import reports, service
+from zhicheng.quality import access, reports, service
 from zhicheng.quality import rules as R
 from zhicheng.web.deps import get_db
 from zhicheng.web.flash import flash
@@ -86,7 +86,7 @@ def resource_page(
     labels = reports.item_labels(db, res.id)
     rules = [service.rule_view(r, lang, labels) for r in service.list_rules(db, actor=actor, resource_id=res.id)]
     report = service.report(db, actor=actor, resource_id=res.id, lang=lang)
-    can_define = decide(actor, "define", service._target(service.RULE, res)).allowed
+    can_define = decide(actor, "define", access.target_of(access.RULE, res)).allowed
     return render(
         request,
         "quality/resource.html",

@@ -14,7 +14,8 @@ PROFILE_ROWS = 100_000
 SMALL_SET = 12
 
 
-def _plain(value: Any) -> Any:
+def _json_scalar(value: Any) -> Any:
+    """A value as a JSON scalar: numbers, strings, booleans and None as they are, dates in ISO form, else text."""
     if value is None or isinstance(value, int | float | str | bool):
         return value
     return value.isoformat() if hasattr(value, "isoformat") else str(value)
@@ -49,14 +50,14 @@ def profile(conn: Connection, table: sa.Table, specs: list[ItemSpec]) -> dict[st
             "null_rate": round((rows - filled) / rows, 4) if rows else 0.0,
             "distinct": distinct,
             "distinct_ratio": round(distinct / filled, 4) if filled else 0.0,
-            "min": _plain(got[2]) if ordered else None,
-            "max": _plain(got[3]) if ordered else None,
+            "min": _json_scalar(got[2]) if ordered else None,
+            "max": _json_scalar(got[3]) if ordered else None,
             "min_len": got[4] if spec.type is ItemType.STRING else None,
             "max_len": got[5] if spec.type is ItemType.STRING else None,
             "values": None,
         }
         if 0 < distinct <= SMALL_SET:
             found = conn.execute(sa.select(col).where(col.is_not(None)).group_by(col).order_by(col))
-            info["values"] = [_plain(v) for (v,) in found]
+            info["values"] = [_json_scalar(v) for (v,) in found]
         columns[spec.name] = info
     return {"rows": rows, "columns": columns}

@@ -59,112 +59,94 @@ def propose(
     out: list[dict[str, Any]] = []
     rows = (prof or {}).get("rows", 0)
     cols = (prof or {}).get("columns", {})
+    for spec in specs:
+        info = cols.get(spec.name) or {}
+        enough = rows >= MIN_ROWS and bool(info)
+        out += _required(spec, info, rows, enough)
+        out += _checks_of_definition(spec, info, enough)
+        if enough:
+            out += _from_profile(spec, info)
+    out += _cross_checks(specs)
+    if update_cycle in R.CYCLE_LIMITS:
+        out.append(_rule("timely", None, {}, "资源登记了更新周期，最新版本应在周期内导入"))
+    return out
+
+
+def _required(spec: ItemSpec, info: dict[str, Any], rows: int, enough: bool) -> list[dict[str, Any]]:
+    """Required when the item is defined so, or when a large enough sample has no empty value."""
+    if spec.required:
+        return [_rule("required", spec.name, {}, "信息项定义为必填")]
+    if enough and info["nulls"] == 0:
+        return [_rule("required", spec.name, {}, f"样本 {rows} 行中没有空值")]
+    return []
+
+
+def _checks_of_definition(spec: ItemSpec, info: dict[str, Any], enough: bool) -> list[dict[str, Any]]:
+    """The one format rule the item's check (or its label) calls for: a check digit, a region code, a pattern, or
+    the fixed length a code's values all have."""
+    scheme = _scheme_by_label(spec) if spec.check is None else None
+    if spec.check in (ItemCheck.CITIZEN_ID, ItemCheck.CREDIT_CODE):
+        why = f"信息项校验规则为{R.CHECK_SCHEMES[spec.check.value][0]}"
+        return [_rule("check", spec.name, {"scheme": spec.check.value}, why)]
+    if scheme:
+        why = f"信息项名称表明它是{R.CHECK_SCHEMES[scheme][0]}，但未设校验规则"
+        return [_rule("check", spec.name, {"scheme": scheme}, why)]
+    if spec.check is ItemCheck.REGION_CODE or (spec.check is None and _regiony(spec)):
+        why = "行政区划代码应为现行 GB/T 2260 代码"
+        return [_rule("allowed", spec.name, {"table": "gb2260", "on": None}, why)]
+    if spec.check in PATTERNS:
+        return [_rule("pattern", spec.name, {"regex": PATTERNS[spec.check]}, "信息项校验规则对应的格式")]
+    if (
+        spec.type is ItemType.STRING
+        and enough
+        and _codey(spec)
+        and info["min_len"]
+        and info["min_len"] == info["max_len"]
+        and info["distinct"] > SMALL_VALUES
+    ):
+        n = info["min_len"]
+        return [_rule("pattern", spec.name, {"regex": f"^.{{{n}}}$"}, f"样本中的值长度都为 {n}")]
+    return []
+
+
+def _from_profile(spec: ItemSpec, info: dict[str, Any]) -> list[dict[str, Any]]:
+    """What the sample shows: an identifier whose values are all different, a few allowed values, a range."""
+    out = []
+    if (
+        info["distinct_ratio"] >= 0.98
+        and info["distinct"] >= MIN_ROWS
+        and spec.type in (ItemType.STRING, ItemType.INTEGER)
+        and (_codey(spec) or spec.check is not None or _scheme_by_label(spec))
+    ):
+        share = "全部" if info["distinct_ratio"] == 1.0 else "98% 以上"
+        out.append(_rule("unique", spec.name, {}, f"样本中{share}的值互不相同，应是唯一标识"))
+    values = info.get("values")
+    if values and spec.check is None and spec.type in (ItemType.STRING, ItemType.INTEGER):
+        if _sexy(spec) and {str(v) for v in values} <= R.SEX_CODES:
+            out.append(_rule("allowed", spec.name, {"table": "gb2261.1"}, "性别代码应符合 GB/T 2261.1"))
+        elif len(values) <= SMALL_VALUES:
+            why = f"样本中只出现 {len(values)} 种取值"
+            out.append(_rule("allowed", spec.name, {"values": [str(v) for v in values]}, why))
+    if spec.type in (ItemType.INTEGER, ItemType.DECIMAL, ItemType.DATE) and info.get("min") is not None:
+        bounds = {"min": str(info["min"]), "max": str(info["max"])}
+        out.append(_rule("range", spec.name, bounds, "样本中的最小值与最大值"))
+    return out
+
+
+def _cross_checks(specs: list[ItemSpec]) -> list[dict[str, Any]]:
+    """The birth date and sex items held to the first citizen ID item's digits."""
     ids = [
         s
         for s in specs
         if s.check is ItemCheck.CITIZEN_ID or (s.check is None and _scheme_by_label(s) == "citizen_id")
     ]
-    for spec in specs:
-        info = cols.get(spec.name) or {}
-        enough = rows >= MIN_ROWS and bool(info)
-        if spec.required:
-            out.append(_rule("required", spec.name, {}, "信息项定义为必填"))
-        elif enough and info["nulls"] == 0:
-            out.append(_rule("required", spec.name, {}, f"样本 {rows} 行中没有空值"))
-        if spec.check in (ItemCheck.CITIZEN_ID, ItemCheck.CREDIT_CODE):
-            out.append(
-                _rule(
-                    "check",
-                    spec.name,
-                    {"scheme": spec.check.value},
-                    f"信息项校验规则为{R.CHECK_SCHEMES[spec.check.value][0]}",
-                )
-            )
-        elif spec.check is None and _scheme_by_label(spec):
-            scheme = _scheme_by_label(spec)
-            out.append(
-                _rule(
-                    "check",
-                    spec.name,
-                    {"scheme": scheme},
-                    f"信息项名称表明它是{R.CHECK_SCHEMES[scheme][0]}，但未设校验规则",
-                )
-            )
-        elif spec.check is ItemCheck.REGION_CODE or (spec.check is None and _regiony(spec)):
-            out.append(
-                _rule(
-                    "allowed",
-                    spec.name,
-                    {"table": "gb2260", "on": None},
-                    "行政区划代码应为现行 GB/T 2260 代码",
-                )
-            )
-        elif spec.check in PATTERNS:
-            out.append(
-                _rule("pattern", spec.name, {"regex": PATTERNS[spec.check]}, "信息项校验规则对应的格式")
-            )
-        elif (
-            spec.type is ItemType.STRING
-            and enough
-            and _codey(spec)
-            and info["min_len"]
-            and info["min_len"] == info["max_len"]
-            and info["distinct"] > SMALL_VALUES
-        ):
-            n = info["min_len"]
-            out.append(_rule("pattern", spec.name, {"regex": f"^.{{{n}}}$"}, f"样本中的值长度都为 {n}"))
-        if not enough:
-            continue
-        if (
-            info["distinct_ratio"] >= 0.98
-            and info["distinct"] >= MIN_ROWS
-            and spec.type in (ItemType.STRING, ItemType.INTEGER)
-            and (_codey(spec) or spec.check is not None or _scheme_by_label(spec))
-        ):
-            share = "全部" if info["distinct_ratio"] == 1.0 else "98% 以上"
-            out.append(_rule("unique", spec.name, {}, f"样本中{share}的值互不相同，应是唯一标识"))
-        values = info.get("values")
-        if values and spec.check is None and spec.type in (ItemType.STRING, ItemType.INTEGER):
-            if _sexy(spec) and {str(v) for v in values} <= R.SEX_CODES:
-                out.append(_rule("allowed", spec.name, {"table": "gb2261.1"}, "性别代码应符合 GB/T 2261.1"))
-            elif len(values) <= SMALL_VALUES:
-                out.append(
-                    _rule(
-                        "allowed",
-                        spec.name,
-                        {"values": [str(v) for v in values]},
-                        f"样本中只出现 {len(values)} 种取值",
-                    )
-                )
-        if spec.type in (ItemType.INTEGER, ItemType.DECIMAL, ItemType.DATE) and info.get("min") is not None:
-            out.append(
-                _rule(
-                    "range",
-                    spec.name,
-                    {"min": str(info["min"]), "max": str(info["max"])},
-                    "样本中的最小值与最大值",
-                )
-            )
+    out = []
     for id_spec in ids[:1]:
         for spec in specs:
             if _birthy(spec) and spec.type in (ItemType.DATE, ItemType.STRING):
-                out.append(
-                    _rule(
-                        "cross",
-                        id_spec.name,
-                        {"relation": "birth_date", "other": spec.name},
-                        "出生日期应与身份证号码中的出生日期一致",
-                    )
-                )
+                params = {"relation": "birth_date", "other": spec.name}
+                out.append(_rule("cross", id_spec.name, params, "出生日期应与身份证号码中的出生日期一致"))
             elif _sexy(spec):
-                out.append(
-                    _rule(
-                        "cross",
-                        id_spec.name,
-                        {"relation": "sex", "other": spec.name},
-                        "性别应与身份证号码第 17 位一致",
-                    )
-                )
-    if update_cycle in R.CYCLE_LIMITS:
-        out.append(_rule("timely", None, {}, "资源登记了更新周期，最新版本应在周期内导入"))
+                params = {"relation": "sex", "other": spec.name}
+                out.append(_rule("cross", id_spec.name, params, "性别应与身份证号码第 17 位一致"))
     return out

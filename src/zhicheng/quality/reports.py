@@ -12,11 +12,12 @@ from zhicheng.core import clock
 from zhicheng.core.actor import Actor
 from zhicheng.core.errors import Forbidden, NotFound
 from zhicheng.policy import audit
-from zhicheng.policy.service import across_departments
+from zhicheng.policy.service import across_departments, authorize_audited
 from zhicheng.quality import rules as R
 from zhicheng.quality import samples, tasks
+from zhicheng.quality.access import REPORT, resource_of, target_of
 from zhicheng.quality.models import QualityFinding, QualityRule, QualityRun, QualityTask
-from zhicheng.quality.service import REPORT, TREND, _authorize, _resource, _target
+from zhicheng.quality.service import TREND
 
 
 def run_view(r: QualityRun) -> dict[str, Any]:
@@ -37,8 +38,8 @@ def run_view(r: QualityRun) -> dict[str, Any]:
 
 def history(db: Session, *, actor: Actor, resource_id: int, limit: int = TREND) -> list[dict[str, Any]]:
     """The resource's runs, newest first (the trend across versions)."""
-    res = _resource(db, resource_id)
-    _authorize(db, actor, "read", _target(REPORT, res))
+    res = resource_of(db, resource_id)
+    authorize_audited(db, actor, "read", target_of(REPORT, res))
     runs = db.scalars(
         select(QualityRun).where(QualityRun.resource_id == res.id).order_by(QualityRun.id.desc()).limit(limit)
     )
@@ -55,8 +56,8 @@ def report(
     db: Session, *, actor: Actor, resource_id: int, run_id: int | None = None, lang: str = "zh-CN"
 ) -> dict[str, Any] | None:
     """A run's report (the newest by default): scores, each rule's failing count and sample; the read is audited."""
-    res = _resource(db, resource_id)
-    _authorize(db, actor, "read", _target(REPORT, res))
+    res = resource_of(db, resource_id)
+    authorize_audited(db, actor, "read", target_of(REPORT, res))
     query = select(QualityRun).where(QualityRun.resource_id == res.id)
     query = query.where(QualityRun.id == run_id) if run_id else query.order_by(QualityRun.id.desc()).limit(1)
     found = db.scalar(query)

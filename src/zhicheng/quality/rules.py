@@ -129,54 +129,16 @@ def compile_regex(regex: Any) -> Any:
 def _params(
     kind: str, spec: ItemSpec | None, raw: dict[str, Any], specs: dict[str, ItemSpec]
 ) -> dict[str, Any]:
+    """The parameters of a rule of `kind`, checked and normalised (the parameter at fault if not)."""
     if kind in ("required", "unique"):
         return {}
     if kind == "pattern":
         compile_regex(raw.get("regex"))
         return {"regex": str(raw["regex"])}
     if kind == "range":
-        if spec.type not in NUMERIC + TEMPORAL:
-            raise _bad(
-                "取值范围只适用于数值型、日期型信息项",
-                "a range applies to number and date items only",
-                "item",
-            )
-        low, high = _bound(spec, raw.get("min"), "params.min"), _bound(spec, raw.get("max"), "params.max")
-        if low is None and high is None:
-            raise _bad("请至少填写最小值或最大值", "give a minimum or a maximum", "params.min")
-        if low is not None and high is not None and low > high:
-            raise _bad(
-                f"最小值 {low} 大于最大值 {high}", f"min {low} is greater than max {high}", "params.max"
-            )
-        return {"min": None if low is None else str(low), "max": None if high is None else str(high)}
+        return _range_params(spec, raw)
     if kind == "allowed":
-        table = raw.get("table")
-        if table:
-            if table not in CODE_TABLES:
-                raise _bad(
-                    f"未知的代码表“{table}”，可选：{'、'.join(CODE_TABLES)}",
-                    f"unknown code table '{table}'; known: {', '.join(CODE_TABLES)}",
-                    "params.table",
-                )
-            on = raw.get("on")
-            if on:
-                try:
-                    on = date.fromisoformat(str(on)).isoformat()
-                except ValueError:
-                    raise _bad(
-                        "日期格式应为 YYYY-MM-DD", "a date is written YYYY-MM-DD", "params.on"
-                    ) from None
-            return {"table": table, "on": on or None}
-        values = raw.get("values")
-        if isinstance(values, str):
-            values = [v.strip() for v in re.split(r"[,，、\n]", values) if v.strip()]
-        if not isinstance(values, list) or not values or len(values) > MAX_VALUES:
-            raise _bad(
-                f"请列出允许值（1 至 {MAX_VALUES} 个）或选择代码表",
-                f"list the allowed values (1 to {MAX_VALUES}) or name a code table",
-                "params.values",
-            )
-        return {"values": sorted({str(v) for v in values})}
+        return _table_params(raw) if raw.get("table") else _values_params(raw)
     if kind == "check":
         scheme = raw.get("scheme") or (spec.check.value if spec.check else None)
         if scheme not in CHECK_SCHEMES:
@@ -187,28 +149,81 @@ def _params(
             )
         return {"scheme": scheme}
     if kind == "cross":
-        relation = raw.get("relation")
-        if relation not in CROSS_RELATIONS:
-            raise _bad(
-                "跨字段规则应为 birth_date 或 sex",
-                "a cross-field rule is birth_date or sex",
-                "params.relation",
-            )
-        other = str(raw.get("other") or "").strip()
-        if other not in specs:
-            raise _bad(
-                f"信息项“{other}”不存在于该资源", f"the resource has no data item '{other}'", "params.other"
-            )
-        if other == spec.name:
-            raise _bad("请选择另一个信息项", "choose another data item", "params.other")
-        if relation == "birth_date" and specs[other].type not in (ItemType.DATE, ItemType.STRING):
-            raise _bad(
-                "出生日期应为日期型或字符型信息项",
-                "the birth date item must be a date or string item",
-                "params.other",
-            )
-        return {"relation": relation, "other": other}
+        return _cross_params(spec, raw, specs)
     raise _bad(f"未知的规则类型“{kind}”", f"unknown rule kind '{kind}'", "kind")
+
+
+def _range_params(spec: ItemSpec, raw: dict[str, Any]) -> dict[str, Any]:
+    if spec.type not in NUMERIC + TEMPORAL:
+        raise _bad(
+            "取值范围只适用于数值型、日期型信息项",
+            "a range applies to number and date items only",
+            "item",
+        )
+    low, high = _bound(spec, raw.get("min"), "params.min"), _bound(spec, raw.get("max"), "params.max")
+    if low is None and high is None:
+        raise _bad("请至少填写最小值或最大值", "give a minimum or a maximum", "params.min")
+    if low is not None and high is not None and low > high:
+        raise _bad(
+            f"最小值 {low} 大于最大值 {high}", f"min {low} is greater than max {high}", "params.max"
+        )
+    return {"min": None if low is None else str(low), "max": None if high is None else str(high)}
+
+
+def _table_params(raw: dict[str, Any]) -> dict[str, Any]:
+    """Allowed values from a code table, as it stood on a date (None: today)."""
+    table = raw.get("table")
+    if table not in CODE_TABLES:
+        raise _bad(
+            f"未知的代码表“{table}”，可选：{'、'.join(CODE_TABLES)}",
+            f"unknown code table '{table}'; known: {', '.join(CODE_TABLES)}",
+            "params.table",
+        )
+    on = raw.get("on")
+    if on:
+        try:
+            on = date.fromisoformat(str(on)).isoformat()
+        except ValueError:
+            raise _bad("日期格式应为 YYYY-MM-DD", "a date is written YYYY-MM-DD", "params.on") from None
+    return {"table": table, "on": on or None}
+
+
+def _values_params(raw: dict[str, Any]) -> dict[str, Any]:
+    """Allowed values listed (a list, or text separated by commas, 、 or lines)."""
+    values = raw.get("values")
+    if isinstance(values, str):
+        values = [v.strip() for v in re.split(r"[,，、\n]", values) if v.strip()]
+    if not isinstance(values, list) or not values or len(values) > MAX_VALUES:
+        raise _bad(
+            f"请列出允许值（1 至 {MAX_VALUES} 个）或选择代码表",
+            f"list the allowed values (1 to {MAX_VALUES}) or name a code table",
+            "params.values",
+        )
+    return {"values": sorted({str(v) for v in values})}
+
+
+def _cross_params(spec: ItemSpec, raw: dict[str, Any], specs: dict[str, ItemSpec]) -> dict[str, Any]:
+    relation = raw.get("relation")
+    if relation not in CROSS_RELATIONS:
+        raise _bad(
+            "跨字段规则应为 birth_date 或 sex",
+            "a cross-field rule is birth_date or sex",
+            "params.relation",
+        )
+    other = str(raw.get("other") or "").strip()
+    if other not in specs:
+        raise _bad(
+            f"信息项“{other}”不存在于该资源", f"the resource has no data item '{other}'", "params.other"
+        )
+    if other == spec.name:
+        raise _bad("请选择另一个信息项", "choose another data item", "params.other")
+    if relation == "birth_date" and specs[other].type not in (ItemType.DATE, ItemType.STRING):
+        raise _bad(
+            "出生日期应为日期型或字符型信息项",
+            "the birth date item must be a date or string item",
+            "params.other",
+        )
+    return {"relation": relation, "other": other}
 
 
 def validate(raw: dict[str, Any], specs: list[ItemSpec]) -> dict[str, Any]:

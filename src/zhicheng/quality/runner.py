@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from zhicheng.quality.compile import Plan
+from zhicheng.quality.compile import CompiledChecks
 
 ROW = "_row"
 BATCH = 5_000
@@ -41,7 +41,7 @@ def _shown(values: tuple) -> Any:
     return values[0] if len(values) == 1 else " / ".join("" if v is None else str(v) for v in values)
 
 
-def _aggregate(conn: Connection, table: sa.Table, plan: Plan, out: dict[int, Outcome], limit: int) -> int:
+def _aggregate(conn: Connection, table: sa.Table, plan: CompiledChecks, out: dict[int, Outcome], limit: int) -> int:
     counts = [sa.func.count()] + [sa.func.count().filter(c.fails) for c in plan.sql]
     totals = conn.execute(sa.select(*counts).select_from(table)).one()
     rows = int(totals[0])
@@ -96,7 +96,7 @@ def _batches(conn: Connection, query: Any) -> Iterator[list]:
 
 
 def _stream(
-    conn: Connection, table: sa.Table, plan: Plan, out: dict[int, Outcome], limit: int, unique: dict[str, Any]
+    conn: Connection, table: sa.Table, plan: CompiledChecks, out: dict[int, Outcome], limit: int, unique: dict[str, Any]
 ) -> int:
     """One pass over the columns of the value tests (and, pass 1, of the unique rules); returns the row count."""
     names = sorted({v.column for v in plan.values} | set(unique))
@@ -150,7 +150,7 @@ def _exact_duplicates(
 
 
 def _sql_part(
-    conn: Connection, table: sa.Table, plan: Plan, limit: int, unique: list[tuple[int, str]]
+    conn: Connection, table: sa.Table, plan: CompiledChecks, limit: int, unique: list[tuple[int, str]]
 ) -> tuple[int, dict[int, Outcome]]:
     out: dict[int, Outcome] = {}
     rows = _aggregate(conn, table, plan, out, limit)
@@ -159,7 +159,7 @@ def _sql_part(
     return rows, out
 
 
-def _bounded_unique(conn: Connection, plan: Plan) -> bool:
+def _bounded_unique(conn: Connection, plan: CompiledChecks) -> bool:
     """Duplicates found by hashing in Python (SQLite, whose GROUP BY sorts the whole table) or by SQL."""
     if conn.dialect.name != "sqlite" or not plan.unique:
         return False
@@ -171,7 +171,7 @@ def _bounded_unique(conn: Connection, plan: Plan) -> bool:
 
 
 def execute(
-    conn: Connection, table: sa.Table, plan: Plan, *, limit: int = SAMPLES, engine: Engine | None = None
+    conn: Connection, table: sa.Table, plan: CompiledChecks, *, limit: int = SAMPLES, engine: Engine | None = None
 ) -> tuple[int, dict[int, Outcome]]:
     """(rows in the table, rule id -> Outcome) for every SQL, uniqueness and value rule of the plan.
 

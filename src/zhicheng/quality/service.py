@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import time
-from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from zhicheng.catalog import service as catalog
@@ -14,80 +13,18 @@ from zhicheng.catalog.datasets import rowstore
 from zhicheng.catalog.datasets import service as datasets
 from zhicheng.core import clock
 from zhicheng.core.actor import SYSTEM, Actor
-from zhicheng.core.errors import Conflict, Forbidden, Invalid, NotFound
+from zhicheng.core.errors import Conflict, Invalid, NotFound
 from zhicheng.policy import audit, masking
-from zhicheng.policy.rules import (
-    ACTION_NAMES,
-    KIND_NAMES,
-    add_rule,
-    admin,
-    member_of_target_department,
-    officer_of_target_department,
-)
-from zhicheng.policy.service import Target, authorize
+from zhicheng.policy.service import authorize_audited
 from zhicheng.quality import compile as plans
 from zhicheng.quality import profile as profiling
 from zhicheng.quality import propose as proposing
 from zhicheng.quality import rules as R
 from zhicheng.quality import runner, samples, tasks
-from zhicheng.quality.models import QualityFinding, QualityRule, QualityRun, QualitySchedule
+from zhicheng.quality.access import RULE, RUN, actor_name, resource_of, target_of
+from zhicheng.quality.models import QualityFinding, QualityRule, QualityRun
 
-RULE, REPORT, RUN, TASK = "quality.rule", "quality.report", "quality.run", "quality.task"
 TREND = 20
-
-# -- policy: the providing department sees its own resources' quality, the data bureau (admin) sees all ---------
-for _kind in (RULE, REPORT, TASK):
-    add_rule(_kind, "read", "admin", admin)
-    add_rule(_kind, "read", "member of the providing department", member_of_target_department)
-for _kind, _action in ((RULE, "define"), (RUN, "run")):
-    add_rule(_kind, _action, "admin", admin)
-    add_rule(_kind, _action, "data_officer of the providing department", officer_of_target_department)
-KIND_NAMES.update(
-    {
-        RULE: ("质量规则", "quality rule"),
-        REPORT: ("质量报告", "quality report"),
-        RUN: ("质量检测", "quality run"),
-        TASK: ("整改任务", "correction task"),
-    }
-)
-ACTION_NAMES.setdefault("define", ("定义", "define"))
-ACTION_NAMES.setdefault("run", ("运行", "run"))
-
-
-def _name(actor: Actor) -> str | None:
-    return actor.display_name or actor.username
-
-
-def _target(kind: str, res: Any) -> Target:
-    return Target(kind, id=res.id, department_id=res.department_id)
-
-
-def _authorize(db: Session, actor: Actor, action: str, target: Target) -> None:
-    """Ask policy; a refusal is audited (and committed) before Forbidden propagates."""
-    try:
-        authorize(actor, action, target)
-    except Forbidden:
-        db.rollback()
-        audit.record(
-            db,
-            actor=actor,
-            action=f"{target.kind}.{action}",
-            target_kind=target.kind,
-            target_id=target.id,
-            outcome="denied",
-            detail={"department_id": target.department_id},
-        )
-        db.commit()
-        raise
-
-
-def _resource(db: Session, resource_id: int, field: str = "resource_id"):
-    try:
-        return catalog.get_resource(db, int(resource_id))
-    except (NotFound, TypeError, ValueError):
-        raise NotFound(
-            f"数据资源 {resource_id} 不存在", f"data resource {resource_id} not found", field=field
-        ) from None
 
 
 def _latest(db: Session, resource_id: int):
@@ -128,7 +65,7 @@ def _reference_edges(db: Session) -> dict[int, set[int]]:
 
 
 def _check_reference(db: Session, res: Any, params: dict[str, Any]) -> None:
-    target = _resource(db, params["resource_id"], field="params.resource_id")
+    target = resource_of(db, params["resource_id"], field="params.resource_id")
     names = [s.name for s in catalog.item_specs(db, target.id)]
     if params["item"] not in names:
         raise Invalid(
@@ -161,8 +98,8 @@ def define_rule(
     commit: bool = True,
 ) -> QualityRule:
     """Add a rule to a resource; Invalid (with the field at fault) when it does not compile or fit the items."""
-    res = _resource(db, resource_id)
-    _authorize(db, actor, "define", _target(RULE, res))
+    res = resource_of(db, resource_id)
+    authorize_audited(db, actor, "define", target_of(RULE, res))
     norm = R.validate(data, catalog.item_specs(db, res.id))
     if norm["kind"] == "reference":
         _check_reference(db, res, norm["params"])
@@ -188,7 +125,7 @@ def define_rule(
         state=state,
         source="proposed" if state == "proposed" else "manual",
         reason=reason,
-        created_by_name=_name(actor),
+        created_by_name=actor_name(actor),
         created_at=clock.now(),
     )
     db.add(rule)
@@ -210,8 +147,8 @@ def list_rules(
     db: Session, *, actor: Actor, resource_id: int, states: tuple[str, ...] = ("active", "proposed")
 ) -> list[QualityRule]:
     """A resource's rules in the given states, oldest first."""
-    res = _resource(db, resource_id)
-    _authorize(db, actor, "read", _target(RULE, res))
+    res = resource_of(db, resource_id)
+    authorize_audited(db, actor, "read", target_of(RULE, res))
     return list(
         db.scalars(
             select(QualityRule)
@@ -228,8 +165,8 @@ def set_rule_state(db: Session, *, actor: Actor, rule_id: int, state: str) -> Qu
     rule = db.get(QualityRule, int(rule_id))
     if rule is None:
         raise NotFound(f"质量规则 {rule_id} 不存在", f"quality rule {rule_id} not found", field="rule_id")
-    res = _resource(db, rule.resource_id)
-    _authorize(db, actor, "define", _target(RULE, res))
+    res = resource_of(db, rule.resource_id)
+    authorize_audited(db, actor, "define", target_of(RULE, res))
     if state == "active" and rule.kind == "reference" and rule.state != "active":
         _check_reference(db, res, rule.params)
     before, rule.state = rule.state, state
@@ -247,8 +184,8 @@ def set_rule_state(db: Session, *, actor: Actor, rule_id: int, state: str) -> Qu
 
 def profile(db: Session, *, actor: Actor, resource_id: int) -> dict[str, Any] | None:
     """A profile of the newest version's data (None when nothing was imported yet)."""
-    res = _resource(db, resource_id)
-    _authorize(db, actor, "read", _target(RULE, res))
+    res = resource_of(db, resource_id)
+    authorize_audited(db, actor, "read", target_of(RULE, res))
     dv = _latest(db, res.id)
     if dv is None:
         return None
@@ -258,8 +195,8 @@ def profile(db: Session, *, actor: Actor, resource_id: int) -> dict[str, Any] | 
 
 def propose(db: Session, *, actor: Actor, resource_id: int) -> list[QualityRule]:
     """Store proposals made from the data items and a profile of the newest data, skipping known rules."""
-    res = _resource(db, resource_id)
-    _authorize(db, actor, "define", _target(RULE, res))
+    res = resource_of(db, resource_id)
+    authorize_audited(db, actor, "define", target_of(RULE, res))
     prof = profile(db, actor=actor, resource_id=res.id)
     known = list(db.scalars(select(QualityRule).where(QualityRule.resource_id == res.id)))
     made = []
@@ -313,8 +250,8 @@ def run(
     db: Session, *, actor: Actor, resource_id: int, version: int | None = None, trigger: str = "manual"
 ) -> QualityRun:
     """Run the resource's active rules over one version (the newest by default), store the report, sync tasks."""
-    res = _resource(db, resource_id)
-    _authorize(db, actor, "run", _target(RUN, res))
+    res = resource_of(db, resource_id)
+    authorize_audited(db, actor, "run", target_of(RUN, res))
     dv = datasets.get_version(db, actor=SYSTEM, resource_id=res.id, version=version)
     latest = _latest(db, res.id)
     specs = datasets.specs_of(dv)
@@ -344,7 +281,7 @@ def run(
         trigger=trigger,
         rows=rows,
         started_at=at,
-        run_by_name=_name(actor),
+        run_by_name=actor_name(actor),
     )
     db.add(record)
     db.flush()
@@ -440,69 +377,3 @@ def inbox(db: Session, **options: Any) -> list[dict[str, Any]]:
     from zhicheng.quality import reports
 
     return reports.inbox(db, **options)
-
-
-# -- schedules -------------------------------------------------------------------------------------------------
-
-
-def set_schedule(
-    db: Session, *, actor: Actor, resource_id: int, interval_hours: int
-) -> QualitySchedule | None:
-    """Run the resource's rules every `interval_hours` (1 to 8760); 0 removes the schedule."""
-    res = _resource(db, resource_id)
-    _authorize(db, actor, "run", _target(RUN, res))
-    if not 0 <= int(interval_hours) <= 8760:
-        raise Invalid(
-            "间隔应在 1 至 8760 小时之间（0 表示取消）",
-            "the interval is 1 to 8760 hours (0: none)",
-            field="interval_hours",
-        )
-    found = db.get(QualitySchedule, res.id)
-    if int(interval_hours) == 0:
-        if found is not None:
-            db.delete(found)
-        found = None
-    else:
-        if found is None:
-            found = QualitySchedule(resource_id=res.id, interval_hours=1, next_run_at=clock.now())
-            db.add(found)
-        found.interval_hours = int(interval_hours)
-        found.next_run_at = clock.now() + timedelta(hours=int(interval_hours))
-    audit.record(
-        db,
-        actor=actor,
-        action=f"{RUN}.schedule",
-        target_kind=RUN,
-        target_id=res.id,
-        detail={"interval_hours": int(interval_hours)},
-    )
-    db.commit()
-    return found
-
-
-def run_due(db: Session) -> list[int]:
-    """Run every scheduled resource whose time has come; return the run ids (a resource without data is skipped).
-    Each due schedule is claimed before it runs, as webhook deliveries are: its next time is moved on by an UPDATE
-    that matches only the time this process read, so of several processes (workers, cron) one runs it."""
-    now = clock.now()
-    made = []
-    due = list(db.execute(select(QualitySchedule.resource_id, QualitySchedule.interval_hours,
-                                 QualitySchedule.next_run_at).order_by(QualitySchedule.resource_id)))
-    db.rollback()
-    for resource_id, hours, seen in due:
-        if clock.aware(seen) > now:
-            continue
-        claimed = db.execute(
-            update(QualitySchedule)
-            .where(QualitySchedule.resource_id == resource_id, QualitySchedule.next_run_at == seen)
-            .values(last_run_at=now, next_run_at=now + timedelta(hours=hours))
-        ).rowcount
-        db.commit()
-        if claimed != 1:  # another process claimed it first
-            continue
-        try:
-            made.append(run(db, actor=SYSTEM, resource_id=resource_id, trigger="schedule").id)
-        except NotFound:
-            db.rollback()
-    return made
-
