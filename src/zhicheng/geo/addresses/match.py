@@ -358,6 +358,11 @@ def reverse(index: AddressIndex, lon: float, lat: float) -> dict:
                           "lat": p.lat, "distance_m": round(metres_between(lon, lat, p.lon, p.lat), 1),
                           "district_code": p.district_code, "street_code": p.street_code,
                           "community_code": p.community_code, "community_name": p.community_name}
-        if out["district"] is None and out["nearest"]["distance_m"] < 2000:
-            out["district"] = {"code": p.district_code, "name": p.district_name}
+        if out["nearest"]["distance_m"] < 2000:  # outside every boundary the layer holds: the nearest address's
+            if out["district"] is None:
+                out["district"] = {"code": p.district_code, "name": p.district_name}
+            if out["street"] is None and p.street_code:
+                out["street"] = {"code": p.street_code, "name": p.street_name}
+            if out["community"] is None and p.community_name:
+                out["community"] = {"code": p.community_code, "name": p.community_name}
     return out
