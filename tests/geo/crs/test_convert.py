@@ -171,3 +171,24 @@ def test_swapped_and_out_of_range_coordinates_are_found():
     assert service.check_lonlat([112.9, 28.3], [28.2, 113.0]) == ("swapped", 1)
     assert service.check_lonlat([112.9, 200.0], [28.2, 28.3]) == ("range", 1)
     assert service.check_lonlat([2.35], [48.85], expect_china=False) is None
+
+
+def test_conversions_from_many_threads_agree():
+    from concurrent.futures import ThreadPoolExecutor
+
+    import numpy as np
+
+    lon = np.linspace(108.8, 114.3, 2000)
+    lat = np.linspace(24.6, 30.1, 2000)
+    pairs = [("EPSG:4490", "EPSG:4547"), ("GCJ02", "EPSG:4490"), ("EPSG:3857", "BD09"), ("CRS84", "EPSG:4526")]
+    serial = {p: service.convert_points(lon if p[0] != "EPSG:3857" else lon * 1e5, lat if p[0] != "EPSG:3857" else lat * 1e5,
+                                    *p) for p in pairs}
+
+    def work(i: int):
+        p = pairs[i % len(pairs)]
+        x, y = service.convert_points(lon if p[0] != "EPSG:3857" else lon * 1e5, lat if p[0] != "EPSG:3857" else lat * 1e5, *p)
+        return p, x, y
+
+    with ThreadPoolExecutor(8) as pool:
+        for p, x, y in pool.map(work, range(64)):
+            assert np.array_equal(x, serial[p][0]) and np.array_equal(y, serial[p][1])

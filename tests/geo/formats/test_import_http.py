@@ -144,3 +144,13 @@ def test_import_page_offers_layer_options_and_imports_a_geopackage(client, layer
         r = client.post(f"/catalog/{layer.id}/import", data={"csrf_token": csrf, "crs": "EPSG:27700"},
                         files={"file": ("places.gpkg", fh, "application/geopackage+sqlite3")}, follow_redirects=False)
     assert r.status_code == 422 and "EPSG:27700" in r.text
+
+
+def test_preview_of_a_geopackage(client, layer, officer, auth_headers, tmp_path):
+    headers = auth_headers(officer["user"])
+    path = write_layer(tmp_path / "places.gpkg", projected("EPSG:4490"), "EPSG:4490", driver="GPKG")
+    with path.open("rb") as fh:
+        r = client.post(f"/api/v1/catalog/resources/{layer.id}/imports/preview", headers=headers,
+                        files={"file": ("places.gpkg", fh, "application/octet-stream")})
+    assert r.status_code == 200, r.text
+
