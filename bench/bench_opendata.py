@@ -188,7 +188,7 @@ def build_instance(data: Path, air_csv: Path, people_csv: Path, datasets: int) -
     from zhicheng.core.actor import SYSTEM
     from zhicheng.core.db import make_engine, make_sessionmaker, migrate
     from zhicheng.core.settings import Settings
-    from zhicheng.opendata import open_copy
+    from zhicheng.opendata.rows import open_copy
 
     settings = Settings(data=data)
     settings.ensure_data_dir()

@@ -15,7 +15,7 @@ from tests.helpers.accounts import DEFAULT_PASSWORD, TEST_ARGON2
 from tests.helpers.served import memory_mb, reset_peak, served
 from zhicheng.accounts import security
 from zhicheng.core.ids.citizen_id import make as make_citizen_id
-from zhicheng.opendata import accounts as portal
+from zhicheng.opendata.users import service as portal
 
 LOGINS = 50
 HASH_MB = 64

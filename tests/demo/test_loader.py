@@ -117,8 +117,9 @@ def test_the_demo_city_is_loaded_through_the_services(settings, factory, monkeyp
 
         # the open-data portal: both plan targets met, portal users with an approved application and a key,
         # moderated comments, an answered request, a shown app, and a month of usage
-        from zhicheng.opendata import interaction, stats
         from zhicheng.opendata import service as portal
+        from zhicheng.opendata.interaction import service as interaction
+        from zhicheng.opendata.stats import service as stats
 
         kpis = stats.kpis(db)
         assert kpis["open_rate_met"] and kpis["coverage_met"]

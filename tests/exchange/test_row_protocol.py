@@ -11,7 +11,7 @@ import pytest
 from zhicheng.catalog.datasets import service as datasets
 from zhicheng.catalog.datasets.rowquery import cursor
 from zhicheng.core.actor import SYSTEM
-from zhicheng.opendata import ckan_search
+from zhicheng.opendata.ckan import search as ckan_search
 
 ITEMS = [
     {"name": "station", "label": "监测站点", "type": "string", "length": 50},

@@ -15,7 +15,7 @@ from tests.opendata.fixtures import (  # noqa: F401
 @pytest.fixture(autouse=True)
 def _no_request_session_left_over():
     """check_open_access called outside a request leaves its session in the thread's context: forget it."""
-    from zhicheng.opendata import stats
+    from zhicheng.opendata.stats import service as stats
 
     token = stats.current_db.set(None)
     yield

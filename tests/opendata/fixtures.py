@@ -12,7 +12,8 @@ import pytest
 from zhicheng.accounts import service as accounts_service
 from zhicheng.catalog.datasets import service as datasets
 from zhicheng.core.ids import citizen_id
-from zhicheng.opendata import accounts, service
+from zhicheng.opendata import service
+from zhicheng.opendata.users import service as accounts
 
 PASSWORD = "Portal2026pw"
 PEOPLE_ITEMS = [

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from tests.opendata.fixtures import PASSWORD, cid
 from zhicheng.core.ids import credit_code
-from zhicheng.opendata.models import PortalUser
+from zhicheng.opendata.users.models import PortalUser
 
 HTML = {"Accept": "text/html"}
 

@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from zhicheng.core.errors import Invalid
-from zhicheng.opendata import ckan_fq
-from zhicheng.opendata.ckan_fq import All, AnyOf, Not, Term
+from zhicheng.opendata.ckan import fq as ckan_fq
+from zhicheng.opendata.ckan.fq import All, AnyOf, Not, Term
 
 TAGS = ["环境", "信用", "交通", "air quality"]
 DOCS = [{"tags": [t for t, keep in zip(TAGS, mask, strict=True) if keep]} for mask in product([0, 1], repeat=4)]

@@ -10,7 +10,7 @@ from tests.opendata.fixtures import PASSWORD, cid
 from zhicheng.catalog.datasets.converters import converter_for
 from zhicheng.catalog.items import ItemCheck, ItemSpec, ItemType
 from zhicheng.core.errors import Invalid
-from zhicheng.opendata.models import PortalUser
+from zhicheng.opendata.users.models import PortalUser
 
 
 def _register(client, **kw):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from zhicheng.accounts import service as accounts_service
-from zhicheng.opendata.models import Comment, DataRequest, ShowcaseApp
+from zhicheng.opendata.interaction.models import Comment, DataRequest, ShowcaseApp
 
 HTML = {"Accept": "text/html"}
 XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>'
@@ -206,7 +206,7 @@ def test_comments_are_limited_per_ip_too(db, open_data, make_portal_user):
     import pytest
 
     from zhicheng.core.errors import TooMany
-    from zhicheng.opendata import interaction
+    from zhicheng.opendata.interaction import service as interaction
 
     users = [make_portal_user(f"spam{i}") for i in range(4)]
     n = 0

@@ -24,7 +24,7 @@ def strings() -> set[str]:
         text = path.read_text(encoding="utf-8")
         found.update(a or b for a, b in LITERAL.findall(text))
         found.update(FIELD.findall(text) + HINT.findall(text) + NAV.findall(text))
-    for path in PKG.glob("*pages.py"):
+    for path in [*PKG.glob("*pages.py"), *PKG.glob("*/pages.py")]:
         text = path.read_text(encoding="utf-8")
         found.update(FLASH.findall(text) + CRUMB.findall(text))
     return {s for s in found if HAN.search(s)}

@@ -9,7 +9,7 @@ import json
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from zhicheng.opendata.models import UsageDaily
+from zhicheng.opendata.stats.models import UsageDaily
 
 HTML = {"Accept": "text/html"}
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from zhicheng.core.events import bus
-from zhicheng.opendata import stats
+from zhicheng.opendata.stats import service as stats
 
 
 def test_events_are_counted_per_day(client, db, open_data, departments):

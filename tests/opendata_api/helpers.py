@@ -12,7 +12,7 @@ import pytest
 
 from zhicheng.catalog.datasets import service as datasets
 from zhicheng.core.actor import SYSTEM
-from zhicheng.opendata import ckan_search
+from zhicheng.opendata.ckan import search as ckan_search
 
 AIR_ITEMS = [
     {"name": "station", "label": "监测站点", "type": "string", "length": 50, "required": True},

@@ -8,7 +8,7 @@ import json
 import httpx
 import pytest
 
-from zhicheng.opendata import ckan
+from zhicheng.opendata.ckan import service as ckan
 
 HIDDEN = ("户籍人口名册", "张三", "13800130000", "Traceback", "sqlite3", "psycopg")
 

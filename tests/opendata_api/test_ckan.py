@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from zhicheng.core.events import bus
-from zhicheng.opendata import ckan
+from zhicheng.opendata.ckan import service as ckan
 
 
 def test_package_list_shows_only_published_open_resources(open_catalog, ckan_client):

@@ -12,7 +12,8 @@ import httpx
 import pytest
 
 from tests.opendata_api.helpers import _csv, _import
-from zhicheng.opendata import ckan, ckan_search
+from zhicheng.opendata.ckan import search as ckan_search
+from zhicheng.opendata.ckan import service as ckan
 
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"
 PLACE_ITEMS = [

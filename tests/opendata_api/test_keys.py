@@ -11,7 +11,8 @@ import pytest
 
 from zhicheng.core.actor import SYSTEM
 from zhicheng.core.ids import citizen_id
-from zhicheng.opendata import accounts, service
+from zhicheng.opendata import service
+from zhicheng.opendata.users import service as accounts
 
 
 def _user(db, settings, username: str, n: int):

@@ -9,8 +9,8 @@ import gc
 from sqlalchemy import text
 
 from zhicheng.core.db import make_engine, make_sessionmaker
-from zhicheng.opendata import ckan_search
-from zhicheng.opendata.ckan_search import ListingCache
+from zhicheng.opendata.ckan import search as ckan_search
+from zhicheng.opendata.ckan.search import ListingCache
 
 
 class Clock:

@@ -10,7 +10,7 @@ from tests.opendata_api.helpers import STATIONS
 from zhicheng.accounts import service as accounts
 from zhicheng.exchange import masked_copy
 from zhicheng.exchange.masking_rules import service as masking_rules
-from zhicheng.opendata import ckan_lane
+from zhicheng.opendata.ckan import lane as ckan_lane
 
 URL = "/api/3/action/datastore_search"
 

@@ -19,7 +19,7 @@ from zhicheng.catalog.datasets import service as datasets
 from zhicheng.catalog.items import ItemSpec
 from zhicheng.core.actor import SYSTEM
 from zhicheng.core.ids import citizen_id, credit_code
-from zhicheng.opendata import ckan_search
+from zhicheng.opendata.ckan import search as ckan_search
 from zhicheng.policy import masking
 from zhicheng.quality import service as quality
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import random
 from datetime import date, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from zhicheng.core.actor import Actor
@@ -35,10 +34,12 @@ APP_USES = ("bus_routes", "parking_lots")
 def ensure_portal(db: Session, *, settings: Settings, res_ids: dict[str, int], actor: Actor,
                   today: date | None = None) -> int:
     """Seed the portal once; returns the number of portal users made (0 when already there)."""
-    from zhicheng.opendata import accounts, interaction, service, stats
-    from zhicheng.opendata.models import PortalUser
+    from zhicheng.opendata import service
+    from zhicheng.opendata.interaction import service as interaction
+    from zhicheng.opendata.stats import service as stats
+    from zhicheng.opendata.users import service as accounts
 
-    if db.scalar(select(PortalUser.id).where(PortalUser.username == CITIZEN)) is not None:
+    if accounts.is_registered(db, CITIZEN):
         return 0
     password = city.demo_password()
     citizen = accounts.register(db, settings=settings, kind="citizen", username=CITIZEN, password=password,
@@ -79,7 +80,7 @@ def ensure_portal(db: Session, *, settings: Settings, res_ids: dict[str, int], a
 def _usage(db: Session, resource_ids: list[int], today: date) -> None:
     """Thirty days of views, downloads and API calls, more for the first resources (a deterministic curve)."""
     from zhicheng.catalog import service as catalog
-    from zhicheng.opendata import stats
+    from zhicheng.opendata.stats import service as stats
 
     rnd = random.Random(2026)
     for rank, resource_id in enumerate(resource_ids):

@@ -11,9 +11,10 @@ from sqlalchemy.orm import Session
 from zhicheng.accounts.deps import csrf_protect, require_user
 from zhicheng.core.actor import Actor
 from zhicheng.core.errors import Forbidden
-from zhicheng.opendata import access, accounts, interaction, open_copy, service, stats
+from zhicheng.opendata import access, service
 from zhicheng.opendata.deps import portal_csrf, portal_session, portal_session_user, portal_user
-from zhicheng.opendata.models import PortalUser
+from zhicheng.opendata.interaction import service as interaction
+from zhicheng.opendata.rows import open_copy
 from zhicheng.opendata.schemas import (
     AnswerIn,
     AppIn,
@@ -29,6 +30,9 @@ from zhicheng.opendata.schemas import (
     RegisterIn,
     ReviewIn,
 )
+from zhicheng.opendata.stats import service as stats
+from zhicheng.opendata.users import service as accounts
+from zhicheng.opendata.users.models import PortalUser
 from zhicheng.policy.service import across_departments
 from zhicheng.web.deps import get_db
 from zhicheng.web.hooks import after_event

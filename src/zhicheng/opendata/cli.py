@@ -30,7 +30,7 @@ def _session():
 @open_app.command("stats")
 def stats_cmd(days: int = typer.Option(30, help="统计天数 / days (1–366)")) -> None:
     """开放率、单位覆盖率与使用量 / KPIs and usage (views, downloads, API calls)."""
-    from zhicheng.opendata import stats
+    from zhicheng.opendata.stats import service as stats
 
     engine, factory = _session()
     try:
@@ -74,7 +74,8 @@ def keys_list(user: str | None = typer.Option(None, help="开放平台用户名 
     from sqlalchemy import select
 
     from zhicheng.opendata import service
-    from zhicheng.opendata.models import PortalKey, PortalUser
+    from zhicheng.opendata.models import PortalKey
+    from zhicheng.opendata.users.models import PortalUser
 
     engine, factory = _session()
     try:

@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 from zhicheng.accounts.deps import sent_csrf_token
 from zhicheng.core.errors import AppError, Forbidden, Unauthorized
 from zhicheng.opendata import access
-from zhicheng.opendata.accounts import SESSION_COOKIE, session_user
-from zhicheng.opendata.models import PortalSession, PortalUser
+from zhicheng.opendata.users.models import PortalSession, PortalUser
+from zhicheng.opendata.users.service import SESSION_COOKIE, session_user
 from zhicheng.web.deps import get_db
 
 CSRF_FIELD = "csrf_token"

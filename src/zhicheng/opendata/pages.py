@@ -15,9 +15,12 @@ from zhicheng.catalog import page_forms, search
 from zhicheng.catalog.datasets import column_header
 from zhicheng.catalog.datasets import service as datasets
 from zhicheng.core.errors import AppError, Forbidden, Invalid, NotFound, Unauthorized
-from zhicheng.opendata import access, ckan, downloads, geo, interaction, service, stats
+from zhicheng.opendata import access, downloads, geo, service
+from zhicheng.opendata.ckan import service as ckan
 from zhicheng.opendata.deps import page_csrf_token, portal_session
+from zhicheng.opendata.interaction import service as interaction
 from zhicheng.opendata.models import Application
+from zhicheng.opendata.stats import service as stats
 from zhicheng.web.deps import get_db
 from zhicheng.web.i18n import request_language
 from zhicheng.web.routing import APIRouter
@@ -305,7 +308,9 @@ def stats_page(
 
 
 def _include_subpages() -> None:
-    from zhicheng.opendata import account_pages, interaction_pages, staff_pages
+    from zhicheng.opendata import staff_pages
+    from zhicheng.opendata.interaction import pages as interaction_pages
+    from zhicheng.opendata.users import pages as account_pages
 
     for mod in (account_pages, interaction_pages, staff_pages):
         router.include_router(mod.router)

@@ -20,8 +20,9 @@ from zhicheng.core.db import MAX_ID
 from zhicheng.core.errors import Conflict, Forbidden, Invalid, NotFound
 from zhicheng.core.events import bus
 from zhicheng.opendata import access
-from zhicheng.opendata.accounts import audit_actor
-from zhicheng.opendata.models import Application, PortalKey, PortalUser, ResourceLimit
+from zhicheng.opendata.models import Application, PortalKey, ResourceLimit
+from zhicheng.opendata.users.models import PortalUser
+from zhicheng.opendata.users.service import audit_actor
 from zhicheng.policy.audit import record
 from zhicheng.policy.rules import ACTION_NAMES, KIND_NAMES, add_rule, admin, officer_of_target_department
 from zhicheng.policy.service import Target, authorize, decide

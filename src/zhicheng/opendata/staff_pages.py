@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 from zhicheng.accounts.deps import csrf_protect, require_user
 from zhicheng.core.actor import Actor
 from zhicheng.core.errors import AppError, Forbidden
-from zhicheng.opendata import interaction, service
+from zhicheng.opendata import service
+from zhicheng.opendata.interaction import service as interaction
 from zhicheng.policy import service as policy
 from zhicheng.web.deps import get_db
 from zhicheng.web.flash import flash

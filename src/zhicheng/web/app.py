@@ -34,9 +34,9 @@ ROUTERS = [
     "zhicheng.exchange.delivery.api",
     "zhicheng.exchange.masking_rules.api",
     "zhicheng.holidays.api",
-    "zhicheng.opendata.ckan_api",
-    "zhicheng.opendata.dcat_api",
-    "zhicheng.opendata.rest_api",
+    "zhicheng.opendata.ckan.api",
+    "zhicheng.opendata.dcat.api",
+    "zhicheng.opendata.rest.api",
     "zhicheng.opendata.api",
     "zhicheng.quality.api",
     "zhicheng.basedb.api",
@@ -72,7 +72,7 @@ ROUTERS = [
 # each install() wraps what came before: the body limits run inside the actor middleware (they need the actor)
 MIDDLEWARE = ["zhicheng.web.body_limit", "zhicheng.accounts.middleware"]
 # modules with `lanes`: hot read endpoints answered before the framework (zhicheng.web.fastlane)
-FAST_LANES = ["zhicheng.exchange.delivery.lane", "zhicheng.opendata.ckan_lane"]
+FAST_LANES = ["zhicheng.exchange.delivery.lane", "zhicheng.opendata.ckan.lane"]
 
 
 def _optional(module: str):

@@ -46,7 +46,7 @@ def build(factory: sessionmaker[Session], resource_id: int, *, version: int | No
     """Build the open copy of the resource's newest version (when it is `version`, if given) if the resource is
     open to the public now; its name, or None. Run after an import."""
     from zhicheng.opendata.access import open_type_of
-    from zhicheng.opendata.ckan import OPEN_TYPES
+    from zhicheng.opendata.ckan.service import OPEN_TYPES
 
     with factory() as db:
         dv = fastread.newest_version(db.connection(), resource_id)

@@ -15,13 +15,11 @@ from starlette.concurrency import run_in_threadpool
 from zhicheng import __version__
 from zhicheng.catalog import codes
 from zhicheng.core.errors import AppError, Forbidden, NotFound, TooMany, Unauthorized
-from zhicheng.opendata import (
-    ckan,
-    ckan_actions,  # noqa: F401 - registers the listing actions
-    ckan_datastore,  # noqa: F401 - registers datastore_search
-    ckan_search,
-)
-from zhicheng.opendata.ckan_params import (
+from zhicheng.opendata.ckan import actions as ckan_actions  # noqa: F401 - registers the listing actions
+from zhicheng.opendata.ckan import datastore as ckan_datastore  # noqa: F401 - registers datastore_search
+from zhicheng.opendata.ckan import search as ckan_search
+from zhicheng.opendata.ckan import service as ckan
+from zhicheng.opendata.ckan.params import (
     ACTIONS,
     Action,
     Raw,

@@ -23,7 +23,7 @@ from zhicheng.core.actor import Actor
 from zhicheng.core.errors import Conflict, Invalid, TooMany, Unauthorized
 from zhicheng.core.ids import citizen_id, credit_code, email_address, mobile
 from zhicheng.core.settings import Settings
-from zhicheng.opendata.models import PortalSession, PortalUser
+from zhicheng.opendata.users.models import PortalSession, PortalUser
 from zhicheng.policy import masking
 from zhicheng.policy.audit import record
 from zhicheng.policy.crypto import encrypt_field
@@ -62,6 +62,11 @@ def check_identity(kind: str, number: str, rules: masking.Rules = masking.DEFAUL
             raise Invalid(exc.zh, exc.en, code=exc.code, field="id_number") from None
         return info.code, rules.mask(info.code, "credit_code")
     raise Invalid("用户类型须为个人或企业", "the user kind must be citizen or enterprise", field="kind")
+
+
+def is_registered(db: Session, username: str) -> bool:
+    """Whether a portal user named `username` exists (names compare without case, as registration does)."""
+    return db.scalar(select(PortalUser.id).where(func.lower(PortalUser.username) == username.lower())) is not None
 
 
 def register(
@@ -104,7 +109,7 @@ def register(
             "请至少填写手机号码或电子邮箱", "give a mobile number or an e-mail address", field="phone"
         )
     security.check_password_policy(password, username=username)
-    if db.scalar(select(PortalUser.id).where(func.lower(PortalUser.username) == username.lower())):
+    if is_registered(db, username):
         raise Conflict(f"用户名 {username} 已被使用", f"username {username} is taken", field="username")
     digest = id_digest(settings, kind, number)
     if db.scalar(select(PortalUser.id).where(PortalUser.id_digest == digest)):

@@ -21,8 +21,8 @@ from zhicheng.catalog import service as catalog
 from zhicheng.core import changes
 from zhicheng.core.errors import Invalid, NotFound
 from zhicheng.core.events import bus
-from zhicheng.opendata import ckan_fq
-from zhicheng.opendata.ckan import (
+from zhicheng.opendata.ckan import fq as ckan_fq
+from zhicheng.opendata.ckan.service import (
     _ORG_RE,
     DEFAULT_ROWS,
     FACET_FIELDS,

@@ -17,8 +17,10 @@ from zhicheng.catalog.datasets.rowquery import cursor, writers
 from zhicheng.catalog.datasets.rowquery import filters as row_filters
 from zhicheng.core import clock
 from zhicheng.exchange import masked_copy
-from zhicheng.opendata import ckan, ckan_search, rows
-from zhicheng.opendata.rest_schemas import DatasetDetail, DatasetPage, RowsPage
+from zhicheng.opendata.ckan import search as ckan_search
+from zhicheng.opendata.ckan import service as ckan
+from zhicheng.opendata.rest.schemas import DatasetDetail, DatasetPage, RowsPage
+from zhicheng.opendata.rows import service as rows
 from zhicheng.web.deps import get_db
 from zhicheng.web.links import with_param
 from zhicheng.web.routing import APIRouter

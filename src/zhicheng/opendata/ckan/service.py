@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 
 from zhicheng.catalog import codes
 from zhicheng.catalog import service as catalog
-from zhicheng.catalog.models import Resource
 from zhicheng.core import clock
 from zhicheng.core.actor import Actor
 from zhicheng.core.errors import Invalid, NotFound
@@ -125,7 +124,7 @@ def _ident_text(ident: Any, field_name: str = "id") -> str:
 # -- visibility ---------------------------------------------------------------------------------------------
 
 
-def open_document(db: Session, res: Resource) -> dict[str, Any] | None:
+def open_document(db: Session, res: Any) -> dict[str, Any] | None:
     """The live published revision of `res` when it is open (无条件/有条件开放), else None."""
     if not catalog.is_live(res):
         return None
@@ -160,7 +159,7 @@ def _lookup(db: Session, ident: Any, field_name: str, *, light: bool = False) ->
     return res, text
 
 
-def find_package(db: Session, ident: Any, *, field_name: str = "id") -> tuple[Resource, dict[str, Any]]:
+def find_package(db: Session, ident: Any, *, field_name: str = "id") -> tuple[Any, dict[str, Any]]:
     """A visible package by any of its names: our UUID, slug, resource code or integer id; else NotFound."""
     res, text = _lookup(db, ident, field_name)
     doc = open_document(db, res) if res is not None else None
@@ -191,7 +190,7 @@ def find_open_resource(
 # -- versions (CKAN resources) --------------------------------------------------------------------------------
 
 
-def versions(db: Session, res: Resource) -> list[Any]:
+def versions(db: Session, res: Any) -> list[Any]:
     """The data versions of an open resource, newest first (empty when nothing was imported)."""
     from zhicheng.catalog.datasets import service as datasets
 

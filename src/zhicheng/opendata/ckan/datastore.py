@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 from zhicheng.catalog.datasets.rowquery import filters
 from zhicheng.core.errors import Invalid
 from zhicheng.exchange import masked_copy
-from zhicheng.opendata import rows
-from zhicheng.opendata.ckan_params import Raw, _bool, _int, _json_default, _list, _str, action
+from zhicheng.opendata.ckan.params import Raw, _bool, _int, _json_default, _list, _str, action
+from zhicheng.opendata.rows import service as rows
 
 # -- DataStore ----------------------------------------------------------------------------------------------
 

@@ -10,10 +10,11 @@ from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 
 from zhicheng.core.errors import AppError
-from zhicheng.opendata import access, accounts, service
+from zhicheng.opendata import access, service
 from zhicheng.opendata.api import set_session_cookie
 from zhicheng.opendata.deps import portal_csrf, portal_session_user
-from zhicheng.opendata.models import PortalUser
+from zhicheng.opendata.users import service as accounts
+from zhicheng.opendata.users.models import PortalUser
 from zhicheng.web import one_time
 from zhicheng.web.deps import get_db
 from zhicheng.web.flash import flash
@@ -310,7 +311,7 @@ def rate(
     user: PortalUser = Depends(portal_session_user),
     db: Session = Depends(get_db),
 ):
-    from zhicheng.opendata import interaction
+    from zhicheng.opendata.interaction import service as interaction
 
     interaction.rate(db, user=user, resource_id=resource_id, stars=stars)
     return flash(request, _see_other(f"/open/datasets/{resource_id}#rating"), "感谢您的评分")
@@ -324,7 +325,7 @@ def comment(
     user: PortalUser = Depends(portal_session_user),
     db: Session = Depends(get_db),
 ):
-    from zhicheng.opendata import interaction
+    from zhicheng.opendata.interaction import service as interaction
 
     try:
         interaction.add_comment(

@@ -18,9 +18,10 @@ from zhicheng.core import clock
 from zhicheng.core.actor import Actor
 from zhicheng.core.errors import Conflict, Forbidden, Invalid, NotFound, TooMany
 from zhicheng.core.events import bus
-from zhicheng.opendata.accounts import audit_actor
-from zhicheng.opendata.models import Comment, DataRequest, PortalUser, Rating, ShowcaseApp
+from zhicheng.opendata.interaction.models import Comment, DataRequest, Rating, ShowcaseApp
 from zhicheng.opendata.service import check_id, open_document
+from zhicheng.opendata.users.models import PortalUser
+from zhicheng.opendata.users.service import audit_actor
 from zhicheng.policy.audit import record
 from zhicheng.policy.service import Target, authorize, decide
 
@@ -240,13 +241,15 @@ def create_request(
     title = _text(title, field="title", lo=4, hi=200, zh="标题", en="title")
     description = _text(description, field="description", lo=10, hi=2000, zh="需求说明", en="description")
     if department_id is not None:
-        from zhicheng.accounts.models import Department
+        from zhicheng.accounts import service as accounts
 
         check_id(department_id, "department_id")
-        if db.get(Department, department_id) is None:
+        try:
+            accounts.get_department(db, department_id)
+        except NotFound:
             raise NotFound(
                 f"部门 {department_id} 不存在", f"department {department_id} not found", field="department_id"
-            )
+            ) from None
     _per_day(db, DataRequest, user.id, REQUESTS_PER_DAY, "数据需求", "data requests")
     row = DataRequest(
         user_id=user.id,

@@ -13,7 +13,7 @@ from zhicheng.catalog.datasets import rowstore
 from zhicheng.catalog.items import ItemType
 
 if TYPE_CHECKING:
-    from zhicheng.opendata.rows import Target
+    from zhicheng.opendata.rows.service import Target
 
 _JSON_TYPES = (ItemType.STRING, ItemType.TEXT, ItemType.INTEGER, ItemType.DATE, ItemType.GEOMETRY)
 MAX_JSON_COLUMNS = 49  # json_object / json_build_object take at most 100 arguments on PostgreSQL

@@ -22,8 +22,11 @@ from zhicheng.catalog.items import ItemSpec, ItemType
 from zhicheng.core.errors import Invalid, NotFound
 from zhicheng.core.events import bus
 from zhicheng.exchange import masked_copy
-from zhicheng.opendata import ckan, open_copy, rows_json, rows_order
 from zhicheng.opendata.access import check_open_access
+from zhicheng.opendata.ckan import service as ckan
+from zhicheng.opendata.rows import ckan_order as rows_order
+from zhicheng.opendata.rows import json_pages as rows_json
+from zhicheng.opendata.rows import open_copy
 from zhicheng.policy import masking
 from zhicheng.policy.audit import record
 

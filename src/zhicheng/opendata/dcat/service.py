@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 from zhicheng.catalog import codes
 from zhicheng.core import clock
 from zhicheng.core.errors import Invalid
-from zhicheng.opendata import ckan, ckan_search
+from zhicheng.opendata.ckan import search as ckan_search
+from zhicheng.opendata.ckan import service as ckan
 
 VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
 HYDRA = Namespace("http://www.w3.org/ns/hydra/core#")

@@ -20,7 +20,7 @@ from zhicheng.core import clock
 from zhicheng.core.errors import Invalid
 from zhicheng.core.events import bus
 from zhicheng.core.prepared import Prepared
-from zhicheng.opendata.models import UsageDaily
+from zhicheng.opendata.stats.models import UsageDaily
 
 log = logging.getLogger(__name__)
 EVENT = "opendata.used"

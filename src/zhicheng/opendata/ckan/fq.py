@@ -25,7 +25,7 @@ from typing import Any
 from zhicheng.catalog import codes
 from zhicheng.core import clock
 from zhicheng.core.errors import Invalid
-from zhicheng.opendata.ckan import (
+from zhicheng.opendata.ckan.service import (
     FACET_FIELDS,
     FORMATS,
     LICENSE,

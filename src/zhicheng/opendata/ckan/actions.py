@@ -8,8 +8,10 @@ from typing import Any
 from fastapi import Request
 from sqlalchemy.orm import Session
 
-from zhicheng.opendata import ckan, ckan_search, rows
-from zhicheng.opendata.ckan_params import _base, _bool, _int, _str, action
+from zhicheng.opendata.ckan import search as ckan_search
+from zhicheng.opendata.ckan import service as ckan
+from zhicheng.opendata.ckan.params import _base, _bool, _int, _str, action
+from zhicheng.opendata.rows import service as rows
 
 MAX_AUTOCOMPLETE = 100
 MAX_PACKAGES = 1000
@@ -96,7 +98,7 @@ def current_package_list_with_resources(
 def datastore_info(db: Session, request: Request, params: dict[str, Any]) -> dict[str, Any]:
     """The DataStore table of a resource (`id` or `resource_id`): its fields (types, labels, masked) and row
     count, after the same access check as datastore_search (nothing is read, so nothing is audited)."""
-    from zhicheng.opendata.ckan_datastore import _ckan_request
+    from zhicheng.opendata.ckan.datastore import _ckan_request
 
     ident = params.get("id") if params.get("id") is not None else params.get("resource_id")
     t = rows.open_target(db, _ckan_request(request), resource_id=ckan._ident_text(ident))

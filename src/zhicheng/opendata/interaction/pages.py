@@ -7,9 +7,9 @@ from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 
 from zhicheng.core.errors import AppError, Unauthorized
-from zhicheng.opendata import interaction
 from zhicheng.opendata.deps import optional_portal_user, portal_csrf
-from zhicheng.opendata.models import PortalUser
+from zhicheng.opendata.interaction import service as interaction
+from zhicheng.opendata.users.models import PortalUser
 from zhicheng.web.deps import get_db
 from zhicheng.web.flash import flash
 from zhicheng.web.i18n import request_language
@@ -25,14 +25,10 @@ def _render(request, db, name, ctx, status_code=200):
 
 
 def _departments(db: Session, lang: str) -> list[tuple[int, str]]:
-    from sqlalchemy import select
+    from zhicheng.accounts import service as accounts
 
-    from zhicheng.accounts.models import Department
-
-    rows = db.execute(
-        select(Department.id, Department.name, Department.name_en).order_by(Department.id)
-    ).all()
-    return [(i, (en if lang == "en" and en else name)) for i, name, en in rows]
+    departments = sorted(accounts.list_departments(db), key=lambda d: d.id)
+    return [(d.id, (d.name_en if lang == "en" and d.name_en else d.name)) for d in departments]
 
 
 def _requests_context(db: Session, request: Request, state: str | None, **extra) -> dict:

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from zhicheng.accounts.middleware import credentials
-from zhicheng.opendata.ckan_api import _dispatch
+from zhicheng.opendata.ckan.api import _dispatch
 from zhicheng.web.fastlane import Lane
 
 

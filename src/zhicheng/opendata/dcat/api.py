@@ -13,7 +13,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from zhicheng.core.errors import AppError, Invalid, not_found
-from zhicheng.opendata import dcat
+from zhicheng.opendata.dcat import service as dcat
 from zhicheng.web.deps import get_db
 from zhicheng.web.negotiation import best_match
 from zhicheng.web.routing import APIRouter
@@ -144,7 +144,7 @@ def dataset_negotiated(
     if fmt is None:
         raise _not_acceptable()
     if fmt == "html":
-        from zhicheng.opendata import ckan
+        from zhicheng.opendata.ckan import service as ckan
 
         try:
             _res, doc = ckan.find_package(db, ident)

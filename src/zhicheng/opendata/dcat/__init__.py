@@ -1,0 +1,1 @@
+"""The open catalog as DCAT-AP 3 (rdflib) at the paths ckanext-dcat uses."""
