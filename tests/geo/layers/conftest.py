@@ -49,12 +49,17 @@ def write_geojson(path, parks=PARKS) -> None:
 
 
 @pytest.fixture
-def layer_actors(make_user, departments):
+def layer_users(make_user, departments):
     """The parks bureau's officer (住建局 provides the layer), an admin, and a user of another bureau (公安局)."""
-    officer = make_user("parks_officer", roles=["data_officer"], department=departments["housing"])
-    admin = make_user("geo_admin", roles=["admin"], department=departments["data_bureau"])
-    other = make_user("police_reader", roles=["dept_user"], department=departments["police"])
-    return {k: accounts.actor_for(u) for k, u in {"officer": officer, "admin": admin, "other": other}.items()}
+    return {"officer": make_user("parks_officer", roles=["data_officer"], department=departments["housing"]),
+            "admin": make_user("geo_admin", roles=["admin"], department=departments["data_bureau"]),
+            "other": make_user("police_reader", roles=["dept_user"], department=departments["police"])}
+
+
+@pytest.fixture
+def layer_actors(layer_users):
+    """The actors of `layer_users`."""
+    return {k: accounts.actor_for(u) for k, u in layer_users.items()}
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from fastapi import Depends, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from zhicheng.accounts.deps import current_actor
+from zhicheng.accounts.deps import csrf_protect, current_actor, require_user
 from zhicheng.catalog.datasets.rowquery.writers import json_default
 from zhicheng.core.actor import Actor
 from zhicheng.core.errors import AppError
@@ -46,6 +46,8 @@ CONFORMANCE = [
     _F3 + "queryables", _F3 + "queryables-query-parameters", _F3 + "filter", _F3 + "features-filter",
     _CQL + "cql2-text", _CQL + "cql2-json", _CQL + "basic-cql2", _CQL + "advanced-comparison-operators",
     _CQL + "basic-spatial-functions", _CQL + "basic-spatial-functions-plus", _CQL + "spatial-functions",
+    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete",
+    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/update",
 ]
 ITEM_PARAMS = ("limit", "offset", "bbox", "bbox-crs", "crs", "datetime", "filter", "filter-lang", "filter-crs",
                "properties", "sortby")
@@ -71,8 +73,9 @@ def _base(request: Request) -> str:
     return str(request.base_url).rstrip("/") + router.prefix
 
 
-def _json(doc: Any, media_type: str = JSON, headers: dict[str, str] | None = None) -> Response:
-    return Response(orjson.dumps(doc, default=json_default), media_type=media_type, headers=headers)
+def _json(doc: Any, media_type: str = JSON, headers: dict[str, str] | None = None, status_code: int = 200) -> Response:
+    return Response(orjson.dumps(doc, default=json_default), media_type=media_type, headers=headers,
+                    status_code=status_code)
 
 
 def _problem(request: Request, err: AppError) -> Response:
@@ -313,6 +316,85 @@ def item(request: Request, collection_id: str, feature_id: str, db: Session = De
         return _json(found, GEOJSON, headers)
 
     return _answer(request, fmt, build)
+
+
+# -- Part 4: create, replace, update, delete (each a new layer version) ----------------------------------------------
+
+MAX_BODY = 50 * 1024 * 1024
+
+
+async def json_body(request: Request) -> Any:
+    """The request's JSON body (awaited on the event loop, so the route stays a plain def); 400 when malformed."""
+    raw = await request.body()
+    if len(raw) > MAX_BODY:
+        raise AppError("请求体过大", "the body is too large", field="body", status=413, code="too_large")
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise AppError(f"请求体不是有效的 JSON：{exc}", f"the body is not valid JSON: {exc}", field="body",
+                       status=400, code="invalid_json") from None
+
+
+def _content_crs(request: Request):
+    text = (request.headers.get("content-crs") or "").strip().strip("<>")
+    return service.parse_crs_param(text or None, "Content-Crs")
+
+
+def _transaction(request: Request, db: Session, actor: Actor, collection_id: str, op: str, *, fid: str | None = None,
+                 body: Any = None) -> dict[str, Any]:
+    from zhicheng.geo.layers import access, transactions
+
+    res = access.find_layer(db, service.code_of(collection_id))
+    number = None
+    if fid is not None:
+        if not (fid.isascii() and fid.isdigit() and len(fid) < 12):
+            raise AppError(f"要素 {fid[:40]} 不存在", f"feature {fid[:40]} not found", field="featureId", status=404,
+                           code="not_found")
+        number = int(fid)
+    return transactions.apply(db, request.app.state.sessionmaker, actor=actor, resource=res, op=op, fid=number,
+                              body=body, crs=_content_crs(request))
+
+
+@router.post("/collections/{collection_id}/items", status_code=201, dependencies=[Depends(csrf_protect)],
+             summary="新增要素（生成新版本）/ add features (a new layer version)")
+def create_items(request: Request, collection_id: str, body: Any = Depends(json_body),
+                 db: Session = Depends(get_db), actor: Actor = Depends(require_user)):
+    """新增一个或多个要素，生成图层新版本 / add a Feature or a FeatureCollection as a new layer version."""
+    done = _answer(request, "json", lambda: _transaction(request, db, actor, collection_id, "create", body=body))
+    if isinstance(done, Response):
+        return done
+    location = f"{_base(request)}/collections/{collection_id}/items/{done['ids'][0]}"
+    return _json(done, headers={"Location": location}, status_code=201)
+
+
+@router.put("/collections/{collection_id}/items/{feature_id}", dependencies=[Depends(csrf_protect)],
+            summary="替换要素（生成新版本）/ replace a feature (a new layer version)")
+def replace_item(request: Request, collection_id: str, feature_id: str, body: Any = Depends(json_body),
+                 db: Session = Depends(get_db), actor: Actor = Depends(require_user)):
+    """替换一个要素 / replace one feature."""
+    done = _answer(request, "json", lambda: _transaction(request, db, actor, collection_id, "replace",
+                                                         fid=feature_id, body=body))
+    return done if isinstance(done, Response) else _json(done)
+
+
+@router.patch("/collections/{collection_id}/items/{feature_id}", dependencies=[Depends(csrf_protect)],
+              summary="修改要素（生成新版本）/ update a feature (a new layer version)")
+def update_item(request: Request, collection_id: str, feature_id: str, body: Any = Depends(json_body),
+                db: Session = Depends(get_db), actor: Actor = Depends(require_user)):
+    """修改一个要素的部分属性或几何 / update some properties or the geometry of one feature."""
+    done = _answer(request, "json", lambda: _transaction(request, db, actor, collection_id, "update",
+                                                         fid=feature_id, body=body))
+    return done if isinstance(done, Response) else _json(done)
+
+
+@router.delete("/collections/{collection_id}/items/{feature_id}", status_code=204,
+               dependencies=[Depends(csrf_protect)], summary="删除要素（生成新版本）/ delete a feature")
+def delete_item(request: Request, collection_id: str, feature_id: str, db: Session = Depends(get_db),
+                actor: Actor = Depends(require_user)):
+    """删除一个要素 / delete one feature."""
+    done = _answer(request, "json", lambda: _transaction(request, db, actor, collection_id, "delete",
+                                                         fid=feature_id))
+    return done if isinstance(done, Response) else Response(status_code=204)
 
 
 def _html_links(links: list[dict]) -> dict[str, str]:
