@@ -112,6 +112,8 @@ def test_the_search_page(client, address_layer, login, make_user, departments):
     assert "/static/pages/geo-addresses.js" in page.text
     bad = client.get("/geo/addresses", params={"q": "今天天气不错"})
     assert bad.status_code == 200 and 'id="geocode-error"' in bad.text
+    en = client.get("/geo/addresses", params={"q": "芙蓉区五一大道", "lang": "en"})
+    assert "Address search" in en.text and "Level matched" in en.text
     nav = client.get("/api/v1/navigation", params={"path": "/geo/addresses"}).json()
     assert "/geo/addresses" in str(nav)
 
