@@ -76,7 +76,7 @@ def test_cli_converts_coordinates(settings):
 
 def test_cli_converts_a_csv_file(settings, tmp_path):
     src = tmp_path / "points.csv"
-    with src.open("w", encoding="utf-8", newline="") as fh:
+    with src.open("w", encoding="gb18030", newline="") as fh:  # a department's GBK file
         w = csv.writer(fh)
         w.writerow(["名称", "lng", "lat"])
         for i in range(25_000):  # more than one chunk
@@ -90,7 +90,7 @@ def test_cli_converts_a_csv_file(settings, tmp_path):
     x, y = service.convert_points([float(rows[1][1])], [float(rows[1][2])], "CGCS2000", "GCJ02")
     assert x[0] == pytest.approx(112.9, abs=1e-8) and y[0] == pytest.approx(28.2, abs=1e-8)
     # a bad row names its line; nothing is written
-    with src.open("a", encoding="utf-8", newline="") as fh:
+    with src.open("a", encoding="gb18030", newline="") as fh:
         fh.write("坏点,28.2,112.9\n")
     out.unlink()
     r = run(settings, "convert", "--from", "EPSG:4490", "--to", "GCJ02", "--csv", str(src), "--out", str(out),

@@ -18,7 +18,7 @@ def convert_command(
     from_: str = typer.Option(..., "--from", help="源坐标系 / source CRS: EPSG:4490, CRS84, GCJ02, BD09, EPSG:4547…"),
     to: str = typer.Option(..., "--to", help="目标坐标系 / target CRS"),
     csv_in: Path | None = typer.Option(None, "--csv", help="转换 CSV 文件的经纬度列 / convert a CSV file's columns"),
-    out: Path | None = typer.Option(None, "--out", help="输出 CSV 文件 / output CSV (required with --csv)"),
+    out: Path | None = typer.Option(None, "--out", help="输出 CSV 文件（UTF-8）/ output CSV, UTF-8 (required with --csv)"),
     lon: str = typer.Option("lon", "--lon", help="经度（x）列名 / longitude (x) column"),
     lat: str = typer.Option("lat", "--lat", help="纬度（y）列名 / latitude (y) column"),
 ) -> None:
@@ -67,7 +67,11 @@ def _convert_csv_into(path: Path, tmp: Path, total: int, src, dst, lon_column: s
     with path.open("rb") as raw, tmp.open("w", encoding="utf-8", newline="") as sink, \
             Progress(TextColumn("[bold]{task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn(),
                      console=Console(stderr=True), transient=True) as bar:
-        reader = csv.reader(io.TextIOWrapper(raw, encoding="utf-8-sig", newline=""))
+        from zhicheng.catalog.datasets.readers import SAMPLE_BYTES, detect_encoding
+
+        encoding = detect_encoding(raw.read(SAMPLE_BYTES))  # UTF-8 or GBK/GB18030, as imports read CSV
+        raw.seek(0)
+        reader = csv.reader(io.TextIOWrapper(raw, encoding=encoding, newline=""))
         writer = csv.writer(sink)
         header = next(reader, None)
         if header is None:
