@@ -212,7 +212,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_up(url: str, proc: subprocess.Popen, timeout: float = 60) -> None:
+def wait_up(url: str, proc: subprocess.Popen, timeout: float = 180) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -401,8 +401,12 @@ def bench(data: Path, db_path: str, resource_id: int, token: str, table: str) ->
             out[chunk] = interleaved({"ours": keyset_walk(ours, path), "datasette": datasette_walk(ref, first)}, chunk)
         out["peak_mb"] = peak_mb(proc.pid)
         out["1w"] = several_workers.at_once(base, token, path, WORKER_PAGES, PAGE)  # several clients, one process
+        # the same pages from wrk (its own process, one thread): the measure the Python clients cannot limit
+        wrk_paths = several_workers.page_paths(base, token, path, WORKER_PAGES, PAGE)
+        out["1w_wrk"] = several_workers.with_wrk(base, token, wrk_paths, PAGE)
     with several_workers.served_workers(data, 2) as base2:  # the same clients, `zhicheng serve --workers 2`
         out["2w"] = several_workers.at_once(base2, token, path, WORKER_PAGES, PAGE)
+        out["2w_wrk"] = several_workers.with_wrk(base2, token, wrk_paths, PAGE)
     return out
 
 
@@ -452,11 +456,15 @@ def main() -> None:
     print(f"{rows // PAGE + (rows % PAGE > 0)} pages of {PAGE} each side and walk; server peak RSS {ours_mb:.1f} MB")
     (one_rows, one_s), (two_rows, two_s) = done["1w"], done["2w"]
     ratio_2w = (two_rows / two_s) / (one_rows / one_s)
-    print(f"{several_workers.CLIENTS} clients at once: 1 worker {one_rows / one_s:,.0f} rows/s, "
+    print(f"{several_workers.CLIENTS} Python client threads at once: 1 worker {one_rows / one_s:,.0f} rows/s, "
           f"2 workers {two_rows / two_s:,.0f} rows/s: ratio_2w {ratio_2w:.2f}")
+    (one_rows, one_s), (two_rows, two_s) = done["1w_wrk"], done["2w_wrk"]
+    ratio_2w_wrk = (two_rows / two_s) / (one_rows / one_s)
+    print(f"wrk, {several_workers.CLIENTS} connections, {several_workers.WRK_SECONDS} s each: 1 worker "
+          f"{one_rows / one_s:,.0f} rows/s, 2 workers {two_rows / two_s:,.0f} rows/s: ratio_2w_wrk {ratio_2w_wrk:.2f}")
     print(
         f"BENCH sharing rows_per_s={ours_rate:.0f} datasette_rows_per_s={ref_rate:.0f} "
-        f"ratio={ours_rate / ref_rate:.2f} peak_mb={ours_mb:.0f} ratio_2w={ratio_2w:.2f}"
+        f"ratio={ours_rate / ref_rate:.2f} peak_mb={ours_mb:.0f} ratio_2w={ratio_2w:.2f} ratio_2w_wrk={ratio_2w_wrk:.2f}"
     )
 
 
