@@ -11,8 +11,9 @@ import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from zhicheng.core.crs import offsets
 from zhicheng.core.errors import Invalid
-from zhicheng.geo.crs import offsets, service
+from zhicheng.geo.crs import service
 from zhicheng.geo.crs.registry import UnknownCrs, parse_crs
 
 SAMPLES = Path(__file__).resolve().parents[3] / ".." / "shared" / "data" / "geo" / "changsha"

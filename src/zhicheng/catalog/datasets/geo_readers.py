@@ -71,7 +71,7 @@ class GeoOptions:
             raise Invalid("WKT 列与经纬度列只能给出一种", "give either a WKT column or lon/lat columns, not both",
                           field="wkt_column")
         if crs is not None:
-            from zhicheng.geo.crs.registry import parse_crs
+            from zhicheng.core.crs.registry import parse_crs
 
             parse_crs(crs, field="crs")  # an unknown CRS is refused before any file is read
         return cls(crs=crs, lon_column=lon_column, lat_column=lat_column, wkt_column=wkt_column, layer=layer,
@@ -159,7 +159,7 @@ def open_geo_source(path: Path, filename: str, fmt: str, options: GeoOptions | N
 
 def _source_crs(options: GeoOptions, from_file: str | None, default: str | None):
     """(CrsInfo, where it came from): the declared CRS, else the file's, else the format's."""
-    from zhicheng.geo.crs.registry import UnknownCrs, parse_crs, unknown_crs
+    from zhicheng.core.crs.registry import UnknownCrs, parse_crs, unknown_crs
 
     if options.crs:
         return parse_crs(options.crs, field="crs"), "declared"
@@ -191,7 +191,7 @@ class _Geometries:
     """Turns a batch of Shapely geometries in the source CRS into storage GeoJSON, logging each bad row."""
 
     def __init__(self, src, options: GeoOptions, errors, report: GeoReport, column: str) -> None:
-        from zhicheng.geo.crs.registry import STORAGE
+        from zhicheng.core.crs.registry import STORAGE
 
         self.src, self.dst, self.options, self.errors, self.report = src, STORAGE, options, errors, report
         self.column = column
@@ -208,7 +208,7 @@ class _Geometries:
         """GeoJSON text per row (None for a missing geometry), or the row left out (`False`) when it is bad."""
         import shapely
 
-        from zhicheng.geo.crs import service as crs
+        from zhicheng.core.crs import transform as crs
 
         garr = np.empty(len(geoms), dtype=object)
         garr[:] = list(geoms)

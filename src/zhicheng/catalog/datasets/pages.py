@@ -41,7 +41,7 @@ def _items(db: Session, resource_id: int, lang: str) -> list[dict[str, Any]]:
 
 
 def _form(request: Request, db: Session, resource, error: str | None = None, status: int = 200):
-    from zhicheng.geo.crs.registry import SUPPORTED
+    from zhicheng.core.crs.registry import SUPPORTED
 
     lang = request_language(request)
     layer = any(ItemType(s.type) is ItemType.GEOMETRY for s in catalog.item_specs(db, resource.id))
