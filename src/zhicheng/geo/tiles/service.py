@@ -1,0 +1,239 @@
+"""Vector tiles of a layer (and of the city's base map): features read through the layer query service (policy,
+masking and audit apply), clipped and simplified per zoom, encoded by `mapbox-vector-tile`, cached in the data folder
+per layer version and per view (what the reader may see), dropped when a layer gets a new version."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import mapbox_vector_tile
+import orjson
+import shapely
+from sqlalchemy.orm import Session
+
+from zhicheng.core.actor import Actor
+from zhicheng.geo.layers import service as layers
+from zhicheng.geo.tiles.matrix import Matrix, matrix_set
+from zhicheng.policy.audit import record
+
+EXTENT = 4096
+BUFFER = 64  # tile units around the tile kept so lines and fills join across tiles
+PAGE = 5_000
+MAX_FEATURES = 20_000  # per layer per tile: bounded memory at low zooms (the rest is left out of that tile)
+BASEMAP = "basemap"
+# the base map's source layers: (name, words in a layer's name that put it there, geometry kinds kept, min zoom)
+BASEMAP_LAYERS = [
+    ("water", ("水系", "河流", "湖泊", "水域", "湘江"), None, 0),
+    ("boundaries", ("区县", "行政区", "街道", "乡镇", "社区", "边界"), ("Polygon", "MultiPolygon"), 0),
+    ("roads", ("道路", "街路巷", "地址"), ("LineString", "MultiLineString"), 10),
+    ("grids", ("网格",), ("Polygon", "MultiPolygon"), 13),
+]
+LABEL_PROPS = ("name", "mc", "名称", "road_name", "community_name", "grid_code", "code")
+
+
+@dataclass
+class Tile:
+    """An encoded tile and whether it came from the cache."""
+
+    data: bytes
+    cached: bool
+    version: str  # what the ETag names: layer versions and view
+
+
+def tiles_root(settings) -> Path:
+    return Path(settings.data) / "tiles"
+
+
+def view_key(layer: layers.Layer) -> str:
+    """A digest of what the reader sees of the layer (items, masking, row filter): readers with the same view share
+    cache entries, readers with different masking never do."""
+    g = layer.grant
+    view = {"items": [s.name for s in layer.items], "masked": sorted(layer.masked.items()),
+            "rows": g.row_filter or None, "grant": getattr(g.grant, "id", None) if g.row_filter else None}
+    return hashlib.sha256(orjson.dumps(view, option=orjson.OPT_SORT_KEYS)).hexdigest()[:16]
+
+
+def _cache_path(settings, resource_id: int, version: int, view: str, tms: Matrix, z: int, y: int, x: int) -> Path:
+    return tiles_root(settings) / f"r{resource_id}" / f"v{version}" / view / tms.id / str(z) / str(y) / f"{x}.mvt"
+
+
+def _read_cache(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
+def _write_cache(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{id(data)}")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)  # atomic: concurrent readers see a whole tile or none
+
+
+def invalidate(settings, resource_id: int, keep_version: int | None = None) -> int:
+    """Drop the cached tiles of a layer (all versions but `keep_version`) and every base-map tile; the count of
+    version folders dropped."""
+    dropped = 0
+    folder = tiles_root(settings) / f"r{resource_id}"
+    if folder.is_dir():
+        for sub in folder.iterdir():
+            if sub.name != f"v{keep_version}":
+                shutil.rmtree(sub, ignore_errors=True)
+                dropped += 1
+    shutil.rmtree(tiles_root(settings) / BASEMAP, ignore_errors=True)
+    return dropped
+
+
+# -- encoding ---------------------------------------------------------------------------------------------------------
+
+def _mvt_value(value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, orjson.Fragment):
+        return orjson.loads(orjson.dumps(value))
+    return str(value)
+
+
+def _shape(geometry: Any):
+    if geometry is None:
+        return None
+    text = orjson.dumps(geometry)
+    return shapely.from_geojson(text, on_invalid="ignore")
+
+
+def _prepare(geoms: list, bounds: tuple[float, float, float, float]) -> list:
+    """Clip to the buffered tile and simplify to a tile unit (simplification per zoom follows from the tile size)."""
+    minx, miny, maxx, maxy = bounds
+    unit = (maxx - minx) / EXTENT
+    pad = unit * BUFFER
+    out = []
+    for g in geoms:
+        if g is None or g.is_empty:
+            out.append(None)
+            continue
+        if not isinstance(g, shapely.Point | shapely.MultiPoint):
+            g = shapely.clip_by_rect(g, minx - pad, miny - pad, maxx + pad, maxy + pad)
+            if not g.is_empty:
+                g = shapely.simplify(g, unit, preserve_topology=True)
+        out.append(None if g.is_empty else g)
+    return out
+
+
+def _read_features(db: Session, layer: layers.Layer, tms: Matrix, z: int, y: int, x: int,
+                   ip: str | None) -> list[dict]:
+    """The layer's features over the tile (in the set's CRS), read page by page through the layer service."""
+    minlon, minlat, maxlon, maxlat = tms.lonlat_bounds(z, y, x)
+    dx, dy = (maxlon - minlon) * BUFFER / EXTENT, (maxlat - minlat) * BUFFER / EXTENT
+    bbox = (f"{max(-180, minlon - dx)!r},{max(-90, minlat - dy)!r},"
+            f"{min(180, maxlon + dx)!r},{min(90, maxlat + dy)!r}")
+    out: list[dict] = []
+    offset = 0
+    while len(out) < MAX_FEATURES:
+        page = layers.items(db, layer, bbox=bbox, limit=min(PAGE, MAX_FEATURES - len(out)), offset=offset,
+                            crs=tms.crs_key, ip=ip)
+        out.extend(page.features)
+        if not page.has_next:
+            break
+        offset += page.number_returned
+    return out
+
+
+def encode_layer(name: str, features: list[dict], bounds: tuple[float, float, float, float],
+                 kinds: tuple[str, ...] | None = None, props: tuple[str, ...] | None = None) -> dict:
+    """One MVT layer (as `mapbox_vector_tile.encode` takes it) of GeoJSON features already in the tile's CRS."""
+    geoms = _prepare([_shape(f.get("geometry")) for f in features], bounds)
+    out = []
+    for f, g in zip(features, geoms, strict=True):
+        if g is None or (kinds and g.geom_type not in kinds):
+            continue
+        values = f.get("properties") or {}
+        if props is not None:
+            values = {k: values[k] for k in props if k in values}
+        properties = {k: v for k, v in ((k, _mvt_value(v)) for k, v in values.items()) if v is not None}
+        feat = {"geometry": g, "properties": properties}
+        if isinstance(f.get("id"), int):
+            feat["id"] = f["id"]
+        out.append(feat)
+    return {"name": name, "features": out}
+
+
+def encode(mvt_layers: list[dict], bounds: tuple[float, float, float, float]) -> bytes:
+    return mapbox_vector_tile.encode(mvt_layers, default_options={"quantize_bounds": bounds, "extents": EXTENT})
+
+
+# -- doors ------------------------------------------------------------------------------------------------------------
+
+def layer_tile(db: Session, settings, *, actor: Actor, request: Any, code: str, tms_id: str, z: int, y: int, x: int,
+               ip: str | None = None, use_cache: bool = True) -> Tile:
+    """The tile of a layer (its newest version) as `actor` may see it; from the cache when there."""
+    tms = matrix_set(tms_id)
+    layer = layers.open_layer(db, actor=actor, request=request, code=code)
+    view = view_key(layer)
+    path = _cache_path(settings, layer.resource.id, layer.version.version, view, tms, z, y, x)
+    etag = f"{layer.resource.id}.{layer.version.version}.{view}"
+    data = _read_cache(path) if use_cache else None
+    if data is not None:
+        record(db, actor=layer.grant.reader, action="geo.tiles.read", target_kind="catalog.dataset",
+               target_id=layer.resource.id, ip=ip,
+               detail={"version": layer.version.version, "tile": f"{tms.id}/{z}/{y}/{x}", "cached": True,
+                       "via": layer.grant.via, "masked": sorted(layer.masked)})
+        db.commit()
+        return Tile(data, True, etag)
+    bounds = tms.bounds(z, y, x)
+    features = _read_features(db, layer, tms, z, y, x, ip)
+    data = encode([encode_layer(layers.collection_id(layer.code), features, bounds)], bounds)
+    if use_cache:
+        _write_cache(path, data)
+    return Tile(data, False, etag)
+
+
+def basemap_sources(db: Session, *, actor: Actor) -> list[tuple[str, dict, tuple | None, int]]:
+    """The layers the base map draws for `actor`: (source layer, layer entry, geometry kinds, min zoom)."""
+    out = []
+    for entry in layers.list_layers(db, actor=actor):
+        name = entry.get("name") or ""
+        for source, words, kinds, minzoom in BASEMAP_LAYERS:
+            if any(w in name for w in words):
+                out.append((source, entry, kinds, minzoom))
+                break
+    return out
+
+
+def basemap_tile(db: Session, settings, *, actor: Actor, request: Any, tms_id: str, z: int, y: int, x: int,
+                 ip: str | None = None, use_cache: bool = True) -> Tile:
+    """The combined base-map tile (boundaries, water, roads, grids of the city's own layers) for `actor`."""
+    tms = matrix_set(tms_id)
+    opened = []
+    for source, entry, kinds, minzoom in basemap_sources(db, actor=actor):
+        layer = layers.open_layer(db, actor=actor, request=request, code=entry["code"])
+        opened.append((source, layer, kinds, minzoom))
+    key = "|".join(f"{s}:{lay.resource.id}.{lay.version.version}.{view_key(lay)}" for s, lay, _, _ in opened)
+    view = hashlib.sha256(key.encode()).hexdigest()[:16]
+    path = tiles_root(settings) / BASEMAP / view / tms.id / str(z) / str(y) / f"{x}.mvt"
+    data = _read_cache(path) if use_cache else None
+    if data is not None:
+        return Tile(data, True, view)
+    bounds = tms.bounds(z, y, x)
+    grouped: dict[str, list[dict]] = {}
+    for source, layer, kinds, minzoom in opened:
+        if z < minzoom:
+            continue
+        features = _read_features(db, layer, tms, z, y, x, ip)
+        encoded = encode_layer(source, features, bounds, kinds, LABEL_PROPS)
+        for f in encoded["features"]:
+            f["properties"]["layer"] = layers.collection_id(layer.code)
+        grouped.setdefault(source, []).extend(encoded["features"])
+    data = encode([{"name": s, "features": fs} for s, fs in grouped.items()], bounds)
+    if use_cache:
+        _write_cache(path, data)
+    return Tile(data, False, view)
+
+
