@@ -17,6 +17,7 @@ import shapely
 from sqlalchemy.orm import Session
 
 from zhicheng.core.actor import Actor
+from zhicheng.core.errors import AppError
 from zhicheng.geo.layers import service as layers
 from zhicheng.geo.tiles.matrix import Matrix, matrix_set
 from zhicheng.policy.audit import record
@@ -213,7 +214,11 @@ def basemap_tile(db: Session, settings, *, actor: Actor, request: Any, tms_id: s
     tms = matrix_set(tms_id)
     opened = []
     for source, entry, kinds, minzoom in basemap_sources(db, actor=actor):
-        layer = layers.open_layer(db, actor=actor, request=request, code=entry["code"])
+        try:
+            layer = layers.open_layer(db, actor=actor, request=request, code=entry["code"])
+        except AppError:  # listed but not readable this way (e.g. open on conditions, no key): left off the map
+            db.rollback()
+            continue
         opened.append((source, layer, kinds, minzoom))
     key = "|".join(f"{s}:{lay.resource.id}.{lay.version.version}.{view_key(lay)}" for s, lay, _, _ in opened)
     view = hashlib.sha256(key.encode()).hexdigest()[:16]
