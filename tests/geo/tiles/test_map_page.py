@@ -1,0 +1,53 @@
+"""The one map page: the layer list the caller may see, the menu entry, English strings, the empty glyph ranges;
+and (marker `browser`) headless Chromium opens /map on a live server and MapLibre renders the city's tiles."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from zhicheng.geo.layers import service as layers
+
+
+def test_map_page_lists_the_layers_and_is_in_the_menu(client, parks_layer, closed_layer, layer_users, login):
+    assert client.get("/map", follow_redirects=False).status_code in (302, 303, 401)
+    login(client, layer_users["other"])
+    page = client.get("/map")
+    assert page.status_code == 200
+    assert 'href="/map"' in page.text and "一张图" in page.text
+    config = json.loads(page.text.split('id="onemap-config">')[1].split("</script>")[0])
+    ids = [entry["id"] for entry in config["layers"]]
+    assert layers.collection_id(parks_layer.code) in ids and layers.collection_id(closed_layer.code) not in ids
+    assert config["layers"][0]["kind"] == "polygon"
+    assert "/static/vendor/maplibre/maplibre-gl.mjs" not in page.text  # the page's module imports it
+    en = client.get("/map?lang=en")
+    assert "Address search" in en.text and "地址搜索" not in en.text
+
+
+def test_glyph_ranges_are_empty_and_bounded(client):
+    r = client.get("/geo/map/glyphs/Noto%20Sans%20Regular/0-255.pbf")
+    assert r.status_code == 200 and r.content == b""
+    assert client.get("/geo/map/glyphs/x/../../etc.pbf").status_code == 404
+
+
+@pytest.mark.browser
+def test_the_map_renders_the_citys_tiles(live_server, browser, parks_layer, layer_users, db):
+    from tests.web.test_browser import log_in
+
+    db.commit()
+    log_in(browser, live_server.url, layer_users["officer"].username, start="/map")
+    box = browser.find_element("css selector", f"#lyr-{layers.collection_id(parks_layer.code)}")
+    box.click()
+    rendered = 0
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        rendered = browser.execute_script(
+            "const m = window.onemap; if (!m || !m.loaded()) return -1;"
+            "return m.queryRenderedFeatures().filter(f => f.layer.id.startsWith('ov-')).length;")
+        if rendered and rendered > 0:
+            break
+        time.sleep(0.5)
+    logs = [e["message"] for e in browser.get_log("browser")] if hasattr(browser, "get_log") else []
+    assert rendered > 0, (rendered, logs[-5:])
