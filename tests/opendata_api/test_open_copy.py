@@ -1,4 +1,4 @@
-"""Open records served from the materialised open copy (`opendata.open_copy`) are exactly the version table's;
+"""Open records served from the materialised open copy (`opendata.rows.open_copy`) are exactly the version table's;
 a masking-rule edit applies on the very next call; the CKAN fast lane answers as the route does."""
 
 from __future__ import annotations

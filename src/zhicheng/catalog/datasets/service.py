@@ -287,6 +287,18 @@ def list_versions(db: Session, *, actor: Actor, resource_id: int) -> list[Datase
                            .order_by(DatasetVersion.version.desc())))
 
 
+def latest_imports(db: Session, resource_ids: list[int]) -> dict[int, tuple[int, Any]]:
+    """{resource id: (newest data version, when the newest was imported)} for those with data, in one query per
+    900 ids; what was imported and when, no rows: the caller shows only resources it may list (e.g. the portal)."""
+    out: dict[int, tuple[int, Any]] = {}
+    for chunk in range(0, len(resource_ids), 900):  # SQLite binds at most 999 parameters
+        ids = resource_ids[chunk : chunk + 900]
+        stmt = (select(DatasetVersion.resource_id, func.max(DatasetVersion.version), func.max(DatasetVersion.imported_at))
+                .where(DatasetVersion.resource_id.in_(ids)).group_by(DatasetVersion.resource_id))
+        out.update({rid: (version, at) for rid, version, at in db.execute(stmt)})
+    return out
+
+
 def get_version(db: Session, *, actor: Actor, resource_id: int, version: int | None = None) -> DatasetVersion:
     """One version (the newest when `version` is None) that `actor` may read, or NotFound."""
     resource = catalog.get_resource(db, resource_id)

@@ -20,7 +20,7 @@ from zhicheng.opendata.rows import service as rows
 # -- DataStore ----------------------------------------------------------------------------------------------
 
 
-def _filters(t: rows.Target, raw: Any) -> list[tuple[str, str, Any]]:
+def _filters(t: rows.OpenVersion, raw: Any) -> list[tuple[str, str, Any]]:
     if raw is None or raw == "" or raw == {}:
         return []
     if isinstance(raw, str):
@@ -47,7 +47,7 @@ def _filters(t: rows.Target, raw: Any) -> list[tuple[str, str, Any]]:
     return out
 
 
-def _sort(t: rows.Target, raw: Any) -> list[tuple[str, bool]]:
+def _sort(t: rows.OpenVersion, raw: Any) -> list[tuple[str, bool]]:
     if raw is None or raw == "":
         return []
     parts = raw if isinstance(raw, list) else str(raw).split(",") if isinstance(raw, str) else None
@@ -73,7 +73,7 @@ def _sort(t: rows.Target, raw: Any) -> list[tuple[str, bool]]:
     return out
 
 
-def _fields(t: rows.Target, raw: Any) -> list[str] | None:
+def _fields(t: rows.OpenVersion, raw: Any) -> list[str] | None:
     names = _list({"fields": raw}, "fields")
     names = [n for n in names if n != "_id"]
     for n in names:

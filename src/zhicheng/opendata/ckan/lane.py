@@ -1,5 +1,5 @@
 """The fast lane of CKAN's `datastore_search` (GET `/api/3/action/datastore_search`, `/api/action/…`): the
-action as its route runs it (`ckan_api._dispatch`: parameters, one worker-thread trip for access check, page,
+action as its route runs it (`ckan.api._dispatch`: parameters, one worker-thread trip for access check, page,
 audit and usage count, CKAN's envelope and errors), without the router and middleware in between
 (`web.fastlane`). A request carrying staff credentials takes the normal path, which checks them."""
 

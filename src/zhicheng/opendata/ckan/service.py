@@ -205,23 +205,10 @@ def download_url(base_url: str, resource_id: int, fmt: str) -> str:
 
 
 def latest_imports(db: Session, resource_ids: list[int]) -> dict[int, tuple[int, Any]]:
-    """{resource id: (newest data version, when the newest was imported)} for those with data, in one query."""
-    import sqlalchemy as sa
+    """{resource id: (newest data version, when the newest was imported)} for those with data (the catalog's read)."""
+    from zhicheng.catalog.datasets import service as datasets
 
-    from zhicheng.catalog.datasets.models import DatasetVersion as V
-
-    if not resource_ids:
-        return {}
-    out: dict[int, tuple[int, Any]] = {}
-    for chunk in range(0, len(resource_ids), 900):  # SQLite binds at most 999 parameters
-        ids = resource_ids[chunk : chunk + 900]
-        stmt = (
-            sa.select(V.resource_id, sa.func.max(V.version), sa.func.max(V.imported_at))
-            .where(V.resource_id.in_(ids))
-            .group_by(V.resource_id)
-        )
-        out.update({rid: (version, at) for rid, version, at in db.execute(stmt)})
-    return out
+    return datasets.latest_imports(db, resource_ids) if resource_ids else {}
 
 
 def with_data(db: Session, docs: list[dict[str, Any]]) -> list[dict[str, Any]]:

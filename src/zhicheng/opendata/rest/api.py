@@ -19,7 +19,7 @@ from zhicheng.core import clock
 from zhicheng.exchange import masked_copy
 from zhicheng.opendata.ckan import search as ckan_search
 from zhicheng.opendata.ckan import service as ckan
-from zhicheng.opendata.rest.schemas import DatasetDetail, DatasetPage, RowsPage
+from zhicheng.opendata.rest.schemas import DatasetDetail, DatasetPage, DatasetRowsPage
 from zhicheng.opendata.rows import service as rows
 from zhicheng.web.deps import get_db
 from zhicheng.web.links import with_param
@@ -171,7 +171,7 @@ def get_dataset(
 
 @router.get(
     "/datasets/{dataset_id}/rows",
-    response_model=RowsPage,
+    response_model=DatasetRowsPage,
     summary="开放数据行 / rows of an open dataset",
     responses=ROWS_EXAMPLES,
 )
@@ -258,5 +258,5 @@ def dataset_rows(
     return Response(body, media_type="application/json", headers=headers)
 
 
-def _target(db: Session, request: Request, dataset_id: str, version: int | None) -> rows.Target:
+def _target(db: Session, request: Request, dataset_id: str, version: int | None) -> rows.OpenVersion:
     return rows.open_target(db, request, package=dataset_id, version=version)

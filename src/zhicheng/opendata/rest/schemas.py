@@ -96,7 +96,7 @@ class DatasetDetail(DatasetSummary):
     links: dict[str, str] = Field(description="rows, CKAN package_show and DCAT views of the dataset")
 
 
-class RowsPage(BaseModel):
+class DatasetRowsPage(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
             "example": {

@@ -13,13 +13,13 @@ from zhicheng.catalog.datasets import rowstore
 from zhicheng.catalog.items import ItemType
 
 if TYPE_CHECKING:
-    from zhicheng.opendata.rows.service import Target
+    from zhicheng.opendata.rows.service import OpenVersion
 
 _JSON_TYPES = (ItemType.STRING, ItemType.TEXT, ItemType.INTEGER, ItemType.DATE, ItemType.GEOMETRY)
 MAX_JSON_COLUMNS = 49  # json_object / json_build_object take at most 100 arguments on PostgreSQL
 
 
-def ready(db: Session, t: Target, names: list[str]) -> bool:
+def ready(db: Session, t: OpenVersion, names: list[str]) -> bool:
     """The columns can be written as JSON by the database exactly as the Python path writes them."""
     specs = t.by_name
     return (
@@ -30,7 +30,7 @@ def ready(db: Session, t: Target, names: list[str]) -> bool:
 
 
 def page(
-    db: Session, t: Target, names: list[str], start: int, limit: int, shape: str
+    db: Session, t: OpenVersion, names: list[str], start: int, limit: int, shape: str
 ) -> tuple[int, bytes, list[Any] | None]:
     """Rows start+1 … start+limit (rows are numbered 1..n) as a JSON array built by the database in one
     statement: (rows on the page, the JSON, the next key or None)."""

@@ -46,7 +46,7 @@ CKAN_TYPES = {
 
 
 @dataclass
-class Target:
+class OpenVersion:
     """An open dataset version ready to read: what it is, who asks, what is masked."""
 
     resource: Any
@@ -67,10 +67,10 @@ class Target:
 
 
 @dataclass
-class Page:
+class OpenRows:
     """One page of rows (masked): column names, rows as lists (`_id` first), the total when counted."""
 
-    target: Target
+    target: OpenVersion
     fields: list[str]
     rows: list[list[Any]]
     total: int | None
@@ -80,12 +80,12 @@ class Page:
     next_after: str | None = None
     masked: list[str] = field(default_factory=list)
     count: int = 0
-    json: bytes | None = None  # the records already as JSON, written by the database (see rows_json)
+    json: bytes | None = None  # the records already as JSON, written by the database (see rows.json_pages)
 
 
 def open_target(
     db: Session, request: Any, *, package: Any = None, resource_id: Any = None, version: int | None = None
-) -> Target:
+) -> OpenVersion:
     """The dataset version named by a CKAN resource id (a version) or a package (its newest version), after
     the access check; NotFound for anything not open, exactly as for what does not exist."""
     if resource_id is not None:
@@ -110,7 +110,7 @@ def open_target(
         dv = datasets.version_info(db, actor=reader, resource=res, version=version)
     except NotFound:
         raise ckan.not_found("资源", "resource", resource_id or package) from None
-    return Target(
+    return OpenVersion(
         resource=res,
         open_type=open_type,
         version=dv,
@@ -123,7 +123,7 @@ def open_target(
     )
 
 
-def field_meta(t: Target, fields: list[str]) -> list[dict[str, Any]]:
+def field_meta(t: OpenVersion, fields: list[str]) -> list[dict[str, Any]]:
     """CKAN's `fields`: `_id` then each column with its type, label and whether it is masked."""
     specs = t.by_name
     out = [{"id": "_id", "type": "int"}]
@@ -143,7 +143,7 @@ def field_meta(t: Target, fields: list[str]) -> list[dict[str, Any]]:
 # -- building the query -------------------------------------------------------------------------------------
 
 
-def check_column(t: Target, name: Any, where: str, usage: tuple[str, str] | None = None) -> ItemSpec:
+def check_column(t: OpenVersion, name: Any, where: str, usage: tuple[str, str] | None = None) -> ItemSpec:
     """The column `name` of the version (Invalid when unknown); a masked one is refused for `usage` (the row
     protocol's `filters.Column`)."""
     if not isinstance(name, str) or name not in t.by_name:
@@ -154,7 +154,7 @@ def check_column(t: Target, name: Any, where: str, usage: tuple[str, str] | None
     return t.by_name[name]
 
 
-def text_conditions(t: Target, q: Any) -> list[sa.ColumnElement]:
+def text_conditions(t: OpenVersion, q: Any) -> list[sa.ColumnElement]:
     """CKAN's `q` over rows: a string matches any unmasked text column, a {column: text} object those columns
     (substring match, case as stored). Masked columns are never searched: a match would reveal them."""
     if q is None or q == "" or q == {}:
@@ -202,7 +202,7 @@ def _contains(col: sa.ColumnElement, text: str) -> sa.ColumnElement:
 
 def read_page(
     db: Session,
-    t: Target,
+    t: OpenVersion,
     *,
     fields: list[str] | None,
     filters: list[tuple[str, str, Any]],
@@ -217,11 +217,11 @@ def read_page(
     json_records: str | None = None,
     ckan_order: bool = False,
     distinct: bool = False,
-) -> Page:
+) -> OpenRows:
     """One page of the version's rows, masked, from `offset` or after a keyset cursor; audited and announced.
 
     With `json_records` ("objects" or "lists") a plain page (no filter, sort or search) of columns that need
-    neither masking nor conversion is written as JSON by the database itself (`Page.json`, rows left empty).
+    neither masking nor conversion is written as JSON by the database itself (`OpenRows.json`, rows left empty).
     `ckan_order`: sorted pages as CKAN's DataStore (PostgreSQL) orders them, NULLs last ascending; `distinct`: distinct rows of the
     fields, without `_row` (masked fields refused: their raw values would be counted)."""
     if not 1 <= limit <= MAX_LIMIT:
@@ -268,7 +268,7 @@ def read_page(
         else:
             total = rows_order.count(db.connection(), t.table, names, where, distinct=distinct)
     masked = [n for n in names if n in t.masked]
-    page = Page(
+    page = OpenRows(
         target=t,
         fields=names,
         rows=rows,
@@ -287,7 +287,7 @@ def read_page(
     return page
 
 
-def _copy_page(db: Session, t: Target, after: int | None, limit: int) -> tuple[bytes, int, list | None] | None:
+def _copy_page(db: Session, t: OpenVersion, after: int | None, limit: int) -> tuple[bytes, int, list | None] | None:
     """(records as JSON, how many, next key) from the version's open copy, or None: no complete copy yet, or
     it vanished (dropped by a rebuild elsewhere), when the version table serves."""
     name = open_copy.ready_copy(db, t.version, t.masked)
@@ -303,7 +303,7 @@ def _copy_page(db: Session, t: Target, after: int | None, limit: int) -> tuple[b
 
 def _fetch(
     db: Session,
-    t: Target,
+    t: OpenVersion,
     names: list[str],
     where: list,
     sort: list[tuple[str, bool]],
@@ -340,11 +340,11 @@ def _fetch(
     return raw, next_key
 
 
-def _maskers(db: Session, t: Target, names: list[str]) -> dict[str, Any]:
+def _maskers(db: Session, t: OpenVersion, names: list[str]) -> dict[str, Any]:
     return masking.rules_in_force(db).column_maskers({n: t.masked[n] for n in names if n in t.masked})
 
 
-def _mask(db: Session, t: Target, columns: list[str], raw: list[tuple]) -> list:
+def _mask(db: Session, t: OpenVersion, columns: list[str], raw: list[tuple]) -> list:
     """The rows with each masked column replaced by its masker's output."""
     from zhicheng.catalog.datasets import fastread
 
@@ -353,7 +353,7 @@ def _mask(db: Session, t: Target, columns: list[str], raw: list[tuple]) -> list:
 
 
 def _audit(
-    db: Session, t: Target, page: Page, *, via: str, ip: str | None, filters: list, sort: list, q: Any
+    db: Session, t: OpenVersion, page: OpenRows, *, via: str, ip: str | None, filters: list, sort: list, q: Any
 ) -> None:
     access = t.access
     actor = access.actor if access is not None else ckan.reader()
