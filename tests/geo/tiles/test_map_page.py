@@ -33,21 +33,35 @@ def test_glyph_ranges_are_empty_and_bounded(client):
 
 
 @pytest.mark.browser
-def test_the_map_renders_the_citys_tiles(live_server, browser, parks_layer, layer_users, db):
+def test_the_map_renders_the_citys_tiles(live_server, browser, parks_layer, layer_users, layer_actors, db,
+                                         make_resource, departments, tmp_path):
+    """A layer toggled on renders its tile features; the base map's boundaries get Chinese labels with no glyph
+    server (the glyph ranges are empty: the browser's own font draws the ideographs)."""
+    from tests.geo.layers.conftest import ITEMS, PARKS, write_geojson
     from tests.web.test_browser import log_in
+    from zhicheng.catalog.datasets import service as datasets
 
+    res = make_resource("街道近似边界", department=departments["housing"], state="published",
+                        actor=layer_actors["officer"], items=ITEMS, open_type="unconditional", spatial=True)
+    path = tmp_path / "streets.geojson"
+    write_geojson(path, [p for p in PARKS if p[6]["type"] == "Polygon"])
+    assert datasets.import_file(db, actor=layer_actors["officer"], resource_id=res.id, path=path,
+                                filename="streets.geojson").ok
     db.commit()
     log_in(browser, live_server.url, layer_users["officer"].username, start="/map")
     box = browser.find_element("css selector", f"#lyr-{layers.collection_id(parks_layer.code)}")
     box.click()
-    rendered = 0
+    rendered = labels = 0
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        rendered = browser.execute_script(
-            "const m = window.onemap; if (!m || !m.loaded()) return -1;"
-            "return m.queryRenderedFeatures().filter(f => f.layer.id.startsWith('ov-')).length;")
-        if rendered and rendered > 0:
+        rendered, labels = browser.execute_script(
+            "const m = window.onemap; if (!m || !m.loaded()) return [-1, -1];"
+            "m.jumpTo({center: [112.96, 28.19], zoom: 12});"
+            "const all = m.queryRenderedFeatures();"
+            "return [all.filter(f => f.layer.id.startsWith('ov-')).length,"
+            "        all.filter(f => f.layer.id === 'boundaries-label').length];")
+        if rendered > 0 and labels > 0:
             break
         time.sleep(0.5)
     logs = [e["message"] for e in browser.get_log("browser")] if hasattr(browser, "get_log") else []
-    assert rendered > 0, (rendered, logs[-5:])
+    assert rendered > 0 and labels > 0, (rendered, labels, logs[-5:])

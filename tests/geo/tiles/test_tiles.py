@@ -135,7 +135,7 @@ def test_the_base_map_draws_the_citys_boundaries(client, db, make_resource, depa
     write_geojson(path, [p for p in PARKS if p[6]["type"] == "Polygon"])
     assert datasets.import_file(db, actor=layer_actors["officer"], resource_id=res.id, path=path,
                                 filename="streets.geojson").ok
-    assert [s for s, _, _, _ in service.basemap_sources(db, actor=layer_actors["officer"])] == ["boundaries"]
+    assert [s for s, *_ in service.basemap_sources(db, actor=layer_actors["officer"])] == ["boundaries"]
     z, y, x = tile_over(112.97, 28.19, 10)
     r = client.get(f"{BASE}/tiles/WebMercatorQuad/{z}/{y}/{x}")
     decoded = mapbox_vector_tile.decode(r.content)

@@ -203,8 +203,8 @@ def basemap_tilesets(request: Request):
 
 @router.get("/tilejson.json", summary="底图 TileJSON / the base map's TileJSON")
 def basemap_tilejson(request: Request, db: Session = Depends(get_db), actor: Actor = Depends(current_actor)):
-    ids = sorted({s for s, _, _, _ in service.basemap_sources(db, actor=actor)})
-    extents = [layers.extent_of(e.get("index")) for _, e, _, _ in service.basemap_sources(db, actor=actor)]
+    ids = sorted({s for s, *_ in service.basemap_sources(db, actor=actor)})
+    extents = [layers.extent_of(e.get("index")) for _, e, *_ in service.basemap_sources(db, actor=actor)]
     extents = [e for e in extents if e]
     extent = ([min(e[0] for e in extents), min(e[1] for e in extents), max(e[2] for e in extents),
                max(e[3] for e in extents)] if extents else None)
@@ -214,7 +214,7 @@ def basemap_tilejson(request: Request, db: Session = Depends(get_db), actor: Act
 @router.get("/tiles/{tms}", summary="底图瓦片集 / the base map's tileset")
 def basemap_tileset(request: Request, tms: str, db: Session = Depends(get_db), actor: Actor = Depends(current_actor)):
     def build():
-        ids = sorted({s for s, _, _, _ in service.basemap_sources(db, actor=actor)})
+        ids = sorted({s for s, *_ in service.basemap_sources(db, actor=actor)})
         return _json(_tileset_doc(_base(request), "", tms, "城市底图 / base map", ids))
     return _answer(request, build)
 

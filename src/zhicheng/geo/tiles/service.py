@@ -27,14 +27,17 @@ BUFFER = 64  # tile units around the tile kept so lines and fills join across ti
 PAGE = 5_000
 MAX_FEATURES = 20_000  # per layer per tile: bounded memory at low zooms (the rest is left out of that tile)
 BASEMAP = "basemap"
-# the base map's source layers: (name, words in a layer's name that put it there, geometry kinds kept, min zoom)
+# the base map's source layers: (name, words in a layer's name that put it there, geometry kinds kept, min zoom,
+# an equality filter used where the layer has that item: the address layer's 区县 rows are district polygons, its
+# 街路巷 rows road lines)
 BASEMAP_LAYERS = [
-    ("water", ("水系", "河流", "湖泊", "水域", "湘江"), None, 0),
-    ("boundaries", ("区县", "行政区", "街道", "乡镇", "社区", "边界"), ("Polygon", "MultiPolygon"), 0),
-    ("roads", ("道路", "街路巷", "地址"), ("LineString", "MultiLineString"), 10),
-    ("grids", ("网格",), ("Polygon", "MultiPolygon"), 13),
+    ("water", ("水系", "河流", "湖泊", "水域", "湘江"), None, 0, None),
+    ("districts", ("地址",), ("Polygon", "MultiPolygon"), 0, ("address_kind", "区县")),
+    ("boundaries", ("区县", "行政区", "街道", "乡镇", "社区", "边界"), ("Polygon", "MultiPolygon"), 0, None),
+    ("roads", ("道路", "街路巷", "地址"), ("LineString", "MultiLineString"), 10, ("address_kind", "街路巷")),
+    ("grids", ("网格",), ("Polygon", "MultiPolygon"), 13, None),
 ]
-LABEL_PROPS = ("name", "mc", "名称", "road_name", "community_name", "grid_code", "code")
+LABEL_PROPS = ("name", "mc", "名称", "road_name", "district_name", "grid_code", "code")
 
 
 @dataclass
@@ -129,7 +132,7 @@ def _prepare(geoms: list, bounds: tuple[float, float, float, float]) -> list:
 
 
 def _read_features(db: Session, layer: layers.Layer, tms: Matrix, z: int, y: int, x: int,
-                   ip: str | None) -> list[dict]:
+                   ip: str | None, equals: dict[str, str] | None = None) -> list[dict]:
     """The layer's features over the tile (in the set's CRS), read page by page through the layer service."""
     minlon, minlat, maxlon, maxlat = tms.lonlat_bounds(z, y, x)
     dx, dy = (maxlon - minlon) * BUFFER / EXTENT, (maxlat - minlat) * BUFFER / EXTENT
@@ -138,7 +141,7 @@ def _read_features(db: Session, layer: layers.Layer, tms: Matrix, z: int, y: int
     out: list[dict] = []
     offset = 0
     while len(out) < MAX_FEATURES:
-        page = layers.items(db, layer, bbox=bbox, limit=min(PAGE, MAX_FEATURES - len(out)), offset=offset,
+        page = layers.items(db, layer, equals=equals, bbox=bbox, limit=min(PAGE, MAX_FEATURES - len(out)), offset=offset,
                             crs=tms.crs_key, ip=ip)
         out.extend(page.features)
         if not page.has_next:
@@ -196,15 +199,17 @@ def layer_tile(db: Session, settings, *, actor: Actor, request: Any, code: str, 
     return Tile(data, False, etag)
 
 
-def basemap_sources(db: Session, *, actor: Actor) -> list[tuple[str, dict, tuple | None, int]]:
-    """The layers the base map draws for `actor`: (source layer, layer entry, geometry kinds, min zoom)."""
+def basemap_sources(db: Session, *, actor: Actor) -> list[tuple[str, dict, tuple | None, int, tuple | None]]:
+    """The layers the base map draws for `actor`: (source layer, layer entry, geometry kinds, min zoom, filter)."""
     out = []
     for entry in layers.list_layers(db, actor=actor):
         name = entry.get("name") or ""
-        for source, words, kinds, minzoom in BASEMAP_LAYERS:
-            if any(w in name for w in words):
-                out.append((source, entry, kinds, minzoom))
-                break
+        names = {s.name for s in entry.get("items") or []}
+        for source, words, kinds, minzoom, equals in BASEMAP_LAYERS:
+            if any(w in name for w in words) and (equals is None or equals[0] in names):
+                out.append((source, entry, kinds, minzoom, equals))
+                if equals is None:
+                    break
     return out
 
 
@@ -213,14 +218,16 @@ def basemap_tile(db: Session, settings, *, actor: Actor, request: Any, tms_id: s
     """The combined base-map tile (boundaries, water, roads, grids of the city's own layers) for `actor`."""
     tms = matrix_set(tms_id)
     opened = []
-    for source, entry, kinds, minzoom in basemap_sources(db, actor=actor):
+    for source, entry, kinds, minzoom, equals in basemap_sources(db, actor=actor):
         try:
             layer = layers.open_layer(db, actor=actor, request=request, code=entry["code"])
         except AppError:  # listed but not readable this way (e.g. open on conditions, no key): left off the map
             db.rollback()
             continue
-        opened.append((source, layer, kinds, minzoom))
-    key = "|".join(f"{s}:{lay.resource.id}.{lay.version.version}.{view_key(lay)}" for s, lay, _, _ in opened)
+        if equals is not None and equals[0] in layer.masked:
+            continue
+        opened.append((source, layer, kinds, minzoom, {equals[0]: equals[1]} if equals else None))
+    key = "|".join(f"{s}:{lay.resource.id}.{lay.version.version}.{view_key(lay)}" for s, lay, *_ in opened)
     view = hashlib.sha256(key.encode()).hexdigest()[:16]
     path = tiles_root(settings) / BASEMAP / view / tms.id / str(z) / str(y) / f"{x}.mvt"
     data = _read_cache(path) if use_cache else None
@@ -228,10 +235,10 @@ def basemap_tile(db: Session, settings, *, actor: Actor, request: Any, tms_id: s
         return Tile(data, True, view)
     bounds = tms.bounds(z, y, x)
     grouped: dict[str, list[dict]] = {}
-    for source, layer, kinds, minzoom in opened:
+    for source, layer, kinds, minzoom, equals in opened:
         if z < minzoom:
             continue
-        features = _read_features(db, layer, tms, z, y, x, ip)
+        features = _read_features(db, layer, tms, z, y, x, ip, equals)
         encoded = encode_layer(source, features, bounds, kinds, LABEL_PROPS)
         for f in encoded["features"]:
             f["properties"]["layer"] = layers.collection_id(layer.code)

@@ -25,11 +25,15 @@ const style = {
     {id: "water-line", type: "line", source: "basemap", "source-layer": "water", filter: line, paint: {"line-color": "#60a5fa", "line-width": 2}},
     {id: "boundaries-fill", type: "fill", source: "basemap", "source-layer": "boundaries", paint: {"fill-color": "#e2e8f0", "fill-opacity": 0.35}},
     {id: "boundaries-line", type: "line", source: "basemap", "source-layer": "boundaries", paint: {"line-color": "#64748b", "line-width": 0.8}},
+    {id: "districts-line", type: "line", source: "basemap", "source-layer": "districts", paint: {"line-color": "#475569", "line-width": 2}},
     {id: "grids-line", type: "line", source: "basemap", "source-layer": "grids", minzoom: 13, paint: {"line-color": "#94a3b8", "line-width": 0.5, "line-dasharray": [2, 2]}},
     {id: "roads-line", type: "line", source: "basemap", "source-layer": "roads", paint: {"line-color": "#f59e0b", "line-width": ["interpolate", ["linear"], ["zoom"], 10, 0.6, 16, 4]}},
     {id: "boundaries-label", type: "symbol", source: "basemap", "source-layer": "boundaries", minzoom: 11,
      layout: {"text-field": ["coalesce", ["get", "name"], ["get", "mc"], ""], "text-font": ["Noto Sans Regular"], "text-size": 12},
      paint: {"text-color": "#334155", "text-halo-color": "#fff", "text-halo-width": 1.2}},
+    {id: "districts-label", type: "symbol", source: "basemap", "source-layer": "districts", maxzoom: 11,
+     layout: {"text-field": ["coalesce", ["get", "district_name"], ["get", "name"], ""], "text-font": ["Noto Sans Regular"], "text-size": 14},
+     paint: {"text-color": "#1e293b", "text-halo-color": "#fff", "text-halo-width": 1.5}},
   ],
 };
 
