@@ -110,7 +110,8 @@ def test_the_demo_city_is_loaded_through_the_services(settings, factory, monkeyp
         versions = datasets.list_versions(db, actor=admin, resource_id=ids["空气质量监测小时数据"])
         assert sorted(v.version for v in versions) == [1, 2]
         assert len(_rows(db, admin, ids["空气质量监测小时数据"], version=2)) == 12 * 24 * 7
-        assert len(_rows(db, admin, ids["城市部件"])) == 8 * 172
+        assert len(_rows(db, admin, ids["城市部件"])) == 8 * 170  # on the 170 street units of 2025
+        assert len(_rows(db, admin, ids["街道（乡镇）近似边界"])) == 170  # the approximate geography (geo)
         assert len(_rows(db, admin, ids["失信被执行人信息"])) == SMALL["enterprises"]
         divisions = _rows(db, admin, ids["行政区划"])
         assert {r["code"]: r["name"] for r in divisions}["430104"] == "岳麓区"
