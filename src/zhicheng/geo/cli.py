@@ -8,7 +8,8 @@ import typer
 
 # each sub-domain's cli module exposes register(geo_app); a sub-domain still being written is left out
 SUBDOMAIN_CLIS = ["zhicheng.geo.crs.cli", "zhicheng.geo.layers.cli", "zhicheng.geo.tiles.cli",
-                  "zhicheng.geo.addresses.cli", "zhicheng.geo.grids.cli", "zhicheng.geo.components.cli"]
+                  "zhicheng.geo.addresses.cli", "zhicheng.geo.grids.cli", "zhicheng.geo.components.cli",
+                  "zhicheng.geo.changes.cli", "zhicheng.geo.stats.cli"]
 
 
 def register(app: typer.Typer) -> None:

@@ -49,6 +49,8 @@ ROUTERS = [
     "zhicheng.geo.addresses.api",
     "zhicheng.geo.grids.api",
     "zhicheng.geo.components.api",
+    "zhicheng.geo.changes.api",
+    "zhicheng.geo.stats.api",
     "zhicheng.accounts.pages",
     "zhicheng.policy.pages",
     "zhicheng.catalog.pages",

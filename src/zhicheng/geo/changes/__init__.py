@@ -1,0 +1,1 @@
+"""Change extraction between two versions of a layer: added, removed, attribute-changed and moved features."""

@@ -1,0 +1,1 @@
+"""Tests of change extraction between layer versions."""

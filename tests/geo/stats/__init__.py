@@ -1,0 +1,1 @@
+"""Tests of thematic statistics per zone."""
