@@ -78,15 +78,21 @@ def verify_everywhere(run, client, headers) -> tuple[subprocess.CompletedProcess
     return cli, api, page
 
 
-def test_removing_the_end_and_moving_the_head_back_is_caught(run, db, engine, app, make_user, auth_headers):
+def test_removing_the_end_and_moving_the_head_back_is_caught(run, db, engine, settings, make_user, auth_headers):
+    from zhicheng.web.app import create_app
+
     fill(db, 498)
     written = anchor_for(db).checkpoint(engine)  # the server writes these every N entries and seconds
     removed = truncate_the_end(db)
     assert written.seq == removed
     assert audit.verify(db).ok is False
     headers = auth_headers(make_user("shenji", roles=["auditor"]))
+    # a server that checkpoints its head while the check runs would anchor the forged chain (on a busy machine the
+    # check can take longer than the default 10 s): the attacker's work is caught before the next checkpoint
+    app = create_app(settings.model_copy(update={"audit_checkpoint_seconds": 3600}))
     with TestClient(app) as client:
         cli, api, page = verify_everywhere(run, client, headers)
+    app.state.engine.dispose()
     assert cli.returncode == 1 and len(cli.stderr.strip().splitlines()) == 1, cli.stderr
     assert f"seq {removed}" in cli.stderr and "removed" in cli.stderr
     assert api["ok"] is False and api["bad_seq"] == removed and api["problem"] == "removed"
