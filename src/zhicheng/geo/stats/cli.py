@@ -49,7 +49,7 @@ def stats_command(
         typer.echo(f"{len(result['rows'])} 个分区 / zones → {out}")
         return
     for r in result["rows"]:
-        label = next((str(v) for k, v in r.items() if k != "zone_id" and isinstance(v, str)), "")
+        label = " ".join(v for k, v in r.items() if k != "zone_id" and isinstance(v, str))
         typer.echo(f"{r['zone_id']}\t{label}\t{r['value']}")
     typer.echo(f"合计 / total\t{result['total']} {result['unit']}")
 

@@ -85,7 +85,10 @@ def compute(db: Session, *, actor: Actor, request: Any, layer: str, zones: str, 
             src, dst = tree.query(geoms, predicate="intersects")
             if len(src):
                 parts = shapely.intersection(mg[src], metric[dst])
-                amounts = shapely.area(parts) if kind == "area" else shapely.length(parts)
+                if kind == "area":
+                    amounts = shapely.area(parts)
+                else:  # lines only: a polygon's outline is not a length of the layer
+                    amounts = np.where(shapely.get_dimensions(geoms[src]) == 1, shapely.length(parts), 0.0)
                 for t, a in zip(dst.tolist(), amounts.tolist(), strict=True):
                     values[int(keep[t])] += a
     unit = {"count": "个", "sum": item, "area": "m²", "length": "m"}[kind]
