@@ -6,10 +6,11 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import sys
 
 import pytest
 
-from tests.helpers.served import served
+from tests.helpers.served import environ, free_port, healthy, running
 from zhicheng.geo.layers import service
 
 GDAL = shutil.which("ogrinfo")
@@ -17,8 +18,13 @@ GDAL = shutil.which("ogrinfo")
 
 @pytest.fixture
 def live(settings, parks_layer, closed_layer, db):
+    """The OGC API's URL on a live server (as `served`, with more time to start: on a busy two-core machine the
+    app's imports alone take half a minute), and the parks collection's id."""
     db.commit()
-    with served(settings) as (base, _proc):
+    base = f"http://127.0.0.1:{free_port()}"
+    argv = [sys.executable, "-m", "uvicorn", "--factory", "zhicheng.web.app:create_app", "--host", "127.0.0.1",
+            "--port", base.rsplit(":", 1)[1], "--log-level", "warning", "--no-access-log"]
+    with running(argv, env=environ(settings), ready=lambda _p: healthy(base), timeout=240):
         yield base + "/ogc/features", service.collection_id(parks_layer.code)
 
 
