@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from tests.geo.layers.conftest import layer_actors, layer_users  # noqa: F401 - fixtures used here
+from tests.geo.layers.conftest import closed_layer, layer_actors, layer_users  # noqa: F401 - fixtures used here
 from zhicheng.catalog.datasets import service as datasets
 
 ITEMS = [

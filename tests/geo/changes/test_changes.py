@@ -75,6 +75,12 @@ def test_bad_input(client, survey_layer):
         assert name in r.text
 
 
+def test_policy_applies(client, closed_layer):
+    """A layer that is neither open nor shared: anonymous callers do not see it, as at every other door."""
+    r = client.get(URL.format(closed_layer.code.replace("/", "-")), params={"from": 1, "to": 1})
+    assert r.status_code == 404 and "collectionId" in r.text
+
+
 def test_cli(survey_layer, settings, tmp_path):
     out = tmp_path / "changes.geojson"
     r = run(settings, "changes", survey_layer.code.replace("/", "-"), "--from", "1", "--to", "2", "--id-item", "bh",
