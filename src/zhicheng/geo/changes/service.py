@@ -136,15 +136,15 @@ def _match_geometry(olds: list, news: list, old_ix: list[int], new_ix: list[int]
     indices left unmatched."""
     pairs: list[tuple[int, int]] = []
     by_wkb: dict[bytes, list[int]] = {}
-    for i in old_ix:
-        g = olds[i][3]
-        if g is not None:
-            by_wkb.setdefault(shapely.to_wkb(g), []).append(i)
+    old_wkb = shapely.to_wkb(np.array([olds[i][3] for i in old_ix], dtype=object)) if old_ix else []
+    for i, w in zip(old_ix, old_wkb, strict=True):
+        if w is not None:
+            by_wkb.setdefault(w, []).append(i)
     used: set[int] = set()
     rest: list[int] = []
-    for j in new_ix:
-        g = news[j][3]
-        hits = by_wkb.get(shapely.to_wkb(g)) if g is not None else None
+    new_wkb = shapely.to_wkb(np.array([news[j][3] for j in new_ix], dtype=object)) if new_ix else []
+    for j, w in zip(new_ix, new_wkb, strict=True):
+        hits = by_wkb.get(w) if w is not None else None
         if hits:
             i = hits.pop(0)
             used.add(i)
