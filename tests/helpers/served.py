@@ -73,7 +73,8 @@ def served(settings, **env: str) -> Iterator[tuple[str, subprocess.Popen]]:
     base = f"http://127.0.0.1:{port}"
     argv = [sys.executable, "-m", "uvicorn", "--factory", "zhicheng.web.app:create_app", "--host", "127.0.0.1",
             "--port", str(port), "--log-level", "warning", "--no-access-log"]
-    with running(argv, env=environ(settings, **env), ready=lambda _p: healthy(base), timeout=60) as proc:
+    # 240 s: the app's imports alone take half a minute on a busy machine (8 sessions on 2 cores)
+    with running(argv, env=environ(settings, **env), ready=lambda _p: healthy(base), timeout=240) as proc:
         yield base, proc
 
 
