@@ -1,6 +1,7 @@
 """Imports every domain's models so that Base.metadata knows all tables (for Alembic and tests)."""
 
 import importlib
+import re
 
 from zhicheng.core.db import Base
 
@@ -39,8 +40,13 @@ target_metadata = Base.metadata
 
 # tables made at run time or by raw SQL in migrations, outside the models: dataset rows, full-text indexes
 UNMODELLED_PREFIXES = ("ds_", "catalog_search_fts")
+# the spatial index of each layer version (geo.layers.index: geo_<rid>_v<n>, its R*Tree and staging tables) and
+# PostGIS's own catalogue table
+UNMODELLED_PATTERN = re.compile(r"geo_\d+_v\d+(_\w+)?$|geo_stage_\w+$|spatial_ref_sys$")
 
 
 def include_name(name, type_, _parent_names) -> bool:
     """Alembic filter: leave the tables that are not described by models alone."""
-    return not (type_ == "table" and name and name.startswith(UNMODELLED_PREFIXES))
+    if type_ != "table" or not name:
+        return True
+    return not (name.startswith(UNMODELLED_PREFIXES) or UNMODELLED_PATTERN.match(name))

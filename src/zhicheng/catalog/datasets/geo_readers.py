@@ -160,7 +160,7 @@ def _source_crs(options: GeoOptions, from_file: str | None, default: str | None)
                      "the file does not say its CRS (e.g. a Shapefile without .prj); declare it (crs)", field="crs")
 
 
-def _plain(value: Any) -> Any:
+def _validator_cell(value: Any) -> Any:
     """A cell as the validator takes it (dates as ISO text; bytes are not attributes)."""
     if isinstance(value, datetime | date | time):
         return value.isoformat()
@@ -290,7 +290,7 @@ def _gdal_chunks(dataset: str, fmt: str, layer: str, batch: int, src, options: G
             columns = [name for name in record_batch.schema.names if name != geometry_name
                        and not (kml and name in _KML_STRUCTURE)]
             values = {name: record_batch.column(name).to_pylist() for name in columns}
-            props = [{name: _plain(values[name][i]) for name in columns} for i in range(rows)]
+            props = [{name: _validator_cell(values[name][i]) for name in columns} for i in range(rows)]
             wkb = record_batch.column(geometry_name).to_pylist() if geometry_name in record_batch.schema.names \
                 else [None] * rows
             geoms = shapely.from_wkb(np.array(wkb, dtype=object), on_invalid="ignore")

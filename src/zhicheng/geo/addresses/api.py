@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from zhicheng.accounts.deps import require_user
 from zhicheng.core.actor import Actor
 from zhicheng.geo.addresses import service
-from zhicheng.geo.addresses.service import Layer
+from zhicheng.geo.addresses.service import AddressLayer
 from zhicheng.web.deps import get_db
 from zhicheng.web.routing import APIRouter
 
@@ -26,7 +26,7 @@ class BatchIn(BaseModel):
     layer: str | None = Field(None, description="地址图层的资源代码（默认：标准地址）/ the address layer's resource code")
 
 
-def _layer(layer: Layer) -> dict[str, Any]:
+def _layer(layer: AddressLayer) -> dict[str, Any]:
     return {"code": layer.code, "name": layer.name, "version": layer.version, "crs": "EPSG:4490"}
 
 

@@ -34,7 +34,7 @@ KEEP = 3  # indexes kept per process (layer versions, maskings)
 
 
 @dataclass(frozen=True)
-class Layer:
+class AddressLayer:
     """The address layer in use: its resource, code, name and the version the index was built from."""
 
     resource_id: int
@@ -108,7 +108,7 @@ def _reader_view(db: Session, actor: Actor, rid: int):
                     "you may not use this address layer (apply for a sharing grant)", field="layer")
 
 
-def geocoder_for(db: Session, *, actor: Actor, layer: str | None = None) -> tuple[Geocoder, Layer]:
+def geocoder_for(db: Session, *, actor: Actor, layer: str | None = None) -> tuple[Geocoder, AddressLayer]:
     """The geocoder over the newest version of the address layer as `actor` may read it (policy decides, and
     masks what it masks), built when that version is first asked for."""
     from zhicheng.policy import masking
@@ -124,7 +124,7 @@ def geocoder_for(db: Session, *, actor: Actor, layer: str | None = None) -> tupl
         found = _indexes.get(key)
         if found is not None:
             _indexes.move_to_end(key)
-            return found[1], Layer(rid, code, name, info.version)
+            return found[1], AddressLayer(rid, code, name, info.version)
         gate = _building.setdefault(key, threading.Lock())
     with gate:  # one build per key, however many callers ask at once
         with _lock:
@@ -137,7 +137,7 @@ def geocoder_for(db: Session, *, actor: Actor, layer: str | None = None) -> tupl
                 while len(_indexes) > KEEP:
                     _indexes.popitem(last=False)
                 _building.pop(key, None)
-    return found[1], Layer(rid, code, name, info.version)
+    return found[1], AddressLayer(rid, code, name, info.version)
 
 
 def forget_indexes() -> None:
@@ -146,7 +146,7 @@ def forget_indexes() -> None:
         _indexes.clear()
 
 
-def _audit(db: Session, actor: Actor, layer: Layer, action: str, detail: dict) -> None:
+def _audit(db: Session, actor: Actor, layer: AddressLayer, action: str, detail: dict) -> None:
     record(db, actor=actor, action=action, target_kind="catalog.dataset", target_id=layer.resource_id,
            detail={"version": layer.version, **detail})
     db.commit()
@@ -163,7 +163,7 @@ def check_text(q: str | None, field: str = "q") -> str:
     return text
 
 
-def geocode(db: Session, *, actor: Actor, q: str, layer: str | None = None) -> tuple[Answer, Layer]:
+def geocode(db: Session, *, actor: Actor, q: str, layer: str | None = None) -> tuple[Answer, AddressLayer]:
     """One free-text address → its answer; text that names no place of the city is Invalid (field `q`)."""
     text = check_text(q)
     geocoder, used = geocoder_for(db, actor=actor, layer=layer)
@@ -175,7 +175,7 @@ def geocode(db: Session, *, actor: Actor, q: str, layer: str | None = None) -> t
 
 
 def geocode_batch(db: Session, *, actor: Actor, texts: list[str], layer: str | None = None) -> tuple[list[Answer],
-                                                                                                      Layer]:
+                                                                                                      AddressLayer]:
     """Up to `MAX_BATCH` texts → their answers (one per text, found or not); one audit entry."""
     if not texts:
         raise Invalid("地址列表为空", "the list of addresses is empty", field="addresses")
@@ -192,7 +192,7 @@ def geocode_batch(db: Session, *, actor: Actor, texts: list[str], layer: str | N
 
 
 def reverse_geocode(db: Session, *, actor: Actor, lon: float, lat: float, layer: str | None = None,
-                    grid_layer: str | None = None) -> tuple[dict, Layer]:
+                    grid_layer: str | None = None) -> tuple[dict, AddressLayer]:
     """A point (CGCS2000 lon/lat) → district, street, community, the unit grid cell of `grid_layer` (G4's grid
     layers, when one is named) and the nearest address."""
     if not -180 <= lon <= 180:

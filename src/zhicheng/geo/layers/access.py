@@ -22,7 +22,7 @@ OPEN_TYPES = ("unconditional", "conditional")
 
 
 @dataclass
-class Grant:
+class LayerAccess:
     """How the caller reaches the layer's rows: `via` staff | grant | open, the actor the read is made as, the items
     it may see, which of them are masked (item → kind), and the grant's row conditions."""
 
@@ -66,16 +66,16 @@ def may_list(db: Session, actor: Actor, resource_id: int, department_id: int, sn
     return grants.active_grant(db, actor=actor, resource_id=resource_id) is not None
 
 
-def gate(db: Session, actor: Actor, request: Any, resource) -> Grant:
+def gate(db: Session, actor: Actor, request: Any, resource) -> LayerAccess:
     """The caller's way to the layer's rows, or Forbidden / NotFound / Unauthorized / TooMany as the gates say."""
     if actor.is_authenticated:
         if decide(actor, "read", target_of(resource.id, resource.department_id)).allowed:
-            return Grant(via="staff", reader=actor)
+            return LayerAccess(via="staff", reader=actor)
         from zhicheng.exchange import grants
 
         if grants.active_grant(db, actor=actor, resource_id=resource.id) is not None:
             g = grants.check_grant(db, actor=actor, resource_id=resource.id)
-            return Grant(via="grant", reader=actor, items=list(g.items or ()), plain=set(g.plain_items or ()),
+            return LayerAccess(via="grant", reader=actor, items=list(g.items or ()), plain=set(g.plain_items or ()),
                          row_filter=g.row_filter, grant=g)
         if open_type(db, resource) not in OPEN_TYPES:
             raise Forbidden(f"没有权限查看图层 {resource.code}（请申请共享授权）",
@@ -86,10 +86,10 @@ def gate(db: Session, actor: Actor, request: Any, resource) -> Grant:
     from zhicheng.opendata.access import check_open_access
 
     access = check_open_access(db, request, resource, kind="api")  # keys, applications and rate limits
-    return Grant(via="open", reader=access.actor)
+    return LayerAccess(via="open", reader=access.actor)
 
 
-def masks(db: Session, g: Grant, resource, specs: list[ItemSpec]) -> dict[str, str]:
+def masks(db: Session, g: LayerAccess, resource, specs: list[ItemSpec]) -> dict[str, str]:
     """Item → masking kind of every visible item the caller sees masked (one masking for every door)."""
     target = target_of(resource.id, resource.department_id)
     if g.via == "grant":
@@ -101,7 +101,7 @@ def masks(db: Session, g: Grant, resource, specs: list[ItemSpec]) -> dict[str, s
     return masking.field_masks(g.reader, target, specs)
 
 
-def row_conditions(g: Grant, table: sa.Table, specs: list[ItemSpec]) -> list:
+def row_conditions(g: LayerAccess, table: sa.Table, specs: list[ItemSpec]) -> list:
     """The grant's row filter as SQL conditions (none for staff and open reads)."""
     if not g.row_filter:
         return []

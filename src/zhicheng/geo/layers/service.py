@@ -46,14 +46,14 @@ def bad(zh: str, en: str, name: str) -> Invalid:
 @dataclass
 class Layer:
     """A layer version opened for one caller: the resource, the version, the geometry item, the visible items
-    (in order), which are masked, the way in (`access.Grant`) and the spatial index."""
+    (in order), which are masked, the way in (`access.LayerAccess`) and the spatial index."""
 
     resource: Any
     version: fastread.VersionInfo
     geometry: ItemSpec
     items: list[ItemSpec]
     masked: dict[str, str]
-    grant: access.Grant
+    grant: access.LayerAccess
     index: LayerIndex | None
     versions: list[Any] = field(default_factory=list)
 
@@ -392,12 +392,12 @@ def _features(db: Session, layer: Layer, rows: list[tuple], names: list[str], cr
     geoms = _geometries(list(columns[1]), crs, layer.geometry.name in layer.masked, rules)
     out = []
     for i, row in enumerate(rows):
-        props = {n: _plain(values[n][i]) for n in names}
+        props = {n: _property_value(values[n][i]) for n in names}
         out.append({"type": "Feature", "id": row[0], "geometry": geoms[i], "properties": props})
     return out
 
 
-def _plain(value: Any) -> Any:
+def _property_value(value: Any) -> Any:
     """A value as a GeoJSON property: decimals as JSON numbers (GIS clients type the field by them; a float when it
     keeps every digit, else the exact digits), dates as ISO text."""
     if value is None or isinstance(value, str | int | float | bool):

@@ -94,13 +94,13 @@ def compute(db: Session, *, actor: Actor, request: Any, layer: str, zones: str, 
     unit = {"count": "个", "sum": item, "area": "m²", "length": "m"}[kind]
     rows = []
     for f, v in zip(zfeats, values, strict=True):
-        v = _plain(v, kind)
+        v = _statistic_value(v, kind)
         rows.append({"zone_id": f["id"], **f["properties"], "value": v})
     total = sum((r["value"] for r in rows), 0)
     return {"layer": ll.code, "layer_version": ll.version.version, "zones": zl.code,
             "zones_version": zl.version.version, "measure": measure, "kind": kind, "item": item, "unit": unit,
             "crs_metric": f"EPSG:{epsg}" if kind in ("area", "length") else None, "rows": rows,
-            "total": _plain(total, kind), "outside": None if kind in ("area", "length") else _plain(outside, kind),
+            "total": _statistic_value(total, kind), "outside": None if kind in ("area", "length") else _statistic_value(outside, kind),
             "_zone_geometries": [f["geometry"] for f in zfeats]}
 
 
@@ -110,7 +110,7 @@ def _number(value: Any) -> Decimal:
     return Decimal(str(value))
 
 
-def _plain(v: Any, kind: str) -> Any:
+def _statistic_value(v: Any, kind: str) -> Any:
     if kind == "area" or kind == "length":
         return round(float(v), 3)
     if isinstance(v, Decimal):
