@@ -7,7 +7,6 @@ import csv
 
 import pytest
 from sqlalchemy import func, select
-from typer.testing import CliRunner
 
 from zhicheng.catalog.datasets import service as datasets
 from zhicheng.policy.models import AuditEntry
@@ -119,20 +118,8 @@ def test_the_search_page(client, address_layer, login, make_user, departments):
 
 
 @pytest.fixture
-def cli(settings, monkeypatch):
-    from zhicheng import cli
-    from zhicheng.core import settings as settings_module
-
-    monkeypatch.setenv("ZHICHENG_DATA", str(settings.data))
-    monkeypatch.setenv("ZHICHENG_DATABASE_URL", settings.db_url)
-    monkeypatch.setenv("ZHICHENG_SECRET_KEY", "test-secret-key")
-    settings_module.get_settings.cache_clear()
-
-    def invoke(*args: str):
-        return CliRunner().invoke(cli.app, ["geo", *args])
-
-    yield invoke
-    settings_module.get_settings.cache_clear()
+def cli(geo_cli):
+    return geo_cli
 
 
 def test_the_command_line(cli, address_layer, layer_rows, tmp_path):

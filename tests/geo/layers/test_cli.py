@@ -3,22 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from typer.testing import CliRunner
 
 from zhicheng.geo.layers import service
 
 
 @pytest.fixture
-def cli(settings, monkeypatch):
-    from zhicheng import cli
-    from zhicheng.core import settings as settings_module
-
-    monkeypatch.setenv("ZHICHENG_DATA", str(settings.data))
-    monkeypatch.setenv("ZHICHENG_DATABASE_URL", settings.db_url)
-    monkeypatch.setenv("ZHICHENG_SECRET_KEY", "test-secret-key")
-    settings_module.get_settings.cache_clear()
-    yield lambda *args: CliRunner().invoke(cli.app, ["geo", *args])
-    settings_module.get_settings.cache_clear()
+def cli(geo_cli):
+    return geo_cli
 
 
 def test_layers_and_rebuild(cli, db, parks_layer, closed_layer):

@@ -5,22 +5,13 @@ from __future__ import annotations
 
 import mapbox_vector_tile
 import pytest
-from typer.testing import CliRunner
 
 from zhicheng.geo.layers import service as layers
 
 
 @pytest.fixture
-def cli(settings, monkeypatch):
-    from zhicheng import cli
-    from zhicheng.core import settings as settings_module
-
-    monkeypatch.setenv("ZHICHENG_DATA", str(settings.data))
-    monkeypatch.setenv("ZHICHENG_DATABASE_URL", settings.db_url)
-    monkeypatch.setenv("ZHICHENG_SECRET_KEY", "test-secret-key")
-    settings_module.get_settings.cache_clear()
-    yield lambda *args: CliRunner().invoke(cli.app, ["geo", "tiles", *args])
-    settings_module.get_settings.cache_clear()
+def cli(geo_cli):
+    return lambda *args: geo_cli("tiles", *args)
 
 
 def test_seed_then_cached(cli, db, settings, parks_layer):

@@ -34,19 +34,25 @@ def save_upload(upload: UploadFile | None, settings: Settings) -> tuple[Path, st
     suffix = "." + detect_format(filename)
     folder = settings.ensure_data_dir() / "uploads"
     target = folder / f"{uuid.uuid4().hex}{suffix}"
-    limit = settings.max_upload_mb * 1024 * 1024
-    copied = 0
     try:
-        with target.open("wb") as out:
-            while chunk := upload.file.read(1024 * 1024):
-                copied += len(chunk)
-                if copied > limit:
-                    check_size(copied, settings.max_upload_mb)
-                out.write(chunk)
+        copy_upload(upload, target, settings)
     except BaseException:
         target.unlink(missing_ok=True)
         raise
     return target, filename
+
+
+def copy_upload(upload: UploadFile, target: Path, settings: Settings) -> None:
+    """Copy an uploaded file to `target` a megabyte at a time, refusing it (413 naming the limit) once it passes the
+    instance's upload limit: the one copy of every door that takes a file (imports, grids, component inventories)."""
+    limit = settings.max_upload_mb * 1024 * 1024
+    copied = 0
+    with target.open("wb") as out:
+        while chunk := upload.file.read(1024 * 1024):
+            copied += len(chunk)
+            if copied > limit:
+                check_size(copied, settings.max_upload_mb)
+            out.write(chunk)
 
 
 FRESH_SECONDS = 120  # a file this recent may be an upload another worker is writing or about to start a job on

@@ -11,9 +11,9 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from zhicheng.accounts.deps import csrf_protect, require_user
-from zhicheng.catalog.datasets.uploads import limit_upload
+from zhicheng.catalog.datasets.uploads import copy_upload, limit_upload
 from zhicheng.core.actor import Actor
-from zhicheng.core.errors import Invalid, TooLarge
+from zhicheng.core.errors import Invalid
 from zhicheng.geo.components import codes, service
 from zhicheng.geo.components.classes import STATUSES, default_table
 from zhicheng.geo.grids import service as grids
@@ -75,14 +75,7 @@ def import_inventory(request: Request, layer: str, file: UploadFile = File(...),
     if grids_layer:
         grid_res = grids.layer_resource(db, grids_layer)
         index = grids.grid_index(db, actor=actor, resource_id=grid_res.id)
-    limit = request.app.state.settings.max_upload_mb * 1024 * 1024
     with tempfile.TemporaryDirectory(prefix="zhicheng-components-") as tmp:
         path = Path(tmp) / f"inventory{suffix}"
-        copied = 0
-        with path.open("wb") as out:
-            while chunk := file.file.read(1024 * 1024):
-                copied += len(chunk)
-                if copied > limit:
-                    raise TooLarge("文件过大", "the file is too large", field="file")
-                out.write(chunk)
+        copy_upload(file, path, request.app.state.settings)
         return service.import_inventory(db, actor=actor, resource_id=res.id, path=path, grids=index)

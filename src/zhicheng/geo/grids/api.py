@@ -11,9 +11,9 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from zhicheng.accounts.deps import csrf_protect, require_user
-from zhicheng.catalog.datasets.uploads import limit_upload
+from zhicheng.catalog.datasets.uploads import copy_upload, limit_upload
 from zhicheng.core.actor import Actor
-from zhicheng.core.errors import Invalid, NotFound, TooLarge
+from zhicheng.core.errors import Invalid, NotFound
 from zhicheng.geo.grids import service
 from zhicheng.geo.grids.schemas import CellUpdate, GenerateRequest, MergeRequest, SplitRequest
 from zhicheng.web.deps import get_db
@@ -85,16 +85,9 @@ def import_grids(request: Request, layer: str, file: UploadFile = File(...), db:
     if suffix not in GRID_SUFFIXES:
         raise Invalid(f"网格文件须为 {'、'.join(GRID_SUFFIXES)}", f"a grid file is one of {', '.join(GRID_SUFFIXES)}",
                       field="file")
-    limit = request.app.state.settings.max_upload_mb * 1024 * 1024
     with tempfile.TemporaryDirectory(prefix="zhicheng-grid-import-") as tmp:
         path = Path(tmp) / f"upload{suffix}"
-        copied = 0
-        with path.open("wb") as out:
-            while chunk := file.file.read(1024 * 1024):
-                copied += len(chunk)
-                if copied > limit:
-                    raise TooLarge("文件过大", "the file is too large", field="file")
-                out.write(chunk)
+        copy_upload(file, path, request.app.state.settings)
         return service.import_grids(db, actor=actor, resource_id=res.id, path=path)
 
 
