@@ -65,3 +65,43 @@ def test_the_map_renders_the_citys_tiles(live_server, browser, parks_layer, laye
         time.sleep(0.5)
     logs = [e["message"] for e in browser.get_log("browser")] if hasattr(browser, "get_log") else []
     assert rendered > 0 and labels > 0, (rendered, labels, logs[-5:])
+
+
+def _wait_map(browser):
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if browser.execute_script("return !!(window.onemap && window.onemap.loaded() && window.onemapTools"
+                                  " && window.onemap.getSource('tool'));"):
+            return
+        time.sleep(0.3)
+    raise AssertionError("the map did not load")
+
+
+@pytest.mark.browser
+def test_measure_and_draw_statistics(live_server, browser, parks_layer, layer_users):
+    """Distance and area are geodesic (Turf); the drawn polygon counts the checked layer's features through OGC API
+    Features (CQL2 S_INTERSECTS, numberMatched) — the same number the API gives."""
+    from tests.web.test_browser import log_in
+
+    log_in(browser, live_server.url, layer_users["officer"].username, start="/map")
+    _wait_map(browser)
+    cid = layers.collection_id(parks_layer.code)
+    browser.find_element("css selector", f"#lyr-{cid}").click()
+    # one degree of longitude along 28°N is about 98.3 km; a 0.01° square there about 1.09 km²
+    m = browser.execute_script(
+        "const t = window.onemapTools; t.setMode('distance'); t.addPoint([112.0, 28.0]); t.addPoint([113.0, 28.0]);"
+        "return t.finish();")
+    assert 98000 < m["length_m"] < 98700 and m["points"] == 2
+    m = browser.execute_script(
+        "const t = window.onemapTools; t.setMode('area');"
+        "[[112.95, 28.18], [112.96, 28.18], [112.96, 28.19], [112.95, 28.19]].forEach(p => t.addPoint(p));"
+        "return t.finish();")
+    assert 1.0e6 < m["area_m2"] < 1.2e6 and m["perimeter_m"] > 4000
+    ring = [[112.0, 27.5], [114.5, 27.5], [114.5, 29.0], [112.0, 29.0]]
+    s = browser.execute_async_script(
+        "const done = arguments[arguments.length - 1]; const t = window.onemapTools; t.setMode('stats');"
+        f"{json.dumps(ring)}.forEach(p => t.addPoint(p)); t.finish().then(done, e => done(String(e)));")
+    assert isinstance(s, dict) and s["area_m2"] > 0, s
+    assert isinstance(s["counts"].get(cid), int) and s["counts"][cid] > 0, s
+    text = browser.find_element("css selector", "#onemap-tool-result").text
+    assert str(s["counts"][cid]) in text

@@ -39,7 +39,8 @@ const style = {
 
 const map = new maplibregl.Map({
   container: el, style, bounds: config.bounds, fitBoundsOptions: {padding: 20}, attributionControl: false,
-  localIdeographFontFamily: FONT, maxZoom: 18,
+  localIdeographFontFamily: FONT, maxZoom: 18, 
+  canvasContextAttributes: {preserveDrawingBuffer: true},  // PNG export reads the canvas back
 });
 window.onemap = map;  // the browser test asks it what it rendered
 map.addControl(new maplibregl.NavigationControl({showCompass: false}));
@@ -93,6 +94,7 @@ function showTable(title, props) {
   body.appendChild(table);
 }
 map.on("click", async (ev) => {
+  if (tool.mode) { addPoint([ev.lngLat.lng, ev.lngLat.lat]); return; }  // measuring / drawing takes the click
   const hits = map.queryRenderedFeatures(ev.point).filter((f) => f.layer.id.startsWith("ov-") || (f.properties && f.properties.layer));
   if (!hits.length) { body.textContent = L.nothing; return; }
   const f = hits[0];
@@ -151,5 +153,121 @@ map.on("mousemove", (ev) => {
     } catch (e) { /* the CGCS2000 pair still shows */ }
   }, 250);
 });
+
+// -- measure and draw an area for statistics: geodesic length and area by Turf (vendored), counts of the checked
+// layers' features inside the drawn polygon by OGC API Features (CQL2 S_INTERSECTS, numberMatched; policy applies) --
+const turf = window.turf;
+const tool = {mode: null, points: []};
+const toolResult = document.getElementById("onemap-tool-result");
+const EMPTY = {type: "FeatureCollection", features: []};
+function fmtLength(m) { return m >= 1000 ? `${(m / 1000).toFixed(3)} km` : `${m.toFixed(1)} m`; }
+function fmtArea(m2) { return m2 >= 1e6 ? `${(m2 / 1e6).toFixed(4)} km²` : `${m2.toFixed(1)} m²`; }
+function toolShape() {
+  const pts = tool.points;
+  if (tool.mode === "distance" || pts.length < 3) return pts.length >= 2 ? turf.lineString(pts) : null;
+  return turf.polygon([[...pts, pts[0]]]);
+}
+function redrawTool() {
+  const src = map.getSource("tool");
+  if (!src) return;
+  const feats = tool.points.map((p) => turf.point(p));
+  const shape = toolShape();
+  if (shape) feats.push(shape);
+  src.setData({type: "FeatureCollection", features: feats});
+}
+function showRows(rows) {
+  toolResult.textContent = "";
+  const table = document.createElement("table");
+  for (const [k, v] of rows) {
+    const tr = table.insertRow();
+    const th = document.createElement("th");
+    th.textContent = k;
+    tr.appendChild(th);
+    tr.insertCell().textContent = v;
+  }
+  toolResult.appendChild(table);
+}
+function measure() {
+  const shape = toolShape();
+  const out = {points: tool.points.length, length_m: null, area_m2: null, perimeter_m: null};
+  if (shape && shape.geometry.type === "LineString") out.length_m = turf.length(shape, {units: "kilometers"}) * 1000;
+  if (shape && shape.geometry.type === "Polygon") {
+    out.area_m2 = turf.area(shape);
+    out.perimeter_m = turf.length(turf.polygonToLine(shape), {units: "kilometers"}) * 1000;
+  }
+  return out;
+}
+function showMeasure() {
+  const m = measure();
+  const rows = [[L.points, String(m.points)]];
+  if (m.length_m !== null) rows.push([L.distance, fmtLength(m.length_m)]);
+  if (m.area_m2 !== null) rows.push([L.area, fmtArea(m.area_m2)], [L.perimeter, fmtLength(m.perimeter_m)]);
+  showRows(rows);
+  return m;
+}
+function addPoint(p) { tool.points.push(p); redrawTool(); showMeasure(); }
+function setMode(mode) {
+  tool.mode = mode;
+  tool.points = [];
+  document.querySelectorAll("#onemap-tools [data-tool]").forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.tool === mode)));
+  map.getCanvas().style.cursor = mode ? "crosshair" : "";
+  redrawTool();
+  toolResult.textContent = "";
+}
+function checkedLayers() {
+  return [...document.querySelectorAll("#onemap-layers input[type=checkbox]:checked")].map((b) => b.dataset.layer).filter((id) => byId[id]);
+}
+async function countInside(id, geometry) {
+  const filter = JSON.stringify({op: "s_intersects", args: [{property: "geometry"}, geometry]});
+  const r = await fetch(`/ogc/features/collections/${encodeURIComponent(id)}/items?f=json&limit=1&filter-lang=cql2-json&filter=${encodeURIComponent(filter)}`,
+    {credentials: "same-origin", headers: {Accept: "application/geo+json"}});
+  const doc = await r.json();
+  if (!r.ok) throw new Error(doc.detail || doc.title || L.failed);
+  return doc.numberMatched;
+}
+async function finish() {
+  const mode = tool.mode;
+  const need = mode === "distance" ? 2 : 3;
+  if (!mode) return null;
+  if (tool.points.length < need) { toolResult.textContent = L.needPoints; return null; }
+  const m = showMeasure();
+  tool.mode = null;  // keep the shape drawn; clicks identify again
+  map.getCanvas().style.cursor = "";
+  document.querySelectorAll("#onemap-tools [data-tool]").forEach((b) => b.setAttribute("aria-pressed", "false"));
+  if (mode !== "stats") return m;
+  const ids = checkedLayers();
+  const rows = [[L.area, fmtArea(m.area_m2)], [L.perimeter, fmtLength(m.perimeter_m)]];
+  if (!ids.length) { showRows(rows); toolResult.append(L.noLayers); return {...m, counts: {}}; }
+  toolResult.textContent = L.loading;
+  const geometry = toolShape().geometry;
+  const counts = {};
+  for (const id of ids) {
+    try { counts[id] = await countInside(id, geometry); } catch (e) { counts[id] = null; }
+    rows.push([`${byId[id].name} · ${L.count}`, counts[id] === null ? L.failed : String(counts[id])]);
+  }
+  showRows(rows);
+  return {...m, counts};
+}
+function clearTool() { setMode(null); }
+document.querySelectorAll("#onemap-tools [data-tool]").forEach((b) => b.addEventListener("click", () => setMode(b.dataset.tool)));
+document.getElementById("onemap-tool-add").addEventListener("click", () => {
+  if (!tool.mode) return;
+  const c = map.getCenter();
+  addPoint([c.lng, c.lat]);
+});
+document.getElementById("onemap-tool-finish").addEventListener("click", () => { finish(); });
+document.getElementById("onemap-tool-clear").addEventListener("click", clearTool);
+document.addEventListener("keydown", (ev) => {
+  if (!tool.mode || ev.target.matches("input, select, textarea")) return;
+  if (ev.key === "Enter" && ev.target === document.body || ev.key === "Enter" && el.contains(ev.target)) { ev.preventDefault(); finish(); }
+  if (ev.key === "Escape") clearTool();
+});
+map.on("load", () => {
+  map.addSource("tool", {type: "geojson", data: EMPTY});
+  map.addLayer({id: "tool-fill", type: "fill", source: "tool", filter: ["==", ["geometry-type"], "Polygon"], paint: {"fill-color": "#f43f5e", "fill-opacity": 0.15}});
+  map.addLayer({id: "tool-line", type: "line", source: "tool", filter: ["!=", ["geometry-type"], "Point"], paint: {"line-color": "#e11d48", "line-width": 2, "line-dasharray": [2, 1]}});
+  map.addLayer({id: "tool-point", type: "circle", source: "tool", filter: ["==", ["geometry-type"], "Point"], paint: {"circle-color": "#e11d48", "circle-radius": 4, "circle-stroke-color": "#fff", "circle-stroke-width": 1}});
+});
+window.onemapTools = {setMode, addPoint, finish, clear: clearTool, measure};  // the browser test drives the tools
 
 map.on("idle", () => { el.dataset.ready = "1"; });
