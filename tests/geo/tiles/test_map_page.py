@@ -24,6 +24,9 @@ def test_map_page_lists_the_layers_and_is_in_the_menu(client, parks_layer, close
     assert "/static/vendor/maplibre/maplibre-gl.mjs" not in page.text  # the page's module imports it
     en = client.get("/map?lang=en")
     assert "Address search" in en.text and "地址搜索" not in en.text
+    for phrase in ("Measure distance", "Draw an area for statistics", "Version compare", "Export PNG"):
+        assert phrase in en.text
+    assert "/static/vendor/turf/turf.min.js" in page.text and client.get("/static/vendor/turf/turf.min.js").status_code == 200
 
 
 def test_glyph_ranges_are_empty_and_bounded(client):
@@ -105,3 +108,42 @@ def test_measure_and_draw_statistics(live_server, browser, parks_layer, layer_us
     assert isinstance(s["counts"].get(cid), int) and s["counts"][cid] > 0, s
     text = browser.find_element("css selector", "#onemap-tool-result").text
     assert str(s["counts"][cid]) in text
+
+
+@pytest.mark.browser
+def test_version_compare_and_png_export(live_server, browser, layer_users, layer_actors, db, make_resource,
+                                        departments, tmp_path):
+    """A layer with two versions is in the compare picker; compare draws the changes coloured by kind and counts
+    them; the PNG export gives a non-empty image blob."""
+    from tests.geo.changes.conftest import ITEMS as SURVEY_ITEMS
+    from tests.geo.changes.conftest import _two_versions
+    from tests.web.test_browser import log_in
+
+    res = _two_versions(db, make_resource, departments, layer_actors, tmp_path, "普查点位", SURVEY_ITEMS, True)
+    db.commit()
+    cid = layers.collection_id(res.code)
+    log_in(browser, live_server.url, layer_users["officer"].username, start="/map")
+    _wait_map(browser)
+    options = browser.execute_script(
+        "return [[...document.querySelectorAll('#onemap-compare-layer option')].map(o => o.value),"
+        " [...document.querySelectorAll('#onemap-compare-from option')].map(o => o.value)];")
+    assert cid in options[0] and options[1] == ["1", "2"]
+    counts = browser.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        f"window.onemapCompare({json.dumps(cid)}, 1, 2).then(done, e => done(String(e)));")
+    report = browser.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        f"fetch('/api/v1/geo/layers/{cid}/changes?from=1&to=2').then(r => r.json()).then(done, e => done(String(e)));")
+    assert isinstance(counts, dict) and counts["added"] >= 1 and counts["removed"] >= 1, counts
+    assert {k: counts[k] for k in ("added", "removed", "moved", "changed")} == {
+        k: report["counts"][k] for k in ("added", "removed", "moved", "changed")}, (counts, report)
+    drawn = 0
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not drawn:
+        drawn = browser.execute_script("const m = window.onemap; return m.getLayer('cmp-point') ?"
+                                       " m.queryRenderedFeatures({layers: ['cmp-point']}).length : 0;")
+        time.sleep(0.3)
+    assert drawn > 0
+    blob = browser.execute_async_script(
+        "const done = arguments[arguments.length - 1]; window.onemapExport().then(done, e => done(String(e)));")
+    assert isinstance(blob, dict) and blob["type"] == "image/png" and blob["size"] > 1000, blob

@@ -270,4 +270,91 @@ map.on("load", () => {
 });
 window.onemapTools = {setMode, addPoint, finish, clear: clearTool, measure};  // the browser test drives the tools
 
+// -- version compare: the changes between two versions of a layer (/api/v1/geo/layers/{code}/changes, GeoJSON) -------
+const CHANGE_COLOURS = {added: "#16a34a", removed: "#dc2626", moved: "#ea580c", changed: "#2563eb"};
+const cmpLayer = document.getElementById("onemap-compare-layer");
+const cmpFrom = document.getElementById("onemap-compare-from");
+const cmpTo = document.getElementById("onemap-compare-to");
+const cmpResult = document.getElementById("onemap-compare-result");
+const colourByChange = ["match", ["get", "change"], ...Object.entries(CHANGE_COLOURS).flat(), "#6b7280"];
+function fillVersions() {
+  const opt = cmpLayer.selectedOptions[0];
+  const n = opt ? Number(opt.dataset.version) : 0;
+  for (const [sel, pick] of [[cmpFrom, n - 1], [cmpTo, n]]) {
+    sel.textContent = "";
+    for (let v = 1; v <= n; v++) sel.add(new Option(`${L.version} ${v}`, String(v), false, v === pick));
+  }
+  document.getElementById("onemap-compare-none").hidden = n > 1;
+  document.getElementById("onemap-compare-run").disabled = n < 2;
+}
+cmpLayer.addEventListener("change", fillVersions);
+fillVersions();
+function clearCompare() {
+  ["cmp-fill", "cmp-line", "cmp-point"].forEach((id) => { if (map.getLayer(id)) map.removeLayer(id); });
+  if (map.getSource("compare")) map.removeSource("compare");
+  cmpResult.textContent = "";
+}
+async function compare(id, from, to) {
+  if (from === to) { cmpResult.textContent = L.sameVersion; return null; }
+  cmpResult.textContent = L.loading;
+  const r = await fetch(`/api/v1/geo/layers/${encodeURIComponent(id)}/changes?from=${from}&to=${to}&format=geojson`,
+    {credentials: "same-origin", headers: {Accept: "application/geo+json"}});
+  const doc = await r.json();
+  if (!r.ok) { cmpResult.textContent = doc.detail || doc.title || L.failed; return null; }
+  clearCompare();
+  map.addSource("compare", {type: "geojson", data: doc});
+  map.addLayer({id: "cmp-fill", type: "fill", source: "compare", filter: polygon, paint: {"fill-color": colourByChange, "fill-opacity": 0.35}});
+  map.addLayer({id: "cmp-line", type: "line", source: "compare", filter: ["!=", ["geometry-type"], "Point"], paint: {"line-color": colourByChange, "line-width": 2.5}});
+  map.addLayer({id: "cmp-point", type: "circle", source: "compare", filter: ["==", ["geometry-type"], "Point"],
+    paint: {"circle-color": colourByChange, "circle-radius": 6, "circle-stroke-color": "#fff", "circle-stroke-width": 1.5}});
+  const counts = {added: 0, removed: 0, moved: 0, changed: 0};
+  for (const f of doc.features) counts[f.properties.change] = (counts[f.properties.change] || 0) + 1;
+  showRowsIn(cmpResult, [[L.changes, `${L.version} ${from} → ${to}`], ...Object.keys(CHANGE_COLOURS).map((k) => [L[k], String(counts[k])])]);
+  const withGeometry = doc.features.filter((f) => f.geometry);
+  if (withGeometry.length) {
+    const [a, b, c, d] = turf.bbox({type: "FeatureCollection", features: withGeometry});
+    map.fitBounds([[a, b], [c, d]], {padding: 40, maxZoom: 16, duration: 0});
+  }
+  return counts;
+}
+function showRowsIn(target, rows) {
+  target.textContent = "";
+  const table = document.createElement("table");
+  for (const [k, v] of rows) {
+    const tr = table.insertRow();
+    const th = document.createElement("th");
+    th.textContent = k;
+    tr.appendChild(th);
+    tr.insertCell().textContent = v;
+  }
+  target.appendChild(table);
+}
+document.getElementById("onemap-compare-run").addEventListener("click", () => {
+  if (cmpLayer.value) compare(cmpLayer.value, Number(cmpFrom.value), Number(cmpTo.value)).catch(() => { cmpResult.textContent = L.failed; });
+});
+document.getElementById("onemap-compare-clear").addEventListener("click", clearCompare);
+window.onemapCompare = compare;
+
+// -- PNG export: the canvas as drawn (preserveDrawingBuffer) after the next render ------------------------------------
+function exportPng() {
+  return new Promise((resolve) => {
+    map.once("render", () => {
+      map.getCanvas().toBlob((blob) => {
+        if (!blob) { resolve(null); return; }
+        const a = document.createElement("a");
+        a.href = URL.createObjectURL(blob);
+        a.download = `zhicheng-map-${new Date().toISOString().slice(0, 19).replace(/[:T]/g, "")}.png`;
+        document.body.appendChild(a);
+        a.click();
+        a.remove();
+        setTimeout(() => URL.revokeObjectURL(a.href), 10000);
+        resolve(blob);
+      }, "image/png");
+    });
+    map.triggerRepaint();
+  });
+}
+document.getElementById("onemap-export").addEventListener("click", () => { exportPng(); });
+window.onemapExport = () => exportPng().then((b) => (b ? {size: b.size, type: b.type} : null));
+
 map.on("idle", () => { el.dataset.ready = "1"; });
