@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,8 +17,10 @@ import orjson
 import shapely
 from sqlalchemy.orm import Session
 
+from zhicheng.core import changes
 from zhicheng.core.actor import Actor
 from zhicheng.core.errors import AppError
+from zhicheng.geo.layers import access
 from zhicheng.geo.layers import service as layers
 from zhicheng.geo.tiles.matrix import Matrix, matrix_set
 from zhicheng.policy.audit import record
@@ -38,6 +41,8 @@ BASEMAP_LAYERS = [
     ("grids", ("网格",), ("Polygon", "MultiPolygon"), 13, None),
 ]
 LABEL_PROPS = ("name", "mc", "名称", "road_name", "district_name", "grid_code", "code")
+OPENED_TTL = 30.0  # seconds a resolved (layer version, view) is reused for cache hits (also keyed by `changes`)
+OPENED_MAX = 4096  # entries kept before the memo starts afresh (bounded memory)
 
 
 @dataclass
@@ -173,23 +178,94 @@ def encode(mvt_layers: list[dict], bounds: tuple[float, float, float, float]) ->
     return mapbox_vector_tile.encode(mvt_layers, default_options={"quantize_bounds": bounds, "extents": EXTENT})
 
 
+# -- fast cache hits --------------------------------------------------------------------------------------------------
+# A hit needs only which cached file the caller's view names: (layer version, view digest). Opening the layer for it
+# (versions, masks, index) is remembered per (actor, layer, datetime) for OPENED_TTL seconds and while the catalog's
+# change counter (`core.changes`: bumped by every catalog change and every new version) is unchanged. The policy gate
+# still runs on every hit, and the hit is served from the memo only when the gate answers the same way in (via,
+# grant, row filter, items) as when the view was resolved; every hit is audited, as every other door's read is.
+
+
+@dataclass(frozen=True)
+class _Opened:
+    counter: int
+    until: float
+    resource: Any
+    way: tuple
+    version: int
+    view: str
+    masked: tuple[str, ...]
+
+
+_opened: dict[tuple, _Opened] = {}
+
+
+def _way(g: access.LayerAccess) -> tuple:
+    """What of the gate's answer the view depends on."""
+    rows = orjson.dumps(g.row_filter, option=orjson.OPT_SORT_KEYS) if g.row_filter else None
+    return (g.via, getattr(g.grant, "id", None), rows, None if g.items is None else tuple(g.items),
+            tuple(sorted(g.plain or ())))
+
+
+def _remember(key: tuple, counter: int, layer: layers.Layer, view: str) -> None:
+    if len(_opened) >= OPENED_MAX:
+        _opened.clear()
+    _opened[key] = _Opened(counter, time.monotonic() + OPENED_TTL, layer.resource, _way(layer.grant),
+                           layer.version.version, view, tuple(sorted(layer.masked)))
+
+
+def forget_opened() -> None:
+    """Drop the memo of resolved views (tests, and after a policy change that must apply at once)."""
+    _opened.clear()
+
+
+def _audit_read(db: Session, g: access.LayerAccess, resource_id: int, version: int, tms: Matrix, z: int, y: int,
+                x: int, masked, ip: str | None) -> None:
+    record(db, actor=g.reader, action="geo.tiles.read", target_kind="catalog.dataset", target_id=resource_id, ip=ip,
+           detail={"version": version, "tile": f"{tms.id}/{z}/{y}/{x}", "cached": True, "via": g.via,
+                   "masked": sorted(masked)})
+    db.commit()
+
+
+def _fast_hit(db: Session, settings, key: tuple, actor: Actor, request: Any, tms: Matrix, z: int, y: int, x: int,
+              ip: str | None) -> Tile | None:
+    """The cached tile through the memo of the caller's view, or None (then the full path decides)."""
+    entry = _opened.get(key)
+    if entry is None or entry.until < time.monotonic():
+        return None
+    rid = entry.resource.id
+    path = _cache_path(settings, rid, entry.version, entry.view, tms, z, y, x)
+    data = _read_cache(path)
+    if data is None or changes.value(db, "catalog") != entry.counter:
+        return None
+    g = access.gate(db, actor, request, entry.resource)  # who may read: decided again on every hit
+    if _way(g) != entry.way:
+        return None
+    _audit_read(db, g, rid, entry.version, tms, z, y, x, entry.masked, ip)
+    return Tile(data, True, f"{rid}.{entry.version}.{entry.view}")
+
+
 # -- doors ------------------------------------------------------------------------------------------------------------
 
 def layer_tile(db: Session, settings, *, actor: Actor, request: Any, code: str, tms_id: str, z: int, y: int, x: int,
-               ip: str | None = None, use_cache: bool = True) -> Tile:
-    """The tile of a layer (its newest version) as `actor` may see it; from the cache when there."""
+               ip: str | None = None, use_cache: bool = True, datetime_: str | None = None) -> Tile:
+    """The tile of a layer as `actor` may see it: the version in force at `datetime_` (as the Features API's
+    `datetime`), else the newest; from the cache when there (the cache is keyed by version)."""
     tms = matrix_set(tms_id)
-    layer = layers.open_layer(db, actor=actor, request=request, code=code)
+    key = (str(settings.data), actor, code, datetime_)  # the data folder: one memo entry per deployment
+    if use_cache:
+        hit = _fast_hit(db, settings, key, actor, request, tms, z, y, x, ip)
+        if hit is not None:
+            return hit
+    counter = changes.value(db, "catalog")  # read before opening: a change in between only makes the memo stale
+    layer = layers.open_layer(db, actor=actor, request=request, code=code, datetime_=datetime_)
     view = view_key(layer)
+    _remember(key, counter, layer, view)
     path = _cache_path(settings, layer.resource.id, layer.version.version, view, tms, z, y, x)
     etag = f"{layer.resource.id}.{layer.version.version}.{view}"
     data = _read_cache(path) if use_cache else None
     if data is not None:
-        record(db, actor=layer.grant.reader, action="geo.tiles.read", target_kind="catalog.dataset",
-               target_id=layer.resource.id, ip=ip,
-               detail={"version": layer.version.version, "tile": f"{tms.id}/{z}/{y}/{x}", "cached": True,
-                       "via": layer.grant.via, "masked": sorted(layer.masked)})
-        db.commit()
+        _audit_read(db, layer.grant, layer.resource.id, layer.version.version, tms, z, y, x, layer.masked, ip)
         return Tile(data, True, etag)
     bounds = tms.bounds(z, y, x)
     features = _read_features(db, layer, tms, z, y, x, ip)
