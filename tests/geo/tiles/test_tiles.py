@@ -141,3 +141,31 @@ def test_the_base_map_draws_the_citys_boundaries(client, db, make_resource, depa
     decoded = mapbox_vector_tile.decode(r.content)
     assert len(decoded["boundaries"]["features"]) == 4
     assert client.get(f"{BASE}/tilejson.json").json()["vector_layers"] == [{"id": "boundaries", "fields": {}}]
+
+
+def test_datetime_serves_the_version_in_force_each_cached_by_version(client, db, parks_layer, layer_actors, tmp_path):
+    from datetime import timedelta
+
+    from zhicheng.core import clock
+
+    z, y, x = tile_over(112.97, 28.19, 10)
+    url = f"{BASE}/collections/{cid(parks_layer)}/tiles/WebMercatorQuad/{z}/{y}/{x}"
+    before = clock.now()
+    path = tmp_path / "parks2.geojson"
+    write_geojson(path, PARKS[:3])
+    clock.advance(timedelta(hours=1))
+    assert datasets.import_file(db, actor=layer_actors["officer"], resource_id=parks_layer.id, path=path,
+                                filename="parks2.geojson").ok
+    old = (before + timedelta(minutes=1)).isoformat()
+    newest = client.get(url)
+    assert names_in(newest.content, cid(parks_layer)) == sorted(p[0] for p in PARKS[:3])
+    first = client.get(url, params={"datetime": old})
+    assert first.status_code == 200 and first.headers["x-tile-cache"] == "miss"
+    assert names_in(first.content, cid(parks_layer)) == sorted(p[0] for p in PARKS)
+    assert first.headers["etag"] != newest.headers["etag"]
+    again = client.get(url, params={"datetime": old})
+    assert again.headers["x-tile-cache"] == "hit" and again.content == first.content
+    assert client.get(url).content == newest.content  # the newest version's entry is its own
+    for value, status in (("2000-01-01T00:00:00Z", 404), ("yesterday", 400)):
+        r = client.get(url, params={"datetime": value})
+        assert r.status_code == status and r.json()["field"] == "datetime"

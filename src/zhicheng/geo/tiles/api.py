@@ -8,7 +8,7 @@ import weakref
 from typing import Any
 
 import orjson
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
@@ -185,13 +185,15 @@ def collection_tilejson(request: Request, cid: str, db: Session = Depends(get_db
 
 @router.get("/collections/{cid}/tiles/{tms}/{z}/{y}/{x}", summary="图层的一个矢量瓦片 / a vector tile of a collection")
 def collection_tile(request: Request, cid: str, tms: str, z: str, y: str, x: str, db: Session = Depends(get_db),
-                    actor: Actor = Depends(current_actor)):
+                    actor: Actor = Depends(current_actor),
+                    datetime: str | None = Query(None, description="某一时刻的图层版本 / the layer version in force "
+                                                 "at this time (as the Features API's datetime)")):
     """一个矢量瓦片（Mapbox Vector Tile），按调用者权限脱敏 / one tile, masked as the caller may see it."""
     def build():
         t = matrix_set(tms)
         zi, yi, xi = check_tile(t, z, y, x)
         tile = service.layer_tile(db, _settings(request), actor=actor, request=request, code=layers.code_of(cid),
-                                  tms_id=tms, z=zi, y=yi, x=xi, ip=_ip(request))
+                                  tms_id=tms, z=zi, y=yi, x=xi, ip=_ip(request), datetime_=datetime or None)
         return _tile_response(request, tile)
     return _answer(request, build)
 
