@@ -290,9 +290,15 @@ def spatial_condition(ix: LayerIndex, row_col: sa.ColumnElement, op: str, geom) 
         params.append(sa.bindparam(o, op))
     else:
         box = [f"zb{n}_{i}" for i in range(4)]
+        exact = f"zc_geo_relate(:{o}, g.wkb, :{q}) = 1"
+        if op == "intersects" and geom.geom_type == "Polygon" and geom.equals(shapely.envelope(geom)):
+            # a box (every bbox query): a row whose exact bounds lie inside it intersects it, no Shapely call needed
+            # (all points, most small features); SQLite's OR stops at the first true term
+            exact = (f"(g.minx >= :{box[0]} AND g.maxx <= :{box[2]} AND g.miny >= :{box[1]} "
+                     f"AND g.maxy <= :{box[3]} OR {exact})")
         sql = (f"SELECT g.fid FROM {name}_rtree r JOIN {name} g ON g.fid = r.id "  # noqa: S608 - our table name
                f"WHERE r.maxx >= :{box[0]} AND r.minx <= :{box[2]} AND r.maxy >= :{box[1]} AND r.miny <= :{box[3]} "
-               f"AND zc_geo_relate(:{o}, g.wkb, :{q}) = 1")
+               f"AND {exact}")
         sub = sa.text(sql)
         params.append(sa.bindparam(o, op))
         params += [sa.bindparam(k, float(v)) for k, v in zip(box, shapely.bounds(geom), strict=True)]
