@@ -18,11 +18,13 @@ from zhicheng.web.deps import get_db
 from zhicheng.web.routing import APIRouter
 
 router = APIRouter(prefix="/api/v1/geo/layers", tags=["geo 变化提取"])
+# version numbers are 32-bit integers in the database: a larger one is bad input, not a PostgreSQL overflow (500)
+MAX_VERSION = 2**31 - 1
 
 
 @router.get("/{code}/changes")
-def changes(request: Request, code: str, from_: int = Query(..., alias="from", ge=1),
-            to: int = Query(..., ge=1), threshold: float = Query(1.0, ge=0, le=service.MAX_THRESHOLD),
+def changes(request: Request, code: str, from_: int = Query(..., alias="from", ge=1, le=MAX_VERSION),
+            to: int = Query(..., ge=1, le=MAX_VERSION), threshold: float = Query(1.0, ge=0, le=service.MAX_THRESHOLD),
             id_item: str | None = Query(None, max_length=63),
             format: Literal["json", "geojson"] = Query("json"),  # noqa: A002 - the public parameter name
             db: Session = Depends(get_db), actor: Actor = Depends(current_actor)) -> Response:
