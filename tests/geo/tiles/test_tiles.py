@@ -90,6 +90,24 @@ def test_masking_differs_by_reader_and_never_shares_a_cache_entry(client, parks_
     assert officer.headers["etag"] != anonymous.headers["etag"]
 
 
+def test_a_masking_rule_edit_is_seen_by_the_next_tile(client, db, parks_layer, layer_actors):
+    from zhicheng.exchange.masking_rules import service as masking_rules
+
+    z, y, x = tile_over(112.97, 28.19, 10)
+    url = f"{BASE}/collections/{cid(parks_layer)}/tiles/WebMercatorQuad/{z}/{y}/{x}"
+
+    def phones(data: bytes) -> set:
+        return {f["properties"].get("lxdh") for f in mapbox_vector_tile.decode(data)[cid(parks_layer)]["features"]}
+
+    client.get(url)
+    before = client.get(url)
+    assert before.headers["x-tile-cache"] == "hit" and "138****0001" in phones(before.content)
+    masking_rules.update_rule(db, actor=layer_actors["admin"], kind="mobile", params={"keep_first": 0, "keep_last": 2})
+    after = client.get(url)  # neither the cached file nor the remembered view of the old rules
+    assert after.headers["x-tile-cache"] == "miss" and after.headers["etag"] != before.headers["etag"]
+    assert "*********01" in phones(after.content) and "138****0001" not in phones(after.content)
+
+
 @pytest.mark.parametrize(("path", "status", "field"), [
     ("WebMercatorQuad/23/0/0", 404, "tileMatrix"),
     ("WebMercatorQuad/2/4/0", 404, "tileRow"),

@@ -23,6 +23,7 @@ from zhicheng.core.errors import AppError
 from zhicheng.geo.layers import access
 from zhicheng.geo.layers import service as layers
 from zhicheng.geo.tiles.matrix import Matrix, matrix_set
+from zhicheng.policy import masking
 from zhicheng.policy.audit import record
 
 EXTENT = 4096
@@ -58,11 +59,13 @@ def tiles_root(settings) -> Path:
     return Path(settings.data) / "tiles"
 
 
-def view_key(layer: layers.Layer) -> str:
-    """A digest of what the reader sees of the layer (items, masking, row filter): readers with the same view share
-    cache entries, readers with different masking never do."""
+def view_key(db: Session, layer: layers.Layer) -> str:
+    """A digest of what the reader sees of the layer (items, masking and the masking rules in force, row filter):
+    readers with the same view share cache entries, readers with different masking never do, and an admin's edit of
+    the masking rules names new entries at once (as `exchange.masked_copy` signatures do)."""
     g = layer.grant
     view = {"items": [s.name for s in layer.items], "masked": sorted(layer.masked.items()),
+            "rules": masking.rules_in_force(db).version if layer.masked else None,
             "rows": g.row_filter or None, "grant": getattr(g.grant, "id", None) if g.row_filter else None}
     return hashlib.sha256(orjson.dumps(view, option=orjson.OPT_SORT_KEYS)).hexdigest()[:16]
 
@@ -195,6 +198,7 @@ class _Opened:
     version: int
     view: str
     masked: tuple[str, ...]
+    rules: str | None  # the masking rules' version the view was resolved under (None: nothing masked)
 
 
 _opened: dict[tuple, _Opened] = {}
@@ -207,11 +211,11 @@ def _way(g: access.LayerAccess) -> tuple:
             tuple(sorted(g.plain or ())))
 
 
-def _remember(key: tuple, counter: int, layer: layers.Layer, view: str) -> None:
+def _remember(key: tuple, counter: int, layer: layers.Layer, view: str, rules: str | None) -> None:
     if len(_opened) >= OPENED_MAX:
         _opened.clear()
     _opened[key] = _Opened(counter, time.monotonic() + OPENED_TTL, layer.resource, _way(layer.grant),
-                           layer.version.version, view, tuple(sorted(layer.masked)))
+                           layer.version.version, view, tuple(sorted(layer.masked)), rules)
 
 
 def forget_opened() -> None:
@@ -241,6 +245,8 @@ def _fast_hit(db: Session, settings, key: tuple, actor: Actor, request: Any, tms
     g = access.gate(db, actor, request, entry.resource)  # who may read: decided again on every hit
     if _way(g) != entry.way:
         return None
+    if entry.rules is not None and masking.rules_in_force(db).version != entry.rules:
+        return None  # an admin edited the masking rules: the full path names the new view
     _audit_read(db, g, rid, entry.version, tms, z, y, x, entry.masked, ip)
     return Tile(data, True, f"{rid}.{entry.version}.{entry.view}")
 
@@ -259,8 +265,8 @@ def layer_tile(db: Session, settings, *, actor: Actor, request: Any, code: str, 
             return hit
     counter = changes.value(db, "catalog")  # read before opening: a change in between only makes the memo stale
     layer = layers.open_layer(db, actor=actor, request=request, code=code, datetime_=datetime_)
-    view = view_key(layer)
-    _remember(key, counter, layer, view)
+    view = view_key(db, layer)
+    _remember(key, counter, layer, view, masking.rules_in_force(db).version if layer.masked else None)
     path = _cache_path(settings, layer.resource.id, layer.version.version, view, tms, z, y, x)
     etag = f"{layer.resource.id}.{layer.version.version}.{view}"
     data = _read_cache(path) if use_cache else None
@@ -303,7 +309,7 @@ def basemap_tile(db: Session, settings, *, actor: Actor, request: Any, tms_id: s
         if equals is not None and equals[0] in layer.masked:
             continue
         opened.append((source, layer, kinds, minzoom, {equals[0]: equals[1]} if equals else None))
-    key = "|".join(f"{s}:{lay.resource.id}.{lay.version.version}.{view_key(lay)}" for s, lay, *_ in opened)
+    key = "|".join(f"{s}:{lay.resource.id}.{lay.version.version}.{view_key(db, lay)}" for s, lay, *_ in opened)
     view = hashlib.sha256(key.encode()).hexdigest()[:16]
     path = tiles_root(settings) / BASEMAP / view / tms.id / str(z) / str(y) / f"{x}.mvt"
     data = _read_cache(path) if use_cache else None
