@@ -106,16 +106,20 @@ def test_navigation_shows_only_what_the_roles_allow():
     def bar(actor):
         return [e["label"] for e in nav.visible(actor, "/")]
 
-    assert labels(ANONYMOUS) == ["首页", "开放数据", "关于"]
+    # a visitor sees the open layers' feature service in the map group (一张图), nothing of the data centre
+    assert labels(ANONYMOUS) == ["首页", "开放数据", "要素服务", "关于"]
+    assert bar(ANONYMOUS) == ["首页", "开放数据", "一张图", "关于"]
     user = Actor(kind="user", user_id=1, username="u", roles=frozenset({"dept_user"}))
-    assert labels(user) == ["首页", "开放数据", "数据目录", "我的申请", "授权", "关于"]
-    assert bar(user) == ["首页", "开放数据", "数据中心", "关于"]  # groups with no entry for the actor are hidden
+    assert labels(user) == ["首页", "开放数据", "数据目录", "我的申请", "授权", "一张图", "地址查询", "要素服务", "单元网格",
+                            "关于"]
+    assert bar(user) == ["首页", "开放数据", "数据中心", "一张图", "关于"]
+    assert "系统管理" not in bar(user)  # groups with no entry for the actor are hidden
     assert "待审批" not in labels(user)
     officer = Actor(kind="user", user_id=2, username="o", roles=frozenset({"data_officer"}))
     assert "登记资源" in labels(officer) and "审核" not in labels(officer)
     admin = Actor(kind="user", user_id=3, username="a", roles=frozenset({"admin"}))
     assert {"审核", "部门与用户", "登记资源", "共享指标", "脱敏规则"} <= set(labels(admin)) and "审计" not in labels(admin)
-    assert bar(admin) == ["首页", "开放数据", "数据中心", "系统管理", "关于"]
+    assert bar(admin) == ["首页", "开放数据", "数据中心", "一张图", "系统管理", "关于"]
     leader = Actor(kind="user", user_id=5, username="l", roles=frozenset({"leader"}))
     assert "共享指标" in labels(leader) and "脱敏规则" not in labels(leader)
     assert {"数据质量", "数据血缘"} <= set(labels(officer)) and "基础库" not in labels(officer)
@@ -162,7 +166,9 @@ def test_the_navigation_is_data_too(client, login, make_user, departments):
     """GET /api/v1/navigation: what the bar shows this caller, in their language (for the coming cockpit pages)."""
     anonymous = client.get("/api/v1/navigation")
     assert anonymous.status_code == 200
-    assert [e["label"] for e in anonymous.json()] == ["首页", "开放数据", "关于"]
+    assert [e["label"] for e in anonymous.json()] == ["首页", "开放数据", "一张图", "关于"]
+    (visitor_map,) = [e for e in anonymous.json() if e.get("key") == "map"]
+    assert [e["label"] for e in visitor_map["entries"]] == ["要素服务"]  # only the open layers' feature service
     login(client, make_user("lead", roles=["leader"], department=departments["data_bureau"]))
     bar = client.get("/api/v1/navigation", params={"path": "/exchange/kpis", "lang": "en"}).json()
     data = next(e for e in bar if e.get("key") == "data")
