@@ -26,7 +26,7 @@ from zhicheng.web.templating import render
 router = APIRouter(include_in_schema=False)
 STATE_NAMES = {"pending": "待审批", "granted": "已授权", "refused": "已拒绝", "active": "有效", "expired": "已过期",
                "revoked": "已撤销", "not_started": "未开始"}
-EVENT_NAMES = {"submitted": "提交申请", "granted": "自动授权", "approved": "同意", "refused": "拒绝",
+EVENT_NAMES = {"submitted": "提交申请", "granted": "自动授权", "approved": "同意", "refused": "已拒绝",
                "escalated": "逾期督办", "revoked": "撤销授权"}
 SHARE_NAMES = {"unconditional": "无条件共享", "conditional": "有条件共享", "none": "不予共享"}
 

@@ -13,7 +13,7 @@ from zhicheng.web.routing import APIRouter
 from zhicheng.web.templating import render
 
 router = APIRouter(include_in_schema=False)
-KINDS = {"resource": "数据资源", "dataset": "数据版本", "assembly": "基础库汇聚"}
+KINDS = {"resource": "数据资源", "dataset": "数据集版本", "assembly": "基础库汇聚"}
 EDGES = {"version_of": "版本", "source": "来源", "input": "输入", "produces": "产出", "output": "输出"}
 
 

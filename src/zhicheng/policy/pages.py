@@ -25,7 +25,7 @@ from zhicheng.web.templating import render
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 50
 TEXT_FILTERS = ("actor", "action", "target_kind", "target_id", "outcome")
-OUTCOME_LABELS = {"ok": "成功", "denied": "拒绝", "failed": "失败", "error": "出错"}
+OUTCOME_LABELS = {"ok": "成功", "denied": "被拒绝", "failed": "失败", "error": "出错"}
 OUTCOME_BADGES = {"ok": "badge-green", "denied": "badge-red", "failed": "badge-amber", "error": "badge-red"}
 
 
