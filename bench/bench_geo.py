@@ -17,7 +17,8 @@ into our venv too, but our pyenv Python refuses loadable extensions); one httpx 
 Features per second count the features in the answers over the seconds from sending each request to holding its whole
 body. The BENCH line gives the full walk (ours vs pygeoapi's); the bbox pages are printed above it. Peak memory is our
 server's (VmHWM). Run: `zhicheng bench geo` or `python bench/bench_geo.py`.
-Env: ZHICHENG_BENCH_FEATURES (100,000), ZHICHENG_BENCH_BBOX_PAGES (50), ZHICHENG_BENCH_REF_PAGES (40).
+Env: ZHICHENG_BENCH_FEATURES (100,000), ZHICHENG_BENCH_BBOX_PAGES (50), ZHICHENG_BENCH_REF_PAGES (40),
+ZHICHENG_BENCH_SYSTEM_PYTHON (/usr/bin/python3, the interpreter of pygeoapi's own venv).
 """
 
 from __future__ import annotations

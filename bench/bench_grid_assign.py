@@ -1,5 +1,6 @@
 """Benchmark of bulk point → grid assignment: 1,000,000 points to 10,000 unit grid cells, zhicheng's GridIndex
-(one STRtree, Shapely 2's vectorised query, 200,000 points a chunk) against `geopandas.sjoin` on the same data in
+(a bucket table over the cells built once from an STRtree, then Shapely 2's vectorised `intersects_xy`,
+200,000 points a chunk) against `geopandas.sjoin` on the same data in
 the same run.
 
 The cells are the first 10,000 (by code) of the demo city's generated grid (irregular cells clipped to the
