@@ -111,7 +111,7 @@ def test_navigation_shows_only_what_the_roles_allow():
     assert bar(ANONYMOUS) == ["首页", "开放数据", "一张图", "关于"]
     user = Actor(kind="user", user_id=1, username="u", roles=frozenset({"dept_user"}))
     assert labels(user) == ["首页", "开放数据", "数据目录", "我的申请", "授权", "一张图", "地址查询", "要素服务", "单元网格",
-                            "关于"]
+                            "专题统计", "关于"]
     assert bar(user) == ["首页", "开放数据", "数据中心", "一张图", "关于"]
     assert "系统管理" not in bar(user)  # groups with no entry for the actor are hidden
     assert "待审批" not in labels(user)

@@ -68,6 +68,7 @@ ROUTERS = [
     "zhicheng.geo.addresses.pages",
     "zhicheng.geo.grids.pages",
     "zhicheng.geo.components.pages",
+    "zhicheng.geo.stats.pages",
     "zhicheng.web.apidocs",
     "zhicheng.web.pages",
 ]
