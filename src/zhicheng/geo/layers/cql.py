@@ -1,4 +1,5 @@
-"""CQL2 filters (OGC API - Features Part 3): text and JSON parsed by pygeofilter, turned into bound SQL conditions.
+"""CQL2 filters (OGC API - Features Part 3): text read by `cql2` into CQL2 JSON, JSON parsed by pygeofilter, turned
+into bound SQL conditions.
 
 Comparison (= <> < <= > >=, LIKE, BETWEEN, IN, IS NULL), logical (AND, OR, NOT), spatial (S_INTERSECTS, S_WITHIN,
 S_CONTAINS, S_DISJOINT, S_EQUALS, S_TOUCHES, S_CROSSES, S_OVERLAPS) and temporal (T_BEFORE, T_AFTER, T_DURING,
@@ -9,9 +10,11 @@ layer's queryables; a masked property cannot be filtered on (the answer would re
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 import sqlalchemy as sa
 from pygeofilter import ast, values
@@ -21,6 +24,7 @@ from zhicheng.core.errors import Invalid
 
 LANGS = ("cql2-text", "cql2-json")
 MAX_TEXT = 20_000
+POSITION = re.compile(r"-->\s*(\d+):(\d+)")
 # property name → (column, spec); Invalid when unknown or masked
 Resolve = Callable[[str], "tuple[sa.ColumnElement, ItemSpec]"]
 # (op, Shapely geometry in the filter CRS) → condition on the rows
@@ -48,29 +52,84 @@ def parse(text: str, lang: str | None) -> ast.Node:
     if len(text) > MAX_TEXT or "\x00" in text:
         raise bad("过滤条件过长或含空字符", "the filter is too long or holds a NUL character")
     if lang == "cql2-json":
-        from pygeofilter.parsers.cql2_json import parse as parse_json
-
         try:
             doc = json.loads(text)
         except ValueError as exc:
             pos = getattr(exc, "pos", 0)
             raise bad(f"CQL2 JSON 无法解析：第 {pos + 1} 个字符处有误", f"malformed CQL2 JSON at character {pos + 1}: "
                       f"{getattr(exc, 'msg', exc)}") from None
-        try:
-            return parse_json(doc)
-        except Exception as exc:  # noqa: BLE001 - pygeofilter raises many kinds for a malformed document
-            raise bad("CQL2 JSON 过滤条件无效", f"invalid CQL2 JSON filter: {str(exc)[:200]}") from None
-    from lark.exceptions import LarkError, UnexpectedInput
-    from pygeofilter.parsers.cql2_text import parse as parse_text
+        return _from_json(doc, "CQL2 JSON 过滤条件无效", "invalid CQL2 JSON filter")
+    return _from_json(_text_to_json(text), "CQL2 过滤条件无效", "invalid CQL2 filter")
+
+
+def _text_to_json(text: str) -> Any:
+    """CQL2 text as its CQL2 JSON, by `cql2` (cql2-rs: the standard's grammar, e.g. T_BEFORE(a, DATE('…')) and
+    INTERVAL('…', '..'), which pygeofilter's text grammar reads only in a form of its own); 400 naming the line and
+    column of a syntax error."""
+    import cql2
 
     try:
-        return parse_text(text)
-    except UnexpectedInput as exc:
-        line, col = getattr(exc, "line", "?"), getattr(exc, "column", "?")
+        return cql2.Expr(text).to_json()
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # noqa: BLE001 - a plain Exception whose text holds " --> line:column" (and a Rust
+        # panic would come as pyo3's PanicException, a BaseException: still the caller's bad filter, not a 500)
+        where = POSITION.search(str(exc))
+        line, col = (where.group(1), where.group(2)) if where else ("?", "?")
         raise bad(f"CQL2 过滤条件无法解析：第 {line} 行第 {col} 列有误",
                   f"malformed CQL2 filter at line {line}, column {col}") from None
-    except (LarkError, ValueError, TypeError) as exc:
-        raise bad("CQL2 过滤条件无法解析", f"malformed CQL2 filter: {str(exc)[:200]}") from None
+
+
+@dataclass
+class TimeIntersects(ast.TemporalPredicate):
+    """CQL2's T_INTERSECTS, which pygeofilter 0.4 reads as T_OVERLAPS (a different relation)."""
+
+    op: ClassVar[ast.TemporalComparisonOp] = ast.TemporalComparisonOp.TOVERLAPS
+
+
+# CQL2 JSON temporal operators pygeofilter 0.4 does not read as the standard means them (t_intersects is read as
+# t_overlaps, t_disjoint not at all): their nodes are made here, everything else is pygeofilter's
+OWN_TEMPORAL = {"t_intersects": TimeIntersects, "t_disjoint": ast.TimeDisjoint}
+
+
+def _as_pygeofilter(node: Any) -> Any:
+    """CQL2 1.0 JSON in the shapes pygeofilter 0.4 reads: BETWEEN's bounds as one list ([p, [low, high]]), and a
+    bbox literal as its polygon (pygeofilter's Envelope takes the four numbers in another order)."""
+    if isinstance(node, list):
+        return [_as_pygeofilter(n) for n in node]
+    if not isinstance(node, dict):
+        return node
+    box = node.get("bbox")
+    if len(node) == 1 and isinstance(box, list) and len(box) in (4, 6) and all(
+            isinstance(v, int | float) and not isinstance(v, bool) for v in box):
+        x1, y1, x2, y2 = (box[0], box[1], box[2], box[3]) if len(box) == 4 else (box[0], box[1], box[3], box[4])
+        return {"type": "Polygon", "coordinates": [[[x1, y1], [x2, y1], [x2, y2], [x1, y2], [x1, y1]]]}
+    out = {k: _as_pygeofilter(v) for k, v in node.items()}
+    args = out.get("args")
+    if str(out.get("op", "")).lower() == "between" and isinstance(args, list) and len(args) == 3:
+        out["args"] = [args[0], [args[1], args[2]]]
+    return out
+
+
+def _walk(node: Any) -> ast.Node:
+    from pygeofilter.parsers.cql2_json import parse as parse_json
+
+    if isinstance(node, dict) and isinstance(node.get("args"), list):
+        op, args = str(node.get("op", "")).lower(), node["args"]
+        if op in OWN_TEMPORAL and len(args) == 2:
+            return OWN_TEMPORAL[op](parse_json(args[0]), parse_json(args[1]))
+        if op in ("and", "or") and args:
+            return (ast.And if op == "and" else ast.Or).from_items(*(_walk(a) for a in args))
+        if op == "not" and len(args) == 1:
+            return ast.Not(_walk(args[0]))
+    return parse_json(node)
+
+
+def _from_json(doc: Any, zh: str, en: str) -> ast.Node:
+    try:
+        return _walk(_as_pygeofilter(doc))
+    except Exception as exc:  # noqa: BLE001 - pygeofilter raises many kinds for a malformed document
+        raise bad(zh, f"{en}: {str(exc)[:200]}") from None
 
 
 class Compiler:
