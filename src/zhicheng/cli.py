@@ -39,6 +39,19 @@ def open_instance(settings: Settings | None = None):
     return settings, engine, make_sessionmaker(engine)
 
 
+def acting_user(db, username: str | None, password: str | None):
+    """The actor of a console command: `--as` a named user once their password is checked (a wrong one is audited
+    and refused like a failed login), or else the console operator, recorded as cli:<OS account>."""
+    from zhicheng.core.actor import cli_operator
+
+    if not username:
+        return cli_operator()
+    from zhicheng.accounts import service as accounts
+
+    secret = password or typer.prompt(f"{username} 的密码 / password", hide_input=True)
+    return accounts.actor_for(accounts.authenticate(db, username=username, password=secret), via="cli")
+
+
 def record_lineage(factory) -> None:
     """As the server's start-up does: what this command imports or assembles enters the lineage graph. The command
     line wires lineage as the app does, so that the domains it observes (catalog, basedb) never import it."""

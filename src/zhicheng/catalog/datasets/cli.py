@@ -29,19 +29,6 @@ def error_line(e: dict, lang: str) -> str:
     return f"{where}：{reason}" if where else reason
 
 
-def acting_user(db, username: str | None, password: str | None):
-    """The actor of the import: `--as` a named user once their password is checked (a wrong one is audited and
-    refused like a failed login), or else the console operator, recorded as cli:<OS account>."""
-    from zhicheng.core.actor import cli_operator
-
-    if not username:
-        return cli_operator()
-    from zhicheng.accounts import service as accounts
-
-    secret = password or typer.prompt(f"{username} 的密码 / password", hide_input=True)
-    return accounts.actor_for(accounts.authenticate(db, username=username, password=secret), via="cli")
-
-
 def import_command(
     resource_code: str = typer.Argument(..., help="资源代码 / resource code"),
     file: Path = typer.Argument(..., help="CSV / XLSX / JSON / GeoJSON / Shapefile（.zip）/ GPKG / KML 文件 / file"),
@@ -69,7 +56,7 @@ def import_command(
     from zhicheng.catalog.datasets import service
     from zhicheng.catalog.datasets.geo_readers import GeoOptions
     from zhicheng.catalog.datasets.headers import mapping_from_pairs
-    from zhicheng.cli import open_instance, record_lineage
+    from zhicheng.cli import acting_user, open_instance, record_lineage
     from zhicheng.core.events import bus
 
     if not file.is_file():

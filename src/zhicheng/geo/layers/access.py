@@ -83,6 +83,12 @@ def gate(db: Session, actor: Actor, request: Any, resource) -> LayerAccess:
                             code="forbidden")
     elif open_type(db, resource) not in OPEN_TYPES:
         raise not_found(resource.code)
+    if request is None:  # the console's public view (tiles seed/export): what a visitor with no key may read
+        if open_type(db, resource) != "unconditional":
+            raise Forbidden(f"图层 {resource.code} 为有条件开放，公众视图不可读（请以有权限的用户导出）",
+                            f"the collection {resource.code} is open on conditions: not in the public view "
+                            "(export as a user who may read it)", code="forbidden")
+        return LayerAccess(via="open", reader=actor)
     from zhicheng.opendata.access import check_open_access
 
     access = check_open_access(db, request, resource, kind="api")  # keys, applications and rate limits

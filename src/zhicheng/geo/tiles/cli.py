@@ -1,5 +1,7 @@
 """`zhicheng geo tiles seed LAYER --zooms 10-14` (fill the tile cache, with a progress bar) and
-`zhicheng geo tiles export LAYER out.pmtiles` (a PMTiles archive for offline use, by the `pmtiles` writer)."""
+`zhicheng geo tiles export LAYER out.pmtiles` (a PMTiles archive for offline use, by the `pmtiles` writer). Both
+read the layer as a reader sees it: the public view (what a visitor may see of an open layer, masked) unless
+`--as USER` names whose view, after their password; never the system's unmasked one."""
 
 from __future__ import annotations
 
@@ -27,14 +29,25 @@ def parse_zooms(text: str) -> list[int]:
     return list(range(lo, hi + 1))
 
 
-def _plan(db, code: str, zooms: list[int], tms_id: str):
-    """The layer (as the system reads it) and the (z, y, x) of every tile over its extent."""
-    from zhicheng.core.actor import SYSTEM
+AS_HELP = "以此用户的视图生成（需其密码；默认为公众视图）/ whose view: this user's (with their password); default: the public view"
+AS_PASSWORD_HELP = "--as 用户的密码（不填则提示）/ its password (prompted when omitted)"
+
+
+def reader(db, username: str | None, password: str | None):
+    """Whose view the tiles show: the named user's, else a visitor's (open layers only, masked)."""
+    from zhicheng.cli import acting_user
+    from zhicheng.core.actor import ANONYMOUS
+
+    return acting_user(db, username, password) if username else ANONYMOUS
+
+
+def _plan(db, actor, code: str, zooms: list[int], tms_id: str):
+    """The layer (as `actor` may read it) and the (z, y, x) of every tile over its extent."""
     from zhicheng.geo.layers import service as layers
     from zhicheng.geo.tiles.matrix import matrix_set
 
     tms = matrix_set(tms_id)
-    layer = layers.open_layer(db, actor=SYSTEM, request=None, code=layers.code_of(code))
+    layer = layers.open_layer(db, actor=actor, request=None, code=layers.code_of(code))
     extent = layers.extent_of(layer.index)
     db.commit()
     if not extent:
@@ -48,24 +61,27 @@ def _plan(db, code: str, zooms: list[int], tms_id: str):
 
 def seed_command(layer: str = typer.Argument(..., help="图层（集合标识或资源代码）/ the layer (collection id or code)"),
                  zooms: str = typer.Option("10-14", "--zooms", help="缩放级别范围 / zoom range, e.g. 10-14"),
-                 tms: str = typer.Option("WebMercatorQuad", "--tms", help="瓦片矩阵集 / tile matrix set")) -> None:
-    """预生成瓦片缓存（系统视图）/ fill the tile cache of a layer (the system's view) over its extent."""
+                 tms: str = typer.Option("WebMercatorQuad", "--tms", help="瓦片矩阵集 / tile matrix set"),
+                 as_: str | None = typer.Option(None, "--as", help=AS_HELP),
+                 as_password: str | None = typer.Option(None, "--as-password", envvar="ZHICHENG_AS_PASSWORD",
+                                                        help=AS_PASSWORD_HELP)) -> None:
+    """预生成瓦片缓存（默认公众视图）/ fill the tile cache of a layer over its extent (the public view by default)."""
     from rich.progress import Progress
 
     from zhicheng.cli import open_instance
-    from zhicheng.core.actor import SYSTEM
     from zhicheng.geo.tiles import service
 
     levels = parse_zooms(zooms)
     settings, engine, factory = open_instance()
     try:
         with factory() as db:
-            found, tiles = _plan(db, layer, levels, tms)
+            actor = reader(db, as_, as_password)
+            found, tiles = _plan(db, actor, layer, levels, tms)
             made = hits = 0
             with Progress() as progress:
                 task = progress.add_task(f"生成瓦片 / seeding {layer}", total=len(tiles))
                 for z, y, x in tiles:
-                    tile = service.layer_tile(db, settings, actor=SYSTEM, request=None, code=found.code, tms_id=tms,
+                    tile = service.layer_tile(db, settings, actor=actor, request=None, code=found.code, tms_id=tms,
                                               z=z, y=y, x=x)
                     hits += tile.cached
                     made += not tile.cached
@@ -77,8 +93,12 @@ def seed_command(layer: str = typer.Argument(..., help="图层（集合标识或
 
 def export_command(layer: str = typer.Argument(..., help="图层（集合标识或资源代码）/ the layer"),
                    out: Path = typer.Argument(..., help="输出的 .pmtiles 文件 / the .pmtiles file to write"),
-                   zooms: str = typer.Option("10-14", "--zooms", help="缩放级别范围 / zoom range")) -> None:
-    """导出 PMTiles 离线瓦片包（WebMercatorQuad）/ export a layer's tiles as a PMTiles archive for offline use."""
+                   zooms: str = typer.Option("10-14", "--zooms", help="缩放级别范围 / zoom range"),
+                   as_: str | None = typer.Option(None, "--as", help=AS_HELP),
+                   as_password: str | None = typer.Option(None, "--as-password", envvar="ZHICHENG_AS_PASSWORD",
+                                                          help=AS_PASSWORD_HELP)) -> None:
+    """导出 PMTiles 离线瓦片包（WebMercatorQuad，默认公众视图）/ export a layer's tiles as a PMTiles archive for
+    offline use (the public view by default)."""
     import json
 
     from pmtiles.tile import Compression, TileType, zxy_to_tileid
@@ -86,7 +106,6 @@ def export_command(layer: str = typer.Argument(..., help="图层（集合标识�
     from rich.progress import Progress
 
     from zhicheng.cli import open_instance
-    from zhicheng.core.actor import SYSTEM
     from zhicheng.geo.layers import service as layers
     from zhicheng.geo.tiles import service
 
@@ -95,7 +114,8 @@ def export_command(layer: str = typer.Argument(..., help="图层（集合标识�
     tmp = out.with_name(out.name + ".part")
     try:
         with factory() as db:
-            found, tiles = _plan(db, layer, levels, "WebMercatorQuad")
+            actor = reader(db, as_, as_password)
+            found, tiles = _plan(db, actor, layer, levels, "WebMercatorQuad")
             if not tiles:
                 raise Invalid(f"图层 {layer} 没有要素", f"the layer {layer} holds no features", field="layer")
             ordered = sorted(tiles, key=lambda t: zxy_to_tileid(t[0], t[2], t[1]))  # tile ids ascending: clustered
@@ -105,7 +125,7 @@ def export_command(layer: str = typer.Argument(..., help="图层（集合标识�
                 writer = Writer(f)
                 task = progress.add_task(f"导出 / exporting {layer}", total=len(ordered))
                 for z, y, x in ordered:
-                    tile = service.layer_tile(db, settings, actor=SYSTEM, request=None, code=found.code,
+                    tile = service.layer_tile(db, settings, actor=actor, request=None, code=found.code,
                                               tms_id="WebMercatorQuad", z=z, y=y, x=x)
                     writer.write_tile(zxy_to_tileid(z, x, y), tile.data)
                     progress.advance(task)
@@ -117,7 +137,8 @@ def export_command(layer: str = typer.Argument(..., help="图层（集合标识�
                 metadata = {"name": found.resource.name, "attribution": "智城 / zhicheng",
                             "vector_layers": [{"id": cid, "fields": {}, "minzoom": levels[0],
                                                "maxzoom": levels[-1]}],
-                            "version": str(found.version.version)}
+                            "version": str(found.version.version),
+                            "view": "public" if actor.kind == "anonymous" else f"user:{actor.username}"}
                 writer.finalize(header, json.loads(json.dumps(metadata)))
         tmp.replace(out)
         typer.echo(f"{out}: {len(ordered)} 个瓦片 / tiles, {out.stat().st_size} 字节 / bytes")
