@@ -1,6 +1,7 @@
 """Benchmark of OGC API - Features items over a 100,000-feature point layer: zhicheng's `/ogc/features` against
-pygeoapi serving the same features from a GeoPackage through its SQLiteGPKG provider (SQLite + SpatiaLite), on this
-machine in the same run: our SQLite against its SQLite.
+pygeoapi serving the same features, like with like, on this machine in the same run (issue #13): first our SQLite
+against its SQLite (a GeoPackage through its SQLiteGPKG provider, SQLite + SpatiaLite), then our PostGIS against its
+PostGIS (our PostgreSQL back end against its PostgreSQL provider) where a PostgreSQL server with PostGIS answers.
 
 The layer: ZHICHENG_BENCH_FEATURES (100,000) seeded points inside Changsha's districts (real boundaries, bundled in
 the demo), each with a name, a kind, a count and a date; imported as GeoJSON through the catalog import service into
@@ -14,11 +15,26 @@ into our venv too, but our pyenv Python refuses loadable extensions); one httpx 
 (b) a full walk following `next` links with limit=1000 (pygeoapi's walk is capped at ZHICHENG_BENCH_REF_PAGES pages,
     40 by default, offset paging: its later pages only get slower, so the cap flatters it).
 
+The PostGIS pair, after the SQLite pair's servers have stopped: a database zhicheng_bench_geo_<pid> (with PostGIS) is
+created on the server of ZHICHENG_BENCH_PG and dropped at the end. Our instance there is migrated and gets the same
+GeoJSON through the same catalog import (its spatial index is then PostGIS's); our server runs with
+ZHICHENG_DATABASE_URL pointing at it. pygeoapi's PostgreSQL provider reads a table `points` of the same rows (fid
+1…N, geometry(Point, 4326), loaded with COPY, a GIST index, ANALYZE) in the same database; its psycopg2-binary and
+GeoAlchemy2 are installed with pip into pygeoapi's venv on first use. The same reads (a) and (b), same boxes, same
+cap. When the server does not answer, has no PostGIS, or pygeoapi's provider cannot be imported, the pair is skipped
+with the reason printed; the bench never fails for it.
+
 Features per second count the features in the answers over the seconds from sending each request to holding its whole
-body. The BENCH line gives the full walk (ours vs pygeoapi's); the bbox pages are printed above it. Peak memory is our
-server's (VmHWM). Run: `zhicheng bench geo` or `python bench/bench_geo.py`.
+body. The BENCH line gives the SQLite pair's full walk (ours vs pygeoapi's), as before, plus `ratio_postgis` (the
+PostGIS pair's full-walk ratio) when that pair ran; the bbox pages and the PostGIS pair's features per second are
+printed above it. Peak memory (peak_mb) is our SQLite server's (VmHWM); the PostgreSQL server's is printed. Our
+servers run with ZHICHENG_OPEN_RATE_PER_MINUTE=1000000 unless it is set (the one anonymous client reads 151 pages a
+side in less than a minute, past the default 120; the limiter is still consulted on every page).
+Run: `zhicheng bench geo` or `python bench/bench_geo.py`.
 Env: ZHICHENG_BENCH_FEATURES (100,000), ZHICHENG_BENCH_BBOX_PAGES (50), ZHICHENG_BENCH_REF_PAGES (40),
-ZHICHENG_BENCH_SYSTEM_PYTHON (/usr/bin/python3, the interpreter of pygeoapi's own venv).
+ZHICHENG_BENCH_SYSTEM_PYTHON (/usr/bin/python3, the interpreter of pygeoapi's own venv),
+ZHICHENG_BENCH_PG (postgresql+psycopg://postgres@127.0.0.1:5432/postgres, the PostgreSQL server's maintenance
+database, where the bench database is created and dropped), ZHICHENG_BENCH_POSTGIS (1; 0 skips the PostGIS pair).
 """
 
 from __future__ import annotations
@@ -30,6 +46,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -44,6 +62,12 @@ REF_PAGES = int(os.environ.get("ZHICHENG_BENCH_REF_PAGES", "40"))
 PAGE = 1000
 PYGEOAPI_ENV = Path(tempfile.gettempdir()) / "zhicheng-bench-pygeoapi"
 SYSTEM_PYTHON = os.environ.get("ZHICHENG_BENCH_SYSTEM_PYTHON", "/usr/bin/python3")
+# the PostGIS pair: the server's maintenance database (the bench creates and drops zhicheng_bench_geo_<pid> there)
+PG_ADMIN_URL = os.environ.get("ZHICHENG_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+POSTGIS = os.environ.get("ZHICHENG_BENCH_POSTGIS", "1") != "0"
+# our servers inherit this: the bench's one anonymous client reads 151 pages a side in well under a minute, past the
+# open-data limit of 120 a minute per IP and dataset (the limiter is still consulted on every page), as bench_tiles
+os.environ.setdefault("ZHICHENG_OPEN_RATE_PER_MINUTE", "1000000")
 ITEMS = [
     {"name": "mc", "label": "名称", "type": "string", "length": 100, "required": True},
     {"name": "lx", "label": "类型", "type": "string", "length": 20},
@@ -80,8 +104,9 @@ def features() -> list[dict]:
             for i in range(FEATURES)]
 
 
-def build_instance(data: Path, geojson: Path) -> str:
-    """A fresh SQLite instance holding the layer, published and open; the layer's collection id (its code)."""
+def build_instance(data: Path, geojson: Path, database_url: str | None = None) -> str:
+    """A fresh instance holding the layer, published and open (SQLite in `data`, or the database at `database_url`,
+    migrated here); the layer's collection id (its code)."""
     from zhicheng.accounts import service as accounts
     from zhicheng.catalog import service as catalog
     from zhicheng.catalog.datasets import service as datasets
@@ -91,7 +116,7 @@ def build_instance(data: Path, geojson: Path) -> str:
     from zhicheng.geo.layers import service as layers
     from zhicheng.policy.anchor import attach
 
-    settings = Settings(data=data)
+    settings = Settings(data=data, database_url=database_url)  # None: SQLite, whatever ZHICHENG_DATABASE_URL says
     settings.ensure_data_dir()
     engine = make_engine(settings.db_url)
     migrate(engine)
@@ -119,8 +144,8 @@ def build_instance(data: Path, geojson: Path) -> str:
         report = datasets.import_file(db, actor=officer, resource_id=res.id, path=geojson, filename="points.geojson")
         if not report.ok:
             raise SystemExit(f"import failed: {report.message_en} {report.errors[:3]}")
-        print(f"  import of {FEATURES:,} features through the catalog: {time.perf_counter() - started:.1f} s",
-              flush=True)
+        print(f"  import of {FEATURES:,} features through the catalog ({engine.dialect.name}): "
+              f"{time.perf_counter() - started:.1f} s", flush=True)
         code = layers.collection_id(res.code)
         db.commit()
     engine.dispose()
@@ -155,8 +180,11 @@ def pygeoapi_env() -> Path:
     return python
 
 
-def pygeoapi_config(folder: Path, gpkg: Path, port: int, bounds: list[float]) -> tuple[Path, Path]:
-    """(config, OpenAPI document) of a pygeoapi serving the GeoPackage layer through SQLiteGPKG."""
+def pygeoapi_config(folder: Path, provider: dict, port: int, bounds: list[float],
+                    name: str = "pygeoapi") -> tuple[Path, Path]:
+    """(config, OpenAPI document) of a pygeoapi serving the layer as collection `points` through `provider` (its
+    provider entry: SQLiteGPKG over the GeoPackage, PostgreSQL over the PostGIS table); files `name`.yml and
+    `name`-openapi.yml in `folder`."""
     import yaml
 
     base = f"http://127.0.0.1:{port}"
@@ -181,12 +209,11 @@ def pygeoapi_config(folder: Path, gpkg: Path, port: int, bounds: list[float]) ->
             "type": "collection", "title": "points", "description": "points", "keywords": ["points"],
             "links": [],
             "extents": {"spatial": {"bbox": bounds, "crs": "http://www.opengis.net/def/crs/OGC/1.3/CRS84"}},
-            "providers": [{"type": "feature", "name": "SQLiteGPKG", "data": str(gpkg), "id_field": "fid",
-                           "table": "points"}]}},
+            "providers": [provider]}},
     }
-    cfg = folder / "pygeoapi.yml"
+    cfg = folder / f"{name}.yml"
     cfg.write_text(yaml.safe_dump(config, allow_unicode=True), "utf-8")
-    oas = folder / "pygeoapi-openapi.yml"
+    oas = folder / f"{name}-openapi.yml"
     env = {**os.environ, "PYGEOAPI_CONFIG": str(cfg), "PYGEOAPI_OPENAPI": str(oas)}
     subprocess.run([str(PYGEOAPI_ENV / "bin" / "pygeoapi"), "openapi", "generate", str(cfg),
                     "--output-file", str(oas)], check=True, env=env, stdout=subprocess.DEVNULL)
@@ -231,6 +258,159 @@ def walk(client: httpx.Client, url: str, cap: int | None = None) -> tuple[int, f
     return got, seconds, pages
 
 
+# -- the PostGIS pair: our PostgreSQL back end against pygeoapi's PostgreSQL provider --------------------------------
+
+def pg_connect(dbname: str | None = None):
+    """A psycopg connection (autocommit) to the server of PG_ADMIN_URL, to its database or to `dbname`."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    url = make_url(PG_ADMIN_URL)
+    return psycopg.connect(host=url.host or "127.0.0.1", port=url.port or 5432, user=url.username,
+                           password=url.password, dbname=dbname or url.database, connect_timeout=5, autocommit=True)
+
+
+def pg_url(dbname: str) -> str:
+    """Our SQLAlchemy URL of `dbname` on PG_ADMIN_URL's server (the form ZHICHENG_DATABASE_URL takes)."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(PG_ADMIN_URL).set(drivername="postgresql+psycopg", database=dbname).render_as_string(
+        hide_password=False)
+
+
+def postgis_unavailable() -> str | None:
+    """None when the PostGIS pair can run, else why not: the PostgreSQL server of PG_ADMIN_URL does not answer or
+    lacks PostGIS, or pygeoapi's PostgreSQL provider cannot be imported in its venv (its psycopg2 and GeoAlchemy2 are
+    installed with pip on first use)."""
+    if not POSTGIS:
+        return "ZHICHENG_BENCH_POSTGIS=0"
+    try:
+        with pg_connect() as conn:
+            found = conn.execute("SELECT 1 FROM pg_available_extensions WHERE name = 'postgis'").fetchone()
+    except Exception as exc:  # noqa: BLE001 - any failure to connect is a reason to skip
+        return f"PostgreSQL not reachable at {PG_ADMIN_URL}: {type(exc).__name__}: {' '.join(str(exc).split())[:200]}"
+    if not found:
+        return f"the PostgreSQL server at {PG_ADMIN_URL} has no PostGIS extension available"
+    python = str(PYGEOAPI_ENV / "bin" / "python")
+    probe = [python, "-c", "import psycopg2, geoalchemy2, pygeoapi.provider.sql"]
+    if subprocess.run(probe, capture_output=True).returncode:
+        print(f"  installing pygeoapi's PostgreSQL provider dependencies into {PYGEOAPI_ENV} …", flush=True)
+        subprocess.run([python, "-m", "pip", "install", "-q", "psycopg2-binary", "GeoAlchemy2", "SQLAlchemy"],
+                       capture_output=True)
+        done = subprocess.run(probe, capture_output=True, text=True)
+        if done.returncode:
+            return f"pygeoapi's PostgreSQL provider cannot be imported: {done.stderr.strip().splitlines()[-1:]}"
+    return None
+
+
+@contextmanager
+def bench_database() -> Iterator[str]:
+    """A fresh database zhicheng_bench_geo_<pid> with PostGIS; dropped on leaving (only this one)."""
+    name = f"zhicheng_bench_geo_{os.getpid()}"
+    with pg_connect() as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        with pg_connect(name) as conn:
+            conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+        yield name
+    finally:
+        with pg_connect() as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        print(f"  dropped database {name}", flush=True)
+
+
+def load_postgis(dbname: str, rows: list[tuple]) -> None:
+    """The same features (same order: fid 1…N) as table `points` for pygeoapi: COPY, geometry(Point, 4326) (its
+    default storage CRS, CRS84), a GIST index, ANALYZE."""
+    started = time.perf_counter()
+    with pg_connect(dbname) as conn:
+        conn.execute("CREATE TABLE points (fid integer PRIMARY KEY, mc varchar(100) NOT NULL, lx varchar(20), "
+                     "sl integer, rq date, geom geometry(Point, 4326) NOT NULL)")
+        with conn.cursor() as cur, cur.copy("COPY points (fid, mc, lx, sl, rq, geom) FROM STDIN") as copy:
+            for fid, mc, lx, sl, rq, x, y in rows:
+                copy.write_row((fid, mc, lx, sl, rq, f"SRID=4326;POINT({x} {y})"))
+        conn.execute("CREATE INDEX points_geom_gist ON points USING gist (geom)")
+        conn.execute("ANALYZE points")
+    print(f"  PostGIS table for pygeoapi ({len(rows):,} rows, COPY, GIST, ANALYZE): "
+          f"{time.perf_counter() - started:.1f} s", flush=True)
+
+
+@contextmanager
+def our_pg_server(data: Path, database_url: str) -> Iterator[tuple[str, subprocess.Popen]]:
+    """Our app under uvicorn on PostgreSQL: bench_sharing.our_server's process, but with ZHICHENG_DATABASE_URL set
+    (our_server removes it, so that its instance is the data folder's SQLite)."""
+    port = free_port()
+    env = {**os.environ, "ZHICHENG_DATA": str(data), "ZHICHENG_LANGUAGE": "zh-CN",
+           "ZHICHENG_DATABASE_URL": database_url}
+    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "zhicheng.web.app:create_app",
+                             "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
+                             "--no-access-log"], env=env)
+    with running(proc, port, "/api/v1/health") as base:
+        yield base, proc
+
+
+def measure(ours_url: str, ref_url: str, boxes: list[tuple[float, ...]]) -> dict[str, tuple]:
+    """Both sides warmed, then the bbox pages and the full walk, one side after the other."""
+    with httpx.Client(timeout=600) as client:
+        for url in (ours_url, ref_url):  # warm both: first imports, caches, the OpenAPI document
+            fetch(client, url, {"limit": 10, "f": "json"})
+        ours_bbox = bbox_pages(client, ours_url, boxes)
+        ref_bbox = bbox_pages(client, ref_url, boxes)
+        ours_walk = walk(client, ours_url)
+        ref_walk = walk(client, ref_url, cap=REF_PAGES)
+    return {"ours_bbox": ours_bbox, "ref_bbox": ref_bbox, "ours_walk": ours_walk, "ref_walk": ref_walk}
+
+
+def report(label: str, ref_name: str, m: dict[str, tuple]) -> tuple[float, float]:
+    """Print the bbox and walk lines of one pair; (our walk features/s, the reference's)."""
+    (ob, os_), (rb, rs) = m["ours_bbox"], m["ref_bbox"]
+    ow, rw = m["ours_walk"], m["ref_walk"]
+    print(f"{label}bbox pages ({BBOX_PAGES} of limit={PAGE}): zhicheng {ob:,} features in {os_:.2f} s "
+          f"= {ob / os_:,.0f}/s; {ref_name} {rb:,} in {rs:.2f} s = {rb / rs:,.0f}/s; "
+          f"ratio {ob / os_ / (rb / rs):.2f}")
+    print(f"{label}full walk (limit={PAGE}): zhicheng {ow[0]:,} features, {ow[2]} pages in {ow[1]:.2f} s "
+          f"= {ow[0] / ow[1]:,.0f}/s; {ref_name} {rw[0]:,} features, {rw[2]} pages (capped at {REF_PAGES}) in "
+          f"{rw[1]:.2f} s = {rw[0] / rw[1]:,.0f}/s")
+    return ow[0] / ow[1], rw[0] / rw[1]
+
+
+def postgis_pair(folder: Path, geojson: Path, rows: list[tuple], bounds: list[float],
+                 boxes: list[tuple[float, ...]]) -> float | None:
+    """The PostGIS pair, after the SQLite pair: our instance on PostgreSQL (migrated, the same GeoJSON imported
+    through the catalog) and pygeoapi's PostgreSQL provider over a PostGIS table of the same rows, both in one fresh
+    database. The walk ratio, or None (with the reason printed) when the pair cannot run."""
+    from sqlalchemy.engine import make_url
+
+    reason = postgis_unavailable()
+    if reason:
+        print(f"postgis: skipped ({reason})", flush=True)
+        return None
+    try:
+        with bench_database() as dbname:
+            url = pg_url(dbname)
+            print(f"postgis: database {dbname}", flush=True)
+            code = build_instance(folder / "data_pg", geojson, database_url=url)
+            load_postgis(dbname, rows)
+            port = free_port()
+            server = make_url(PG_ADMIN_URL)
+            cfg, oas = pygeoapi_config(folder, {
+                "type": "feature", "name": "PostgreSQL", "id_field": "fid", "table": "points", "geom_field": "geom",
+                "data": {"host": server.host or "127.0.0.1", "port": server.port or 5432, "dbname": dbname,
+                         "user": server.username, "password": server.password, "search_path": ["public"]}},
+                port, bounds, name="pygeoapi-postgresql")
+            with our_pg_server(folder / "data_pg", url) as (base, proc), pygeoapi_server(cfg, oas, port) as ref:
+                m = measure(f"{base}/ogc/features/collections/{code}/items", f"{ref}/collections/points/items",
+                            boxes)
+                peak = peak_mb(proc.pid)
+    except (Exception, SystemExit) as exc:  # noqa: BLE001 - the PostGIS pair never fails the bench
+        print(f"postgis: skipped (failed: {type(exc).__name__}: {' '.join(str(exc).split())[:300]})", flush=True)
+        return None
+    ours_fps, ref_fps = report("postgis ", "pygeoapi PostgreSQL", m)
+    print(f"postgis: zhicheng {ours_fps:,.0f} features/s, pygeoapi {ref_fps:,.0f} features/s, "
+          f"ratio {ours_fps / ref_fps:.2f}; our PostgreSQL server's peak memory: {peak:.0f} MB", flush=True)
+    return ours_fps / ref_fps
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory(prefix="zhicheng-bench-geo-") as tmp:
         folder = Path(tmp)
@@ -243,12 +423,15 @@ def main() -> None:
         xs = [f["geometry"]["coordinates"][0] for f in feats]
         ys = [f["geometry"]["coordinates"][1] for f in feats]
         bounds = [min(xs), min(ys), max(xs), max(ys)]
+        rows = [(i + 1, f["properties"]["mc"], f["properties"]["lx"], f["properties"]["sl"], f["properties"]["rq"],
+                 *f["geometry"]["coordinates"]) for i, f in enumerate(feats)]  # for the PostGIS table
         del feats
         print(f"data: {FEATURES:,} points in {bounds} ({time.perf_counter() - started:.1f} s)", flush=True)
         code = build_instance(folder / "data", geojson)
         pygeoapi_env()
         port = free_port()
-        cfg, oas = pygeoapi_config(folder, gpkg, port, bounds)
+        cfg, oas = pygeoapi_config(folder, {"type": "feature", "name": "SQLiteGPKG", "data": str(gpkg),
+                                            "id_field": "fid", "table": "points"}, port, bounds)
         rnd = random.Random(50)
         boxes = []
         for _ in range(BBOX_PAGES):
@@ -256,26 +439,14 @@ def main() -> None:
             x0, y0 = rnd.uniform(bounds[0], bounds[2] - w), rnd.uniform(bounds[1], bounds[3] - w)
             boxes.append((x0, y0, x0 + w, y0 + w))
         with our_server(folder / "data") as (base, proc), pygeoapi_server(cfg, oas, port) as ref:
-            ours_url = f"{base}/ogc/features/collections/{code}/items"
-            ref_url = f"{ref}/collections/points/items"
-            with httpx.Client(timeout=600) as client:
-                for url in (ours_url, ref_url):  # warm both: first imports, caches, the OpenAPI document
-                    fetch(client, url, {"limit": 10, "f": "json"})
-                ours_bbox = bbox_pages(client, ours_url, boxes)
-                ref_bbox = bbox_pages(client, ref_url, boxes)
-                ours_walk = walk(client, ours_url)
-                ref_walk = walk(client, ref_url, cap=REF_PAGES)
+            m = measure(f"{base}/ogc/features/collections/{code}/items", f"{ref}/collections/points/items", boxes)
             peak = peak_mb(proc.pid)
-        print(f"bbox pages ({BBOX_PAGES} of limit={PAGE}): zhicheng {ours_bbox[0]:,} features in {ours_bbox[1]:.2f} s "
-              f"= {ours_bbox[0] / ours_bbox[1]:,.0f}/s; pygeoapi {ref_bbox[0]:,} in {ref_bbox[1]:.2f} s "
-              f"= {ref_bbox[0] / ref_bbox[1]:,.0f}/s; ratio {ours_bbox[0] / ours_bbox[1] / (ref_bbox[0] / ref_bbox[1]):.2f}")
-        print(f"full walk (limit={PAGE}): zhicheng {ours_walk[0]:,} features, {ours_walk[2]} pages in "
-              f"{ours_walk[1]:.2f} s = {ours_walk[0] / ours_walk[1]:,.0f}/s; pygeoapi {ref_walk[0]:,} features, "
-              f"{ref_walk[2]} pages (capped at {REF_PAGES}) in {ref_walk[1]:.2f} s = {ref_walk[0] / ref_walk[1]:,.0f}/s")
-        print(f"our server's peak memory: {peak:.0f} MB")
-        ours_fps, ref_fps = ours_walk[0] / ours_walk[1], ref_walk[0] / ref_walk[1]
+        ours_fps, ref_fps = report("", "pygeoapi", m)
+        print(f"our server's peak memory: {peak:.0f} MB", flush=True)
+        ratio_postgis = postgis_pair(folder, geojson, rows, bounds, boxes)
+        extra = "" if ratio_postgis is None else f" ratio_postgis={ratio_postgis:.2f}"
         print(f"BENCH geo walk_features_per_s={ours_fps:.0f} pygeoapi_sqlitegpkg_features_per_s={ref_fps:.0f} "
-              f"ratio={ours_fps / ref_fps:.2f} peak_mb={peak:.0f}")
+              f"ratio={ours_fps / ref_fps:.2f}{extra} peak_mb={peak:.0f}")
 
 
 if __name__ == "__main__":
