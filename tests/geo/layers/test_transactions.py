@@ -68,3 +68,34 @@ def test_refused_and_bad_transactions_change_nothing(client, parks_layer, layer_
     assert client.put(f"{url(parks_layer)}/abc", json=body, headers=h).status_code == 404
     doc = client.get(url(parks_layer), params={"limit": 100}).json()
     assert doc["numberMatched"] == 7  # still version 1
+
+
+def test_feature_ids_survive_transactions(client, parks_layer, layer_users, auth_headers):
+    """A GIS client that cached ids edits the feature it means: a delete keeps every other feature's id (before, the
+    rows after it took the ids one lower), a new feature gets an id never used before, an old version keeps its own
+    ids (datetime), and a removed id answers 404 and cannot be edited."""
+    h = auth_headers(layer_users["officer"])
+    before = {f["id"]: f["properties"]["mc"] for f in client.get(url(parks_layer), params={"limit": 100}).json()["features"]}
+    assert client.delete(f"{url(parks_layer)}/2", headers=h).status_code == 204
+    after = {f["id"]: f["properties"]["mc"] for f in client.get(url(parks_layer), params={"limit": 100}).json()["features"]}
+    assert after == {k: v for k, v in before.items() if k != 2}
+    for fid, name in after.items():
+        assert client.get(f"{url(parks_layer)}/{fid}").json()["properties"]["mc"] == name
+    assert client.get(f"{url(parks_layer)}/2").status_code == 404
+    assert client.patch(f"{url(parks_layer)}/2", json={"properties": {"rs": 1}}, headers=h).status_code == 404
+    # the feature after the removed one is edited by its own id
+    r = client.patch(f"{url(parks_layer)}/3", json={"properties": {"rs": 1234}}, headers=h)
+    assert r.status_code == 200 and r.json()["ids"] == [3]
+    props = client.get(f"{url(parks_layer)}/3").json()["properties"]
+    assert props["mc"] == before[3] and props["rs"] == 1234
+    # delete the last one, then add: the new id is past every id ever given
+    assert client.delete(f"{url(parks_layer)}/7", headers=h).status_code == 204
+    r = client.post(url(parks_layer), json=new_park("新河公园", 112.97, 28.22), headers=h)
+    assert r.status_code == 201 and r.json()["ids"] == [8] and r.headers["location"].endswith("/items/8")
+    assert client.get(f"{url(parks_layer)}/7").status_code == 404
+    assert client.get(f"{url(parks_layer)}/8").json()["properties"]["mc"] == "新河公园"
+    # the first version still answers with its own ids
+    versions = client.get(f"{BASE}/collections/{service.collection_id(parks_layer.code)}").json()
+    first = versions["extent"]["temporal"]["interval"][0][0]
+    old = client.get(url(parks_layer), params={"limit": 100, "datetime": first}).json()
+    assert {f["id"]: f["properties"]["mc"] for f in old["features"]} == before

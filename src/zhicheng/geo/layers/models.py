@@ -31,3 +31,17 @@ class LayerIndex(Base):
     maxy: Mapped[float | None] = mapped_column(Float)
     geometry_types: Mapped[list[Any]] = mapped_column(JSON, default=list)
     built_at: Mapped[datetime] = mapped_column(default=now)
+
+
+class LayerFeatureIds(Base):
+    """The feature ids of a layer version made by an OGC API transaction, where they are not its row numbers: a
+    delete keeps every other feature's id and a new feature gets an id never used before (`feature_ids`)."""
+
+    __tablename__ = "geo_feature_ids"
+    __table_args__ = (UniqueConstraint("resource_id", "version", name="uq_geo_feature_ids_resource_version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resource_id: Mapped[int] = mapped_column(Integer, index=True)  # catalog resource (no FK: catalog's table)
+    version: Mapped[int] = mapped_column(Integer)
+    segments: Mapped[list[Any]] = mapped_column(JSON, default=list)  # [[first row, id - row], ...] by row
+    next_id: Mapped[int] = mapped_column(BigInteger)  # the id the next new feature gets

@@ -26,7 +26,7 @@ from zhicheng.core.actor import SYSTEM, Actor
 from zhicheng.core.errors import Invalid, NotFound
 from zhicheng.geo.crs.registry import CRS84, STORAGE, CrsInfo, parse_crs
 from zhicheng.geo.crs.service import convert_geometry
-from zhicheng.geo.layers import access, cql, index
+from zhicheng.geo.layers import access, cql, feature_ids, index
 from zhicheng.geo.layers.models import LayerIndex
 from zhicheng.policy import masking
 from zhicheng.policy.audit import record
@@ -56,6 +56,7 @@ class Layer:
     grant: access.LayerAccess
     index: LayerIndex | None
     versions: list[Any] = field(default_factory=list)
+    ids: feature_ids.FeatureIds = field(default_factory=feature_ids.FeatureIds)  # row → stable feature id
 
     @property
     def code(self) -> str:
@@ -170,7 +171,7 @@ def open_layer(db: Session, *, actor: Actor, request: Any, code: str, datetime_:
     if build_index:
         ix = index.ensure(db, resource_id=res.id, version=dv.version, ds_table=dv.table, specs=dv.specs)
     return Layer(resource=res, version=dv, geometry=geom, items=items, masked=masked, grant=g, index=ix,
-                 versions=versions)
+                 versions=versions, ids=feature_ids.of(db.connection(), res.id, dv.version))
 
 
 # -- parameters -----------------------------------------------------------------------------------------------------
@@ -362,13 +363,17 @@ def items(db: Session, layer: Layer, *, equals: dict[str, str] | None = None, bb
 
 
 def feature(db: Session, layer: Layer, fid: str, *, crs: str | None = None, ip: str | None = None) -> dict:
-    """One feature by id (its row number in the version), masked and audited; NotFound otherwise."""
+    """One feature by id (stable across the versions transactions make: `feature_ids`), masked and audited;
+    NotFound otherwise."""
     out_crs = parse_crs_param(crs, "crs")
-    if not (isinstance(fid, str) and fid.isascii() and fid.isdigit() and 0 < int(fid) < 2**62):
+    row = None
+    if isinstance(fid, str) and fid.isascii() and fid.isdigit() and 0 < int(fid) < 2**62:
+        row = layer.ids.row(int(fid), layer.version.row_count)
+    if row is None:
         raise NotFound(f"要素 {str(fid)[:40]} 不存在", f"feature {str(fid)[:40]} not found", field="featureId")
     table = layer.version.table
     names = [s.name for s in layer.items]
-    conds = [table.c[ROW_COLUMN] == int(fid), *access.row_conditions(layer.grant, table, layer.version.specs)]
+    conds = [table.c[ROW_COLUMN] == row, *access.row_conditions(layer.grant, table, layer.version.specs)]
     query = sa.select(table.c[ROW_COLUMN], table.c[layer.geometry.name], *(table.c[n] for n in names)).where(*conds)
     rows = [tuple(r) for r in db.connection().execute(query)]
     if not rows:
@@ -393,7 +398,7 @@ def _features(db: Session, layer: Layer, rows: list[tuple], names: list[str], cr
     out = []
     for i, row in enumerate(rows):
         props = {n: _property_value(values[n][i]) for n in names}
-        out.append({"type": "Feature", "id": row[0], "geometry": geoms[i], "properties": props})
+        out.append({"type": "Feature", "id": layer.ids.fid(row[0]), "geometry": geoms[i], "properties": props})
     return out
 
 

@@ -21,7 +21,7 @@ from zhicheng.core.actor import SYSTEM, Actor
 from zhicheng.core.errors import Invalid, NotFound
 from zhicheng.geo.crs.registry import CRS84, STORAGE, CrsInfo
 from zhicheng.geo.crs.service import convert_geometry
-from zhicheng.geo.layers import access
+from zhicheng.geo.layers import access, feature_ids
 
 MAX_FEATURES = 10_000  # features one POST may add
 
@@ -108,8 +108,9 @@ def patch_of(body: Any, specs, crs: CrsInfo) -> dict[str, Any]:
 
 def apply(db: Session, factory: sessionmaker[Session], *, actor: Actor, resource, op: str,
           fid: int | None = None, body: Any = None, crs: CrsInfo = CRS84, via: str = "ogc") -> dict[str, Any]:
-    """Make a new version of the layer with one transaction (`op`: create | replace | update | delete), as `actor`
-    (who must be allowed to import into it); {"version", "ids"} of what was written, or Invalid / NotFound."""
+    """Make a new version of the layer with one transaction (`op`: create | replace | update | delete on feature
+    `fid`, a stable id: `feature_ids`), as `actor` (who must be allowed to import into it); {"version", "ids"} of
+    what was written, or Invalid / NotFound."""
     datasets.authorize_import(db, actor=actor, resource_id=resource.id)
     dv = datasets.get_version(db, actor=SYSTEM, resource_id=resource.id)  # import rights include reading
     specs = datasets.specs_of(dv)
@@ -123,18 +124,28 @@ def apply(db: Session, factory: sessionmaker[Session], *, actor: Actor, resource
         change = incoming(body, specs, crs, many=False)[0]
     elif op == "update":
         change = patch_of(body, specs, crs)
-    if op != "create" and (fid is None or not 0 < fid <= dv.row_count):
-        raise NotFound(f"要素 {fid} 不存在", f"feature {fid} not found", field="featureId")
+    ids = feature_ids.of(db.connection(), resource.id, dv.version)
+    row = None
+    if op != "create":
+        row = ids.row(fid, dv.row_count) if fid is not None else None
+        if row is None:
+            raise NotFound(f"要素 {fid} 不存在", f"feature {fid} not found", field="featureId")
     if op == "delete" and dv.row_count == 1:
         raise bad("不能删除图层的最后一个要素", "the last feature of a layer cannot be deleted", "featureId")
+    # the new version's ids: every feature keeps its own, a new one gets an id never used before
+    new_ids, created = ids, [fid]
+    if op == "delete":
+        new_ids = ids.after_delete(row, dv.row_count)
+    elif op == "create":
+        new_ids, created = ids.after_create(dv.row_count, len(added))
     db.commit()
     with tempfile.TemporaryDirectory(prefix="zc-ogc-") as tmp:
         path = Path(tmp) / "transaction.geojson"
         with path.open("w", encoding="utf-8") as fh:
             fh.write('{"type":"FeatureCollection","features":[')
             first = True
-            for row in _rows(factory, dv, names, geom_item.name, op, fid, change, added):
-                fh.write(("" if first else ",") + json.dumps(row, ensure_ascii=False, default=str))
+            for feature in _rows(factory, dv, names, geom_item.name, op, row, change, added):
+                fh.write(("" if first else ",") + json.dumps(feature, ensure_ascii=False, default=str))
                 first = False
             fh.write("]}")
         report = datasets.import_file(db, actor=actor, resource_id=resource.id, path=path,
@@ -145,16 +156,17 @@ def apply(db: Session, factory: sessionmaker[Session], *, actor: Actor, resource
                       f"the feature did not pass validation: {first_error.get('en') or report.message_en}",
                       field=first_error.get("item") or "body", status=400, code="invalid_feature",
                       errors=report.errors[:20])
-    ids = list(range(dv.row_count + 1, dv.row_count + 1 + len(added))) if op == "create" else [fid]
-    return {"version": report.version, "ids": ids}
+    feature_ids.save(db.connection(), resource.id, report.version, new_ids)
+    db.commit()
+    return {"version": report.version, "ids": created}
 
 
-def _rows(factory, dv, names: list[str], geom_name: str, op: str, fid: int | None, change: dict | None,
+def _rows(factory, dv, names: list[str], geom_name: str, op: str, target: int | None, change: dict | None,
           added: list[dict]) -> Iterator[dict]:
-    """The new version's features: the current rows in order with the change, then the added ones."""
+    """The new version's features: the current rows in order with the change (at row `target`), then the added."""
     for n, row in enumerate(datasets.iter_rows(factory, dv, {}), start=1):
         values = dict(zip(names, row, strict=True))
-        if n == fid:
+        if n == target:
             if op == "delete":
                 continue
             if op == "replace":
