@@ -32,6 +32,8 @@ from zhicheng.policy import masking
 from zhicheng.policy.audit import record
 
 DEFAULT_LIMIT = 10
+COUNTS_KEPT = 4096  # numberMatched of recent queries, by version and query (bounded: starts afresh when full)
+_COUNTS: dict[tuple, int] = {}
 MAX_LIMIT = 10_000
 MAX_OFFSET = 10_000_000
 # CRSs the features can be served in (OGC API - Features Part 2); GCJ-02/BD-09 as declared non-EPSG URIs
@@ -334,10 +336,19 @@ def items(db: Session, layer: Layer, *, equals: dict[str, str] | None = None, bb
     names = parse_properties(layer, properties)
     conn = db.connection()
     index.prepare_connection(conn)
-    count_q = sa.select(sa.func.count()).select_from(table)
-    if conds:
-        count_q = count_q.where(*conds)
-    matched = int(conn.execute(count_q).scalar_one())
+    # a version's rows never change, so the count of one query over it is kept (the walk of a layer asks it once)
+    key = (layer.version.id, layer.version.table_name, str(layer.version.imported_at), bbox, bbox_crs, filter_text,
+           filter_lang, filter_crs, tuple(sorted((equals or {}).items())),
+           orjson.dumps(layer.grant.row_filter, option=orjson.OPT_SORT_KEYS) if layer.grant.row_filter else None)
+    matched = _COUNTS.get(key)
+    if matched is None:
+        count_q = sa.select(sa.func.count()).select_from(table)
+        if conds:
+            count_q = count_q.where(*conds)
+        matched = int(conn.execute(count_q).scalar_one())
+        if len(_COUNTS) >= COUNTS_KEPT:
+            _COUNTS.clear()
+        _COUNTS[key] = matched
     cols = [table.c[ROW_COLUMN], table.c[layer.geometry.name], *(table.c[n] for n in names)]
     query = sa.select(*cols)
     if conds:
@@ -394,12 +405,15 @@ def _features(db: Session, layer: Layer, rows: list[tuple], names: list[str], cr
     values = {n: list(columns[i + 2]) for i, n in enumerate(names)}
     for n, m in maskers.items():
         values[n] = m(values[n])
+    for n, vals in values.items():  # columns of text and integers are JSON as they are; the rest converted
+        if not all(v is None or type(v) in (str, int) for v in vals):
+            values[n] = [_property_value(v) for v in vals]
     geoms = _geometries(list(columns[1]), crs, layer.geometry.name in layer.masked, rules)
-    out = []
-    for i, row in enumerate(rows):
-        props = {n: _property_value(values[n][i]) for n in names}
-        out.append({"type": "Feature", "id": layer.ids.fid(row[0]), "geometry": geoms[i], "properties": props})
-    return out
+    ids = [r[0] for r in rows] if layer.ids.identity else [layer.ids.fid(r[0]) for r in rows]  # row numbers until a
+    # transaction made the version
+    cols = [values[n] for n in names]
+    return [{"type": "Feature", "id": ids[i], "geometry": geoms[i],
+             "properties": dict(zip(names, (c[i] for c in cols), strict=True))} for i in range(len(rows))]
 
 
 def _property_value(value: Any) -> Any:
