@@ -57,10 +57,12 @@ def iter_features(db: Session, layer: layers.Layer, *, ip: str | None = None, pa
     """The version's features in pages of plain GeoJSON dicts (CGCS2000 lon/lat), each page read, masked and
     audited by the layer service."""
     offset = 0
+    after = None  # keyset: each page starts after the last one's row, so the walk costs what its pages do
     while True:
-        got = layers.items(db, layer, limit=page, offset=offset, ip=ip)
+        got = layers.items(db, layer, limit=page, offset=offset, ip=ip, after=after)
         feats = orjson.loads(orjson.dumps(got.features))
         offset += got.number_returned
+        after = got.last_row
         if progress is not None:
             progress(offset, got.number_matched)
         if feats:

@@ -49,7 +49,7 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete",
     "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/update",
 ]
-ITEM_PARAMS = ("limit", "offset", "bbox", "bbox-crs", "crs", "datetime", "filter", "filter-lang", "filter-crs",
+ITEM_PARAMS = ("limit", "offset", "after", "bbox", "bbox-crs", "crs", "datetime", "filter", "filter-lang", "filter-crs",
                "properties", "sortby")
 
 
@@ -100,10 +100,13 @@ def _answer(request: Request, fmt: str, build):
         raise
 
 
+DROP = object()  # a parameter _query leaves out
+
+
 def _query(request: Request, **changes: Any) -> str:
     params = {k: v for k, v in request.query_params.items() if k in ITEM_PARAMS or k == "f"}
     params.update({k: v for k, v in changes.items() if v is not None})
-    return urlencode(params)
+    return urlencode({k: v for k, v in params.items() if v is not DROP})
 
 
 def _int(request: Request, name: str, default: int) -> int:
@@ -257,25 +260,28 @@ def items(request: Request, collection_id: str, db: Session = Depends(get_db),
         q = request.query_params
         limit = _int(request, "limit", service.DEFAULT_LIMIT)
         offset = _int(request, "offset", 0)
+        after = _int(request, "after", -1)
         service.check_paging(limit, offset)
         layer = service.open_layer(db, actor=actor, request=request, code=service.code_of(collection_id),
                                    datetime_=q.get("datetime"))
         page = service.items(db, layer, equals=service.equality_params(layer, q), bbox=q.get("bbox"), bbox_crs=q.get("bbox-crs"), filter_text=q.get("filter"),
                              filter_lang=q.get("filter-lang"), filter_crs=q.get("filter-crs"),
                              properties=q.get("properties"), sortby=q.get("sortby"), limit=limit, offset=offset,
-                             crs=q.get("crs"), ip=request.client.host if request.client else None)
+                             crs=q.get("crs"), ip=request.client.host if request.client else None,
+                             after=None if q.get("after") in (None, "") else after)
         base = f"{_base(request)}/collections/{collection_id}"
         links = [{"href": f"{base}/items?{_query(request, f='json')}", "rel": "self", "type": GEOJSON,
                   "title": "本页"},
                  {"href": f"{base}/items?{_query(request, f='html')}", "rel": "alternate", "type": HTML,
                   "title": "网页"},
                  {"href": base, "rel": "collection", "type": JSON, "title": "图层"}]
-        if page.has_next:
-            links.append({"href": f"{base}/items?{_query(request, offset=offset + limit, limit=limit, f='json')}",
+        if page.has_next:  # in row order the next page starts after this one's last row (keyset: deep pages cheap)
+            keyset = {"after": page.last_row} if not q.get("sortby") else {}
+            links.append({"href": f"{base}/items?{_query(request, offset=offset + limit, limit=limit, f='json', **keyset)}",
                           "rel": "next", "type": GEOJSON, "title": "下一页 / next page"})
         if offset > 0:
-            links.append({"href": f"{base}/items?{_query(request, offset=max(0, offset - limit), limit=limit, f='json')}",
-                          "rel": "prev", "type": GEOJSON, "title": "上一页 / previous page"})
+            back = _query(request, offset=max(0, offset - limit), limit=limit, f="json", after=DROP)
+            links.append({"href": f"{base}/items?{back}", "rel": "prev", "type": GEOJSON, "title": "上一页 / previous page"})
         headers = {"Content-Crs": f"<{page.crs.uri}>"}
         if fmt == "html":
             resp = _page(request, "items.html", {"page": page, "layer": layer, "cid": collection_id, "links": links,

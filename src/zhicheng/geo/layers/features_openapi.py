@@ -20,6 +20,8 @@ PARAMETERS: dict[str, dict[str, Any]] = {
     "limit": _param("limit", "每页要素数 / features per page",
                     {"type": "integer", "minimum": 1, "maximum": 10000, "default": 10}, style="form", explode=False),
     "offset": _param("offset", "跳过的要素数 / features to skip", {"type": "integer", "minimum": 0, "default": 0}),
+    "after": _param("after", "从该行之后开始（next 链接给出；不与 sortby 同用）/ start after this row (given by the next "
+                    "link; not with sortby)", {"type": "integer", "minimum": 0, "maximum": 2**31 - 1}),
     "bbox": _param("bbox", "范围 minx,miny,maxx,maxy（bbox-crs，默认 CRS84）/ bounding box",
                    {"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}},
                    style="form", explode=False),
@@ -52,7 +54,7 @@ def _ok(description: str, *types: str) -> dict[str, Any]:
             "404": {"$ref": "#/components/responses/Problem"}}
 
 
-ITEM_PARAMS = ("f", "limit", "offset", "bbox", "bbox-crs", "crs", "datetime", "filter", "filter-lang", "filter-crs",
+ITEM_PARAMS = ("f", "limit", "offset", "after", "bbox", "bbox-crs", "crs", "datetime", "filter", "filter-lang", "filter-crs",
                "properties", "sortby")
 
 

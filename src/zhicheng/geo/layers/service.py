@@ -80,10 +80,11 @@ class FeaturePage:
     offset: int
     crs: CrsInfo
     layer: Layer
+    last_row: int | None = None  # the row of the last feature: the next page starts after it (keyset paging)
 
     @property
     def has_next(self) -> bool:
-        return self.offset + self.number_returned < self.number_matched
+        return self.number_returned == self.limit and self.offset + self.number_returned < self.number_matched
 
 
 # -- layers ---------------------------------------------------------------------------------------------------------
@@ -316,9 +317,15 @@ def plain_queryables(specs) -> dict[str, Any]:
 def items(db: Session, layer: Layer, *, equals: dict[str, str] | None = None, bbox: str | None = None, bbox_crs: str | None = None,
           filter_text: str | None = None, filter_lang: str | None = None, filter_crs: str | None = None,
           properties: str | None = None, sortby: str | None = None, limit: int = DEFAULT_LIMIT, offset: int = 0,
-          crs: str | None = None, ip: str | None = None) -> FeaturePage:
-    """One page of the layer's features, masked as policy says, geometry in `crs`; the read is audited."""
+          crs: str | None = None, ip: str | None = None, after: int | None = None) -> FeaturePage:
+    """One page of the layer's features, masked as policy says, geometry in `crs`; the read is audited. `after` (a
+    row number, from a `next` link) starts the page after that row instead of skipping `offset` rows (which then
+    only says where the page stands): deep pages cost what the first does; not with `sortby`."""
     check_paging(limit, offset)
+    if after is not None and not 0 <= after < 2**31:
+        raise bad("after 须为 0 至 2³¹-1 之间的整数", "after must be an integer from 0 to 2³¹-1", "after")
+    if after is not None and sortby:
+        raise bad("after 不能与 sortby 同用（请用 offset）", "after cannot be used with sortby (use offset)", "after")
     out_crs = parse_crs_param(crs, "crs")
     in_crs = parse_crs_param(bbox_crs, "bbox-crs")
     table = layer.version.table
@@ -354,7 +361,8 @@ def items(db: Session, layer: Layer, *, equals: dict[str, str] | None = None, bb
     if conds:
         query = query.where(*conds)
     ordering = [table.c[n].desc().nulls_last() if d else table.c[n].asc().nulls_first() for n, d in order]
-    query = query.order_by(*ordering, table.c[ROW_COLUMN].asc()).limit(limit).offset(offset)
+    query = query.order_by(*ordering, table.c[ROW_COLUMN].asc()).limit(limit)
+    query = query.where(table.c[ROW_COLUMN] > after) if after is not None else query.offset(offset)
     rows = [tuple(r) for r in conn.execute(query)]
     features = _features(db, layer, rows, names, out_crs)
     masked = [n for n in [layer.geometry.name, *names] if n in layer.masked]
@@ -370,7 +378,7 @@ def items(db: Session, layer: Layer, *, equals: dict[str, str] | None = None, bb
         grants.note_use(db, layer.grant.grant, rows=len(features))
     db.commit()
     return FeaturePage(features=features, number_matched=matched, number_returned=len(features), limit=limit,
-                       offset=offset, crs=out_crs, layer=layer)
+                       offset=offset, crs=out_crs, layer=layer, last_row=rows[-1][0] if rows else None)
 
 
 def feature(db: Session, layer: Layer, fid: str, *, crs: str | None = None, ip: str | None = None) -> dict:

@@ -149,14 +149,15 @@ def _read_features(db: Session, layer: layers.Layer, tms: Matrix, z: int, y: int
     bbox = (f"{max(-180, minlon - dx)!r},{max(-90, minlat - dy)!r},"
             f"{min(180, maxlon + dx)!r},{min(90, maxlat + dy)!r}")
     out: list[dict] = []
-    offset = 0
+    offset, after = 0, None  # keyset pages: each starts after the last one's row
     while len(out) < MAX_FEATURES:
         page = layers.items(db, layer, equals=equals, bbox=bbox, limit=min(PAGE, MAX_FEATURES - len(out)), offset=offset,
-                            crs=tms.crs_key, ip=ip)
+                            crs=tms.crs_key, ip=ip, after=after)
         out.extend(page.features)
         if not page.has_next:
             break
         offset += page.number_returned
+        after = page.last_row
     return out
 
 
