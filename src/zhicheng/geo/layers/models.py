@@ -23,7 +23,7 @@ class LayerIndex(Base):
     version: Mapped[int] = mapped_column(Integer)
     item: Mapped[str] = mapped_column(String(64))  # the geometry item indexed
     table_name: Mapped[str] = mapped_column(String(64), unique=True)
-    backend: Mapped[str] = mapped_column(String(16))  # rtree (SQLite) | postgis | bbox (PostgreSQL without PostGIS)
+    backend: Mapped[str] = mapped_column(String(16))  # rtree (SQLite) | postgis (PostgreSQL without PostGIS: 503 postgis_missing)
     feature_count: Mapped[int] = mapped_column(BigInteger, default=0)  # rows with a geometry
     minx: Mapped[float | None] = mapped_column(Float)
     miny: Mapped[float | None] = mapped_column(Float)
