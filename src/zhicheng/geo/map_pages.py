@@ -35,10 +35,12 @@ def _kind(types: list[str]) -> str:
     return "point"
 
 
-def map_layers(db: Session, actor: Actor) -> list[dict]:
-    """The layers the map lists for `actor`: id, name, how drawn, colour, extent, generated/approximate notes."""
+def map_layers(db: Session, actor: Actor, listed: list[dict] | None = None) -> list[dict]:
+    """The layers the map lists for `actor` (from `layers.list_layers(..., build_index=True)`, read here unless
+    given): id, name, how drawn, colour, extent, generated/approximate notes."""
     out = []
-    for n, e in enumerate(layers.list_layers(db, actor=actor, build_index=True)):
+    listed = layers.list_layers(db, actor=actor, build_index=True) if listed is None else listed
+    for n, e in enumerate(listed):
         ix = e.get("index")
         summary = e.get("summary") or ""
         out.append({"id": layers.collection_id(e["code"]), "name": e["name"], "version": e["version"],

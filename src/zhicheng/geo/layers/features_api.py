@@ -109,7 +109,7 @@ def _query(request: Request, **changes: Any) -> str:
     return urlencode({k: v for k, v in params.items() if v is not DROP})
 
 
-def _int(request: Request, name: str, default: int) -> int:
+def _int(request: Request, name: str, default: int | None) -> int | None:
     text = request.query_params.get(name)
     if text is None or text == "":
         return default
@@ -260,7 +260,7 @@ def items(request: Request, collection_id: str, db: Session = Depends(get_db),
         q = request.query_params
         limit = _int(request, "limit", service.DEFAULT_LIMIT)
         offset = _int(request, "offset", 0)
-        after = _int(request, "after", -1)
+        after = _int(request, "after", None)
         service.check_paging(limit, offset)
         layer = service.open_layer(db, actor=actor, request=request, code=service.code_of(collection_id),
                                    datetime_=q.get("datetime"))
@@ -268,7 +268,7 @@ def items(request: Request, collection_id: str, db: Session = Depends(get_db),
                              filter_lang=q.get("filter-lang"), filter_crs=q.get("filter-crs"),
                              properties=q.get("properties"), sortby=q.get("sortby"), limit=limit, offset=offset,
                              crs=q.get("crs"), ip=request.client.host if request.client else None,
-                             after=None if q.get("after") in (None, "") else after)
+                             after=after)
         base = f"{_base(request)}/collections/{collection_id}"
         links = [{"href": f"{base}/items?{_query(request, f='json')}", "rel": "self", "type": GEOJSON,
                   "title": "本页"},

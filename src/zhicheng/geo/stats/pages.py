@@ -50,8 +50,9 @@ def stats_page(request: Request, layer: str = Query("", max_length=100), zones: 
                actor: Actor = Depends(require_user)):
     """专题统计 / thematic statistics per zone."""
     lang = request_language(request)
-    shown = map_layers(db, actor)
-    entries = {layers.collection_id(e["code"]): e for e in layers.list_layers(db, actor=actor)}
+    listed = layers.list_layers(db, actor=actor, build_index=True)  # read once: the form's lists and the measures
+    shown = map_layers(db, actor, listed)
+    entries = {layers.collection_id(e["code"]): e for e in listed}
     chosen = entries.get(layer) if layer else None
     ctx: dict[str, Any] = {
         "layers": shown, "zone_layers": [e for e in shown if e["kind"] == "polygon"], "layer": layer,
