@@ -71,7 +71,8 @@ def build_table(name: str, specs: Sequence[ItemSpec]) -> sa.Table:
 
 def stage_rows(engine: sa.Engine, table: sa.Table, chunks: Iterable[list[list]]) -> int:
     """Create the staging `table` and fill it from `chunks` (lists of [row number, value, …] in the table's column
-    order), BATCH rows per transaction of its own; return rows written. The caller drops the table on failure."""
+    order), BATCH rows per transaction of its own, then ANALYZE it on PostgreSQL; return rows written. The caller drops
+    the table on failure."""
     written = 0
     with engine.connect() as conn:
         with conn.begin():
@@ -86,6 +87,9 @@ def stage_rows(engine: sa.Engine, table: sa.Table, chunks: Iterable[list[list]])
         if pending:
             with conn.begin():
                 written += _write(conn, table, pending)
+        if conn.dialect.name == "postgresql":  # the planner's statistics now, not when autovacuum comes round: a
+            with conn.begin():  # new table without them is read by whole-table scans and hash joins
+                conn.exec_driver_sql(f"ANALYZE {table.name}")
     return written
 
 

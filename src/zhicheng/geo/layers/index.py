@@ -21,6 +21,7 @@ from typing import Any
 
 import shapely
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
@@ -274,6 +275,34 @@ def list_indexes(conn: Connection) -> list[LayerIndex]:
 def spatial_condition(ix: LayerIndex, row_col: sa.ColumnElement, op: str, geom) -> sa.ColumnElement:
     """A bound condition on the dataset table's `_row`: rows whose geometry `op`s (a key of PREDICATES) the Shapely
     geometry `geom` (in CGCS2000 lon/lat)."""
+    return row_col.in_(sa.select(spatial_rows(ix, op, geom).c.fid))
+
+
+def spatial_count(conn: Connection, ix: LayerIndex, op: str, geom) -> int:
+    """How many rows `spatial_condition` selects, counted in the index alone (every indexed fid is a row of the
+    version; rows without a geometry are in neither): a spatial-only query's count needs no join."""
+    return int(conn.execute(sa.select(sa.func.count()).select_from(spatial_rows(ix, op, geom))).scalar_one())
+
+
+def spatial_page(ix: LayerIndex, row_col: sa.ColumnElement, op: str, geom, *, after: int | None, limit: int,
+                 offset: int) -> sa.ColumnElement:
+    """`spatial_condition` for a query with no other condition and in row order, with the page taken in the index:
+    rows after `after` (else past `offset`), at most `limit`. PostGIS then looks up only the page's rows by key; the
+    whole condition (`_row IN (every match)`) led its planner to scan the whole table and hash-join it."""
+    rows = spatial_rows(ix, op, geom)
+    page = sa.select(rows.c.fid)
+    if after is not None:
+        page = page.where(rows.c.fid > after)
+    page = page.order_by(rows.c.fid).limit(limit).offset(offset)
+    if ix.backend == "postgis":  # one array, computed once (an InitPlan), then an index scan of the key
+        taken = page.subquery()
+        fids = sa.select(sa.func.array_agg(taken.c.fid)).scalar_subquery()
+        return row_col == sa.any_(sa.cast(fids, postgresql.ARRAY(sa.BigInteger)))  # ANY(array), not ANY(rows)
+    return row_col.in_(page)
+
+
+def spatial_rows(ix: LayerIndex, op: str, geom) -> sa.Subquery:
+    """The index's fids whose geometry `op`s `geom`, as a subquery with one column `fid`."""
     if op not in PREDICATES:
         raise ValueError(op)
     if not TABLE.match(ix.table_name):
@@ -302,5 +331,4 @@ def spatial_condition(ix: LayerIndex, row_col: sa.ColumnElement, op: str, geom) 
         sub = sa.text(sql)
         params.append(sa.bindparam(o, op))
         params += [sa.bindparam(k, float(v)) for k, v in zip(box, shapely.bounds(geom), strict=True)]
-    sub = sub.bindparams(*params).columns(sa.column("fid", sa.BigInteger))
-    return row_col.in_(sa.select(sub.subquery().c.fid))
+    return sub.bindparams(*params).columns(sa.column("fid", sa.BigInteger)).subquery()

@@ -5,8 +5,9 @@ masked by `policy.masking` and audited."""
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -349,21 +350,29 @@ def items(db: Session, layer: Layer, *, equals: dict[str, str] | None = None, bb
            orjson.dumps(layer.grant.row_filter, option=orjson.OPT_SORT_KEYS) if layer.grant.row_filter else None)
     matched = _COUNTS.get(key)
     if matched is None:
-        count_q = sa.select(sa.func.count()).select_from(table)
-        if conds:
-            count_q = count_q.where(*conds)
-        matched = int(conn.execute(count_q).scalar_one())
+        if area is not None and len(conds) == 1:  # a bbox alone: counted in the spatial index, no join
+            matched = index.spatial_count(conn, layer.index, "intersects", area)
+        else:
+            count_q = sa.select(sa.func.count()).select_from(table)
+            if conds:
+                count_q = count_q.where(*conds)
+            matched = int(conn.execute(count_q).scalar_one())
         if len(_COUNTS) >= COUNTS_KEPT:
             _COUNTS.clear()
         _COUNTS[key] = matched
     cols = [table.c[ROW_COLUMN], table.c[layer.geometry.name], *(table.c[n] for n in names)]
     query = sa.select(*cols)
-    if conds:
-        query = query.where(*conds)
-    ordering = [table.c[n].desc().nulls_last() if d else table.c[n].asc().nulls_first() for n, d in order]
-    query = query.order_by(*ordering, table.c[ROW_COLUMN].asc()).limit(limit)
-    query = query.where(table.c[ROW_COLUMN] > after) if after is not None else query.offset(offset)
-    rows = [tuple(r) for r in conn.execute(query)]
+    if area is not None and len(conds) == 1 and not order:  # a bbox alone: the page is taken in the spatial index
+        query = query.where(index.spatial_page(layer.index, table.c[ROW_COLUMN], "intersects", area, after=after,
+                                               limit=limit, offset=0 if after is not None else offset))
+        query = query.order_by(table.c[ROW_COLUMN].asc())
+    else:
+        if conds:
+            query = query.where(*conds)
+        ordering = [table.c[n].desc().nulls_last() if d else table.c[n].asc().nulls_first() for n, d in order]
+        query = query.order_by(*ordering, table.c[ROW_COLUMN].asc()).limit(limit)
+        query = query.where(table.c[ROW_COLUMN] > after) if after is not None else query.offset(offset)
+    rows = [tuple(r) for r in conn.execute(query).all()]  # one fetch, not a driver call per row
     features = _features(db, layer, rows, names, out_crs)
     masked = [n for n in [layer.geometry.name, *names] if n in layer.masked]
     record(db, actor=layer.grant.reader, action="geo.features.read", target_kind="catalog.dataset",
@@ -379,6 +388,37 @@ def items(db: Session, layer: Layer, *, equals: dict[str, str] | None = None, bb
     db.commit()
     return FeaturePage(features=features, number_matched=matched, number_returned=len(features), limit=limit,
                        offset=offset, crs=out_crs, layer=layer, last_row=rows[-1][0] if rows else None)
+
+
+ROWS_PAGE = 5_000  # rows per read of `rows`
+
+
+def rows(db: Session, layer: Layer) -> Iterator[dict[str, Any]]:
+    """Every row of the opened layer as {item: value} (the geometry item's GeoJSON text in storage CRS, then the
+    visible items), in row order, within the grant's rows and masked as policy says: the reader of whatever works on a
+    whole layer (the geocoder's index). Keyset reads of ROWS_PAGE rows on a session of its own (bounded memory; the
+    caller's session stays free); the caller audits what it does with them."""
+    from sqlalchemy.orm import sessionmaker
+
+    table = layer.version.table
+    names = [layer.geometry.name, *(s.name for s in layer.items)]
+    cols = [table.c[ROW_COLUMN], *(table.c[n] for n in names)]
+    maskers = masking.rules_in_force(db).column_maskers({n: layer.masked[n] for n in names if n in layer.masked})
+    conds = access.row_conditions(layer.grant, table, layer.version.specs)
+    after = 0
+    with sessionmaker(bind=db.get_bind())() as own:
+        while True:
+            query = sa.select(*cols).where(table.c[ROW_COLUMN] > after, *conds)
+            page = own.connection().execute(query.order_by(table.c[ROW_COLUMN]).limit(ROWS_PAGE)).all()
+            if not page:
+                return
+            columns = list(zip(*page, strict=True))
+            values = {n: list(columns[i + 1]) for i, n in enumerate(names)}
+            for n, m in maskers.items():
+                values[n] = m(values[n])
+            for i in range(len(page)):
+                yield {n: values[n][i] for n in names}
+            after = page[-1][0]
 
 
 def feature(db: Session, layer: Layer, fid: str, *, crs: str | None = None, ip: str | None = None) -> dict:
@@ -429,6 +469,8 @@ def _property_value(value: Any) -> Any:
     keeps every digit, else the exact digits), dates as ISO text."""
     if value is None or isinstance(value, str | int | float | bool):
         return value
+    if type(value) is date:  # what orjson writes for a date, without the round trip
+        return value.isoformat()
     if isinstance(value, Decimal):
         if not value.is_finite():
             return None
