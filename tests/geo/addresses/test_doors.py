@@ -176,3 +176,41 @@ def test_many_callers_at_once_share_one_index(engine, address_layer):
     assert len({a[0] for a in answers}) == 1 and len({a[1] for a in answers}) == 1
     assert {a[2:] for a in answers} == {(1, "区县")}
     assert len(service._indexes) == 1
+
+
+def test_a_grant_geocodes_within_its_rows_and_items(db, make_resource, departments, exchange_actors, make_grant,
+                                                     layer_rows, tmp_path):
+    """The geocoder opens the address layer through the layer service's gate: another department's grant reads the
+    granted rows only (岳麓区 here: a 芙蓉区 door is then not found at 门牌), and a grant without the address items is
+    refused; the index is kept per grant's rows, not shared with the provider's."""
+    from zhicheng.core.errors import Forbidden
+    from zhicheng.geo.addresses import service
+    from zhicheng.geo.addresses.index import REQUIRED_COLUMNS
+
+    from .conftest import layer_spec
+
+    service.forget_indexes()
+    officer = exchange_actors["provider_officer"]
+    spec = layer_spec()
+    res = make_resource(department=departments["police"], state="published", actor=officer,
+                        **{**spec, "open_type": "none", "share_type": "conditional",
+                           "share_condition": "用于本部门受理事项的地址定位"})
+    path = tmp_path / "addresses.csv"
+    write_layer_csv(path, [r for r in layer_rows if r["district_code"] in DB_DISTRICTS])
+    assert datasets.import_file(db, actor=officer, resource_id=res.id, path=path, filename=path.name).ok
+    consumer = exchange_actors["consumer_user"]
+    yuelu, furong = _door(layer_rows, "430104"), _door(layer_rows, "430102")
+    with pytest.raises(Forbidden):
+        service.geocode(db, actor=consumer, q=yuelu["full_address"], layer=res.code)
+    names = [i["name"] for i in spec["items"]]
+    make_grant(res, items=names, row_filter={"district_code": {"prefix": "430104"}})
+    answer, _ = service.geocode(db, actor=consumer, q=yuelu["full_address"], layer=res.code)
+    assert answer.level == "门牌" and answer.address_code == yuelu["address_code"]
+    answers, _ = service.geocode_batch(db, actor=consumer, texts=[furong["full_address"]], layer=res.code)
+    assert answers[0].level != "门牌"  # outside the grant's rows
+    own, _ = service.geocode(db, actor=officer, q=furong["full_address"], layer=res.code)
+    assert own.level == "门牌"  # the provider's own index holds every row
+    lacking = exchange_actors["other_user"]
+    make_grant(res, items=[n for n in names if n != REQUIRED_COLUMNS[0]], actor=lacking)
+    with pytest.raises(Forbidden):
+        service.geocode(db, actor=lacking, q=yuelu["full_address"], layer=res.code)

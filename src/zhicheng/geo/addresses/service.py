@@ -1,7 +1,8 @@
 """Geocoding services: find the address layer, keep one index per layer version, geocode, reverse, batches.
 
-The layer is a catalog resource (its items include `address_kind`, `full_address` and a geometry); its rows are
-read through the catalog datasets service, with policy's masking, and every use is audited. The index is built
+The layer is a catalog resource (its items include `address_kind`, `full_address` and a geometry); it is opened and
+its rows read through the layer service (`geo.layers.service`: its gate, policy's masking, a grant's rows), and every
+use is audited. The index is built
 once per (layer, version, what the reader sees masked) and shared by every caller of the process; a new import
 is a new version, so the next call builds the new index.
 """
@@ -74,52 +75,43 @@ def find_layer(db: Session, *, actor: Actor, code: str | None = None) -> tuple[i
     raise NotFound("还没有可用的标准地址图层", "no standard address layer is available yet", field="layer")
 
 
-def _rows(db: Session, table, masks: dict, columns: list[str]) -> Iterator[dict]:
-    """The version's rows as dicts, masked, on a session of their own (the caller's stays free)."""
-    from zhicheng.catalog.datasets import rowstore
-
-    factory = sessionmaker(bind=db.get_bind())
-    with factory() as own:
-        for row in rowstore.read_rows(own.connection(), table, limit=None):
-            yield dict(zip(columns, datasets.mask_tuple(row, masks), strict=True))
-
-
-def _reader_view(db: Session, actor: Actor, rid: int):
-    """(the newest version, item → masking kind) as `actor` may read the layer: the providing department and the
-    admin as policy says, other departments through a live sharing grant (its plain items), no one else."""
+def _opened(db: Session, actor: Actor, rid: int, code: str):
+    """The address layer's newest version as `actor` may read it, opened by the layer service (`layers.open_layer`:
+    the one gate of every layer door — the providing department and the admin by policy, other departments by a live
+    sharing grant that holds the address items, everyone else the public view of an unconditionally open layer —
+    with its masking and the grant's rows)."""
     from zhicheng.catalog.datasets import fastread
-    from zhicheng.exchange import grants
-    from zhicheng.policy import masking
-    from zhicheng.policy.service import Target, decide
+    from zhicheng.geo.layers import service as layers
 
-    res = catalog.get_resource(db, rid)
-    target = Target("catalog.dataset", id=rid, department_id=res.department_id)
-    info = fastread.version_info(db.connection(), rid)
-    if decide(actor, "read", target).allowed:
-        if info is None:
-            raise NotFound("地址图层还没有导入数据", "the address layer holds no data yet", field="layer")
-        return info, masking.field_masks(actor, target, list(info.specs))
-    if actor.is_authenticated and grants.active_grant(db, actor=actor, resource_id=rid) is not None:
-        grant = grants.check_grant(db, actor=actor, resource_id=rid, items=list(REQUIRED_COLUMNS))
-        if info is None:
-            raise NotFound("地址图层还没有导入数据", "the address layer holds no data yet", field="layer")
-        return info, masking.field_masks(actor, None, list(info.specs), plain=set(grant.plain_items or ()))
-    raise Forbidden("没有权限使用该地址图层（请申请共享授权）",
-                    "you may not use this address layer (apply for a sharing grant)", field="layer")
+    if fastread.version_info(db.connection(), rid) is None:
+        raise NotFound("地址图层还没有导入数据", "the address layer holds no data yet", field="layer")
+    refused = Forbidden("没有权限使用该地址图层（请申请共享授权）",
+                        "you may not use this address layer (apply for a sharing grant)", field="layer")
+    try:
+        opened = layers.open_layer(db, actor=actor, request=None, code=code, build_index=False)
+    except (Forbidden, NotFound):
+        raise refused from None
+    if not set(REQUIRED_COLUMNS) <= {opened.geometry.name, *(s.name for s in opened.items)}:
+        raise refused
+    return opened
 
 
 def geocoder_for(db: Session, *, actor: Actor, layer: str | None = None) -> tuple[Geocoder, AddressLayer]:
-    """The geocoder over the newest version of the address layer as `actor` may read it (policy decides, and
-    masks what it masks), built when that version is first asked for."""
+    """The geocoder over the newest version of the address layer as `actor` may read it (the layer service opens
+    it: policy decides, masks what it masks, a grant's rows only), built when that version is first asked for."""
+    import orjson
+
+    from zhicheng.geo.layers import service as layers
     from zhicheng.policy import masking
 
     rid, code, name = find_layer(db, actor=actor, code=layer)
-    info, kinds = _reader_view(db, actor, rid)
-    specs = list(info.specs)
-    rules = masking.rules_in_force(db)
-    masks = {i: rules.masker(kinds[s.name]) for i, s in enumerate(specs) if s.name in kinds}
-    masked = tuple(sorted(kinds.items()))
-    key = (str(db.get_bind().url), rid, info.version, str(info.imported_at), masked, rules.version if masks else "")
+    opened = _opened(db, actor, rid, code)
+    info = opened.version
+    masked = tuple(sorted(opened.masked.items()))
+    rows = opened.grant.row_filter
+    key = (str(db.get_bind().url), rid, info.version, str(info.imported_at), masked,
+           masking.rules_in_force(db).version if masked else "",
+           orjson.dumps(rows, option=orjson.OPT_SORT_KEYS) if rows else None)
     with _lock:
         found = _indexes.get(key)
         if found is not None:
@@ -130,7 +122,7 @@ def geocoder_for(db: Session, *, actor: Actor, layer: str | None = None) -> tupl
         with _lock:
             found = _indexes.get(key)
         if found is None:
-            index = AddressIndex(_rows(db, info.table, masks, [s.name for s in specs]), key=key)
+            index = AddressIndex(layers.rows(db, opened), key=key)
             found = (index, Geocoder(index))
             with _lock:
                 _indexes[key] = found
