@@ -2,14 +2,19 @@
 into bound SQL conditions.
 
 Comparison (= <> < <= > >=, LIKE, BETWEEN, IN, IS NULL), logical (AND, OR, NOT), spatial (S_INTERSECTS, S_WITHIN,
-S_CONTAINS, S_DISJOINT, S_EQUALS, S_TOUCHES, S_CROSSES, S_OVERLAPS) and temporal (T_BEFORE, T_AFTER, T_DURING,
-T_EQUALS, T_INTERSECTS, T_DISJOINT) operators. Every value is a bound parameter, every property one of the
-layer's queryables; a masked property cannot be filtered on (the answer would reveal it).
+S_CONTAINS, S_DISJOINT, S_EQUALS, S_TOUCHES, S_CROSSES, S_OVERLAPS) and temporal operators: all 15 of CQL2 1.0's
+temporal functions (T_AFTER, T_BEFORE, T_CONTAINS, T_DISJOINT, T_DURING, T_EQUALS, T_FINISHEDBY, T_FINISHES,
+T_INTERSECTS, T_MEETS, T_METBY, T_OVERLAPPEDBY, T_OVERLAPS, T_STARTEDBY, T_STARTS), Allen's relations between
+closed intervals, an instant (a date or datetime property, DATE, TIMESTAMP) being the interval from itself to
+itself; either side may be a property, a literal or an INTERVAL whose ends are literals, '..' or properties.
+Every value is a bound parameter, every property one of the layer's queryables; a masked property cannot be
+filtered on (the answer would reveal it).
 """
 
 from __future__ import annotations
 
 import json
+import operator
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,6 +24,7 @@ from typing import Any, ClassVar
 import sqlalchemy as sa
 from pygeofilter import ast, values
 
+from zhicheng.catalog.datasets.converters import CHINA_TZ
 from zhicheng.catalog.items import ItemSpec, ItemType
 from zhicheng.core.errors import Invalid
 
@@ -87,9 +93,15 @@ class TimeIntersects(ast.TemporalPredicate):
     op: ClassVar[ast.TemporalComparisonOp] = ast.TemporalComparisonOp.TOVERLAPS
 
 
-# CQL2 JSON temporal operators pygeofilter 0.4 does not read as the standard means them (t_intersects is read as
-# t_overlaps, t_disjoint not at all): their nodes are made here, everything else is pygeofilter's
-OWN_TEMPORAL = {"t_intersects": TimeIntersects, "t_disjoint": ast.TimeDisjoint}
+# CQL2 JSON's temporal functions (lowercased) as pygeofilter's nodes. All are read here, not by pygeofilter 0.4: it
+# reads t_intersects as t_overlaps; t_disjoint, t_starts, t_startedBy, t_finishes and t_finishedBy not at all;
+# t_metBy and t_overlappedBy only lowercased; no INTERVAL with a property for an end; and it takes any text for a
+# TIMESTAMP ('x' is today)
+TEMPORAL = {"t_after": ast.TimeAfter, "t_before": ast.TimeBefore, "t_contains": ast.TimeContains,
+            "t_disjoint": ast.TimeDisjoint, "t_during": ast.TimeDuring, "t_equals": ast.TimeEquals,
+            "t_finishedby": ast.TimeEndedBy, "t_finishes": ast.TimeEnds, "t_intersects": TimeIntersects,
+            "t_meets": ast.TimeMeets, "t_metby": ast.TimeMetBy, "t_overlappedby": ast.TimeOverlappedBy,
+            "t_overlaps": ast.TimeOverlaps, "t_startedby": ast.TimeBegunBy, "t_starts": ast.TimeBegins}
 
 
 def _as_pygeofilter(node: Any) -> Any:
@@ -116,8 +128,10 @@ def _walk(node: Any) -> ast.Node:
 
     if isinstance(node, dict) and isinstance(node.get("args"), list):
         op, args = str(node.get("op", "")).lower(), node["args"]
-        if op in OWN_TEMPORAL and len(args) == 2:
-            return OWN_TEMPORAL[op](parse_json(args[0]), parse_json(args[1]))
+        if op in TEMPORAL:
+            if len(args) != 2:
+                raise bad(f"时间运算 {op.upper()} 须有两个参数", f"the temporal operator {op.upper()} takes two arguments")
+            return TEMPORAL[op](_temporal_operand(args[0]), _temporal_operand(args[1]))
         if op in ("and", "or") and args:
             return (ast.And if op == "and" else ast.Or).from_items(*(_walk(a) for a in args))
         if op == "not" and len(args) == 1:
@@ -125,11 +139,68 @@ def _walk(node: Any) -> ast.Node:
     return parse_json(node)
 
 
+def _temporal_operand(node: Any) -> Any:
+    """A temporal function's argument: a property (ast.Attribute), an instant (date or datetime) or a
+    values.Interval whose ends are instants, properties or None ('..')."""
+    if isinstance(node, dict) and len(node) == 1:
+        if isinstance(node.get("property"), str):
+            return ast.Attribute(node["property"])
+        if "date" in node or "timestamp" in node:
+            return _instant(node.get("date", node.get("timestamp")), date if "date" in node else datetime)
+        ends = node.get("interval")
+        if isinstance(ends, list) and len(ends) == 2:
+            return values.Interval(*(_interval_end(end) for end in ends))
+        if ends is not None:
+            raise bad("INTERVAL 须有开始与结束两端（开放的一端写 '..'）",
+                      "an INTERVAL takes a start and an end (an open end is '..')")
+    if isinstance(node, str):  # bare ISO text, taken as before for the instant it names (the standard writes DATE())
+        return _instant(node, None)
+    raise bad("时间运算的参数须为属性、DATE、TIMESTAMP 或 INTERVAL",
+              "a temporal operator takes properties, DATE, TIMESTAMP and INTERVAL values")
+
+
+def _interval_end(node: Any) -> Any:
+    end = None if node == ".." else _temporal_operand(node)
+    if isinstance(end, values.Interval):
+        raise bad("INTERVAL 的一端不能是 INTERVAL", "an end of an INTERVAL cannot be an INTERVAL")
+    return end
+
+
+def _instant(text: Any, kind: type | None) -> date | datetime:
+    """RFC 3339 text as a date or a datetime (`kind`, else by its length), 400 naming it when it is not one."""
+    try:
+        if not isinstance(text, str):
+            raise TypeError(text)
+        if kind is date or (kind is None and len(text) == 10):
+            return date.fromisoformat(text)
+        return datetime.fromisoformat(text)
+    except (TypeError, ValueError):
+        raise bad(f"{str(text)[:40]} 不是日期或时间戳", f"{str(text)[:40]} is not a date or a timestamp") from None
+
+
 def _from_json(doc: Any, zh: str, en: str) -> ast.Node:
     try:
         return _walk(_as_pygeofilter(doc))
+    except Invalid:
+        raise
     except Exception as exc:  # noqa: BLE001 - pygeofilter raises many kinds for a malformed document
         raise bad(zh, f"{en}: {str(exc)[:200]}") from None
+
+
+class StoredDateTime(sa.types.TypeDecorator):
+    """A datetime bound as the importer stores one: on SQLite its text ('2020-03-31 09:30:00', microseconds only
+    when there are some), which SQLAlchemy's own '2020-03-31 09:30:00.000000' would not equal (nor order right)."""
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):
+        return dialect.type_descriptor(sa.String() if dialect.name == "sqlite" else sa.DateTime())
+
+    def process_bind_param(self, value, dialect):
+        if dialect.name == "sqlite" and isinstance(value, datetime):
+            return value.isoformat(sep=" ")
+        return value
 
 
 class Compiler:
@@ -185,7 +256,10 @@ class Compiler:
             raise bad("比较的左侧须为属性名", "the left side of a comparison must be a property")
         if node.name in self.geometry_names:
             raise bad(f"几何属性 {node.name} 只能用于空间运算", f"the geometry {node.name} takes spatial operators only")
-        return self.resolve(node.name)
+        col, spec = self.resolve(node.name)
+        if ItemType(spec.type) is ItemType.DATETIME:
+            col = sa.type_coerce(col, StoredDateTime())
+        return col, spec
 
     def value(self, node: Any, spec: ItemSpec) -> Any:
         if isinstance(node, ast.Attribute | ast.Node) or isinstance(node, values.Geometry | values.Envelope):
@@ -204,14 +278,14 @@ class Compiler:
                 return node
             if kind is ItemType.DATE:
                 if isinstance(node, datetime):
-                    return node.date()
+                    return _as_stored(node).date()
                 return node if isinstance(node, date) else date.fromisoformat(str(node))
             if kind is ItemType.DATETIME:
                 if isinstance(node, datetime):
-                    return _naive_utc(node)
+                    return _as_stored(node)
                 if isinstance(node, date):
                     return datetime(node.year, node.month, node.day)
-                return _naive_utc(datetime.fromisoformat(str(node)))
+                return _as_stored(datetime.fromisoformat(str(node)))
         except (ValueError, TypeError):
             raise bad(f"属性 {spec.name} 的值 {str(node)[:40]} 类型不符",
                       f"the value {str(node)[:40]} does not fit the type of {spec.name}") from None
@@ -240,40 +314,134 @@ class Compiler:
             op = {"within": "contains", "contains": "within"}.get(op, op)
         return self.spatial(op, literal_geometry(other))
 
-    def temporal(self, node: Any) -> sa.ColumnElement:
-        col, spec = self.attribute(node.lhs)
-        if ItemType(spec.type) not in (ItemType.DATE, ItemType.DATETIME):
-            raise bad(f"时间运算只用于日期或日期时间属性（{spec.name}）",
-                      f"temporal operators apply to date or datetime properties only ({spec.name})")
-        rhs = node.rhs
-        if isinstance(rhs, values.Interval):
-            start = None if rhs.start in (None, "..") else self.value(rhs.start, spec)
-            end = None if rhs.end in (None, "..") else self.value(rhs.end, spec)
-        else:
-            start = end = self.value(rhs, spec)
-        name = type(node).__name__
-        before = (col < start) if start is not None else sa.false()
-        after = (col > end) if end is not None else sa.false()
-        within = sa.and_(col >= start if start is not None else sa.true(), col <= end if end is not None else sa.true())
-        if name == "TimeBefore":
-            return before
-        if name == "TimeAfter":
-            return after
-        if name in ("TimeDuring", "TimeIntersects", "TimeEquals") and not isinstance(rhs, values.Interval):
-            return col == start
-        if name in ("TimeDuring", "TimeIntersects"):
-            return sa.and_(within, col.is_not(None))
-        if name == "TimeDisjoint":
-            return sa.or_(before, after)
-        raise bad(f"不支持的时间运算：{name}", f"unsupported temporal operator: {name}")
+    def temporal(self, node: ast.TemporalPredicate) -> sa.ColumnElement:
+        """Allen's relation of `node` between its two sides as intervals, NULL when a property in it is null."""
+        relation = RELATIONS.get(type(node))
+        if relation is None:
+            name = type(node).__name__
+            raise bad(f"不支持的时间运算：{name}", f"unsupported temporal operator: {name}")
+        props: dict[str, tuple[sa.ColumnElement, ItemSpec]] = {}
+        for side in (node.lhs, node.rhs):
+            ends = (side.start, side.end) if isinstance(side, values.Interval) else (side,)
+            for end in ends:
+                if isinstance(end, ast.Attribute):
+                    props[end.name] = self.attribute(end)
+        if not props:
+            raise bad("时间运算须至少有一侧为日期或日期时间属性",
+                      "a temporal operator needs a date or datetime property on one side")
+        for _col, spec in props.values():
+            if ItemType(spec.type) not in (ItemType.DATE, ItemType.DATETIME):
+                raise bad(f"时间运算只用于日期或日期时间属性（{spec.name}）",
+                          f"temporal operators apply to date or datetime properties only ({spec.name})")
+        if len({spec.type for _col, spec in props.values()}) > 1:
+            names = ", ".join(props)
+            raise bad(f"时间运算不能把日期属性与日期时间属性相比（{names}）",
+                      f"a temporal operator cannot compare a date property with a datetime property ({names})")
+        spec = next(iter(props.values()))[1]  # literals take the properties' type
+        s1, e1 = self.period(node.lhs, spec, props)
+        s2, e2 = self.period(node.rhs, spec, props)
+        ends = {"s1": s1, "e1": e1, "s2": s2, "e2": e2}
+        # an instant's start and end are one object: T_EQUALS(p, DATE(…)) is p = :d once, not twice
+        cond = _any(_all(_compare(*atom) for atom in {(id(ends[a]), op, id(ends[b])): (ends[a], op, ends[b])
+                                                       for a, op, b in conj}.values()) for conj in relation)
+        columns = [col for col, _spec in props.values()]
+        if len(columns) == 1 and not isinstance(cond, bool):
+            return cond  # every comparison left holds the one property, so it is NULL when that is
+        known = sa.true() if cond is True else sa.false() if cond is False else cond
+        return sa.case((sa.or_(*(c.is_(None) for c in columns)), sa.null()), else_=known)
+
+    def period(self, side: Any, spec: ItemSpec, props: dict) -> tuple[Any, Any]:
+        """A side's (start, end): a column, a bound value, or EARLIEST / LATEST for an open end."""
+        if isinstance(side, values.Interval):
+            start, end = (self.instant(v, spec, props, open_as) for v, open_as in
+                          ((side.start, EARLIEST), (side.end, LATEST)))
+            literal = not any(_rank(v) or isinstance(v, sa.ColumnElement) for v in (start, end))
+            if literal and start > end:
+                raise bad("INTERVAL 的开始晚于结束", "the start of an INTERVAL is after its end")
+            return start, end
+        instant = self.instant(side, spec, props, None)
+        return instant, instant
+
+    def instant(self, node: Any, spec: ItemSpec, props: dict, open_as: Any) -> Any:
+        if node in (None, "..") and open_as is not None:
+            return open_as
+        if isinstance(node, ast.Attribute):
+            return props[node.name][0]
+        if not isinstance(node, date):  # datetime is a date
+            raise bad("时间运算的参数须为属性、DATE、TIMESTAMP 或 INTERVAL",
+                      "a temporal operator takes properties, DATE, TIMESTAMP and INTERVAL values")
+        return self.value(node, spec)
 
 
-def _naive_utc(value: datetime) -> datetime:
+# Allen's relations between intervals [s1, e1] (first argument) and [s2, e2], as CQL2 1.0 takes them from OWL-Time
+# (T_STARTS is intervalStarts, T_STARTEDBY intervalStartedBy: the standard's table links the two the other way
+# round); an instant t is [t, t]. "or" between conjunctions, "and" between comparisons of two ends
+ALLEN = {
+    ast.TimeBefore: "e1 < s2",
+    ast.TimeAfter: "s1 > e2",
+    ast.TimeMeets: "e1 = s2",
+    ast.TimeMetBy: "s1 = e2",
+    ast.TimeOverlaps: "s1 < s2 and s2 < e1 and e1 < e2",
+    ast.TimeOverlappedBy: "s2 < s1 and s1 < e2 and e2 < e1",
+    ast.TimeBegins: "s1 = s2 and e1 < e2",  # T_STARTS
+    ast.TimeBegunBy: "s1 = s2 and e2 < e1",  # T_STARTEDBY
+    ast.TimeDuring: "s2 < s1 and e1 < e2",
+    ast.TimeContains: "s1 < s2 and e2 < e1",
+    ast.TimeEnds: "s2 < s1 and e1 = e2",  # T_FINISHES
+    ast.TimeEndedBy: "s1 < s2 and e1 = e2",  # T_FINISHEDBY
+    ast.TimeEquals: "s1 = s2 and e1 = e2",
+    ast.TimeDisjoint: "e1 < s2 or e2 < s1",
+    TimeIntersects: "s1 <= e2 and s2 <= e1",
+}
+RELATIONS = {kind: [[tuple(atom.split()) for atom in conj.split(" and ")] for conj in text.split(" or ")]
+             for kind, text in ALLEN.items()}
+EARLIEST, LATEST = object(), object()  # an INTERVAL's open start and end ('..')
+COMPARE_ENDS = {"<": operator.lt, "<=": operator.le, "=": operator.eq, ">=": operator.ge, ">": operator.gt}
+SWAPPED = {"<": operator.gt, "<=": operator.ge, "=": operator.eq, ">=": operator.le, ">": operator.lt}
+
+
+def _rank(end: Any) -> int:
+    return -1 if end is EARLIEST else 1 if end is LATEST else 0
+
+
+def _compare(a: Any, op: str, b: Any) -> bool | sa.ColumnElement:
+    """`a op b` between two ends: a bool when neither is a column (the literals are of one type), else SQL with
+    the literal bound by the column's type."""
+    if _rank(a) or _rank(b):  # an open end is before (after) every instant, equal to itself only
+        return COMPARE_ENDS[op](_rank(a), _rank(b))
+    if isinstance(a, sa.ColumnElement):
+        return COMPARE_ENDS[op](a, b)
+    if isinstance(b, sa.ColumnElement):
+        return SWAPPED[op](b, a)
+    return COMPARE_ENDS[op](a, b)
+
+
+def _all(conds: Any) -> bool | sa.ColumnElement:
+    kept = []
+    for c in conds:
+        if c is False:
+            return False
+        if c is not True:
+            kept.append(c)
+    return sa.and_(*kept) if len(kept) > 1 else kept[0] if kept else True
+
+
+def _any(conds: Any) -> bool | sa.ColumnElement:
+    kept = []
+    for c in conds:
+        if c is True:
+            return True
+        if c is not False:
+            kept.append(c)
+    return sa.or_(*kept) if len(kept) > 1 else kept[0] if kept else False
+
+
+def _as_stored(value: datetime) -> datetime:
+    """A datetime as the store holds datetimes: Beijing time without an offset (the importer's rule), so that
+    TIMESTAMP('2020-03-01T01:30:00Z') is the row stored as 2020-03-01 09:30:00."""
     if value.tzinfo is None:
         return value
-    from datetime import UTC
-
-    return value.astimezone(UTC).replace(tzinfo=None)
+    return value.astimezone(CHINA_TZ).replace(tzinfo=None)
 
 
 def literal_geometry(node: Any):

@@ -46,6 +46,7 @@ CONFORMANCE = [
     _F3 + "queryables", _F3 + "queryables-query-parameters", _F3 + "filter", _F3 + "features-filter",
     _CQL + "cql2-text", _CQL + "cql2-json", _CQL + "basic-cql2", _CQL + "advanced-comparison-operators",
     _CQL + "basic-spatial-functions", _CQL + "basic-spatial-functions-plus", _CQL + "spatial-functions",
+    _CQL + "temporal-functions",
     "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete",
     "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/update",
 ]
