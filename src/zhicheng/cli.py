@@ -1,4 +1,4 @@
-"""The command line: `zhicheng init / demo / serve / import / id / user / audit / bench`."""
+"""The command line: `zhicheng init / demo / serve / import / id / user / audit / bench`, and the plugins' groups."""
 
 from __future__ import annotations
 
@@ -176,7 +176,34 @@ def _register_domains() -> None:
         mod.register(app)
 
 
+def _command_names() -> set[str]:
+    """The names the command line already answers to (commands and command groups)."""
+    names = {c.name or (c.callback.__name__.replace("_", "-") if c.callback else "") for c in app.registered_commands}
+    return names | {g.name or "" for g in app.registered_groups}
+
+
+def _mount_plugin_commands(plugins=None) -> None:
+    """Each plugin's command groups (hook zhicheng_commands) as `zhicheng <name> …`, after the domains': a name
+    already taken is left to its owner and the plugin's group skipped with a warning."""
+    from zhicheng.hookspecs import by_plugin, installed
+
+    taken = _command_names()
+    pm = plugins if plugins is not None else installed()
+    for plugin, given in by_plugin(pm.hook.zhicheng_commands):
+        for entry in given or ():
+            name, group = entry if isinstance(entry, tuple) else (getattr(entry.info, "name", None), entry)
+            if not (isinstance(name, str) and name and isinstance(group, typer.Typer)):
+                raise TypeError(f"plugin {plugin}: zhicheng_commands must give (name, typer.Typer) pairs, not {entry!r}")
+            if name in taken:
+                err_console.print(f"[yellow]插件 {plugin} 的命令 {name} 与已有命令重名，未加载 / plugin {plugin}: "
+                                  f"command {name} is taken, skipped[/]", highlight=False)
+                continue
+            app.add_typer(group, name=name)
+            taken.add(name)
+
+
 _register_domains()
+_mount_plugin_commands()
 
 
 def main() -> None:

@@ -17,6 +17,14 @@ DEFAULT_PLUGINS = (
     "zhicheng.builtin.basedb_templates",
     "zhicheng.builtin.demo_city",
 )
+# the scenario plugins zhicheng ships (scenarios/*), registered after the platform's own content and before the
+# installed plugins. Kept apart from DEFAULT_PLUGINS because they are applications of the platform, not its content:
+# each walks only the door a city's own plugin walks (these hooks, never a core table), so one could be taken out
+# into its own distribution by moving this line to an entry point, and `zhicheng plugins` shows them as built in
+SCENARIO_PLUGINS = (
+    "zhicheng.scenarios.environment.plugin",
+)
+BUILTIN_PLUGINS = DEFAULT_PLUGINS + SCENARIO_PLUGINS
 ENTRY_POINT_GROUP = "zhicheng"
 
 
@@ -57,6 +65,12 @@ def zhicheng_template_dirs() -> list:
     with `{% extends "base.html" %}` puts a page in the app shell)."""
 
 
+@hookspec
+def zhicheng_commands() -> list:
+    """Command groups for the `zhicheng` command line: (name, typer.Typer) pairs (or Typer apps whose info.name is
+    set); `zhicheng <name> …` runs them. A name the core already uses is not replaced (a warning says so)."""
+
+
 # ------------------------------------------------------------------ declared for the coming domains
 # No consumer yet: `zhicheng plugins` and /api/v1/plugins list what each plugin contributes to them.
 
@@ -88,11 +102,11 @@ def zhicheng_dashboard_panels() -> list[dict]:
 # ------------------------------------------------------------------ managers
 
 def plugin_manager() -> pluggy.PluginManager:
-    """A new plugin manager with our hookspecs, the built-in plugins, then every installed plugin (entry-point group
-    'zhicheng')."""
+    """A new plugin manager with our hookspecs, the built-in plugins (the platform's content, then the shipped
+    scenarios), then every installed plugin (entry-point group 'zhicheng')."""
     pm = pluggy.PluginManager("zhicheng")
     pm.add_hookspecs(sys.modules[__name__])
-    for name in DEFAULT_PLUGINS:
+    for name in BUILTIN_PLUGINS:
         pm.register(importlib.import_module(name), name=name)
     pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
     return pm

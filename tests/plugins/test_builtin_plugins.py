@@ -49,7 +49,7 @@ def test_every_declared_hook_is_walked_by_zhicheng_plugins(client, make_user, au
     from zhicheng.plugins import service
 
     declared = service.hook_names()
-    assert len(declared) == 11 and set(service.CONSUMERS) == set(declared)
+    assert len(declared) == 12 and set(service.CONSUMERS) == set(declared)
     user = make_user("plugin_reader")
     body = client.get("/api/v1/plugins", headers=auth_headers(user)).json()
     builtin = {p["name"]: p for p in body["plugins"] if p["builtin"]}

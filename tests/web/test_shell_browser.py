@@ -23,7 +23,7 @@ def test_grouped_navigation_fits_one_row_at_1280_and_opens_from_the_menu_on_a_ph
     log_in(browser, base, "wang_fang", start="/")
     tops = all_css(browser, "#site-nav .nav-main > li, #site-nav .nav-user > li")
     labels = [t.text for t in tops]
-    assert labels[:6] == ["首页", "开放数据", "数据中心", "一张图", "系统管理", "关于"], labels
+    assert labels[:7] == ["首页", "开放数据", "数据中心", "一张图", "物联感知", "系统管理", "关于"], labels
     rows = {browser.execute_script("return arguments[0].offsetTop", t) for t in tops}
     assert len(rows) == 1, f"the bar wraps into {len(rows)} rows at 1280 px: {labels}"
 

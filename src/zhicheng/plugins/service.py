@@ -15,6 +15,7 @@ CONSUMERS: dict[str, str] = {
     "zhicheng_nav_entries": "web: the app shell's menus (create_app)",
     "zhicheng_routers": "web: pages and APIs mounted by create_app",
     "zhicheng_template_dirs": "web: Jinja template folders of the plugins' pages (web.templating)",
+    "zhicheng_commands": "cli: `zhicheng <name> …` command groups (zhicheng.cli)",
     "zhicheng_device_types": "iot (coming): device types and datastreams",
     "zhicheng_rules": "iot (coming): alarm rules over telemetry",
     "zhicheng_indicators": "cockpit (coming): city vital-sign indicators",
@@ -39,7 +40,7 @@ def describe(plugins=None) -> list[dict[str, Any]]:
         if plugin is None:
             continue
         dist = dists.get(id(plugin))
-        out[name] = {"name": name, "builtin": name in hookspecs.DEFAULT_PLUGINS,
+        out[name] = {"name": name, "builtin": name in hookspecs.BUILTIN_PLUGINS,
                      "distribution": dist.metadata["Name"] if dist else None,
                      "version": dist.version if dist else None, "hooks": {}}
     for hook in hook_names():
@@ -62,6 +63,8 @@ def _contributions(pm, hook: str) -> list[tuple[str, list[str]]]:
             impl.function(nav=nav)
             out.append((impl.plugin_name, [f"{item.label} {item.href}" for item in nav.items]))
         return out
+    if hook == "zhicheng_commands":
+        return [(name, [command_name(entry) for entry in (given or ())]) for name, given in hookspecs.by_plugin(caller)]
     if hook == "zhicheng_routers":
         return [(name, [getattr(route, "path", str(route)) for router in (routers or ()) for route in router.routes])
                 for name, routers in hookspecs.by_plugin(caller)]
@@ -72,3 +75,10 @@ def _label(item: Any) -> str:
     if isinstance(item, dict):
         return next((str(item[k]) for k in NAME_KEYS if item.get(k)), "?")
     return str(getattr(item, "code", None) or getattr(item, "name", None) or item)
+
+
+def command_name(entry: Any) -> str:
+    """The name of one zhicheng_commands entry: a (name, Typer) pair, or a Typer app named in its info."""
+    if isinstance(entry, tuple) and entry and isinstance(entry[0], str):
+        return entry[0]
+    return str(getattr(getattr(entry, "info", None), "name", None) or entry)

@@ -1,0 +1,1 @@
+"""The scenario plugins zhicheng ships (hookspecs.SCENARIO_PLUGINS): one package per application domain."""

@@ -1,0 +1,35 @@
+"""The environment scenario's hook implementations: its API and page routers, its page templates, its menu entry
+and its `zhicheng env` commands. Registered by default (hookspecs.SCENARIO_PLUGINS); touches no core table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from zhicheng.hookspecs import hookimpl
+
+PAGE = "/environment/calculators"
+
+
+@hookimpl
+def zhicheng_routers() -> list:
+    from zhicheng.scenarios.environment import api, pages
+
+    return [api.router, pages.router]
+
+
+@hookimpl
+def zhicheng_template_dirs() -> list:
+    return [str(Path(__file__).parent / "templates")]
+
+
+@hookimpl
+def zhicheng_nav_entries(nav) -> None:
+    # staff see it in 物联感知; visitors reach the page and the API without a menu entry (their bar is the portal's)
+    nav.register_nav("iot", "环境计算器", PAGE, order=80)
+
+
+@hookimpl
+def zhicheng_commands() -> list:
+    from zhicheng.scenarios.environment.cli import env_app
+
+    return [("env", env_app)]

@@ -1,0 +1,1 @@
+"""Tests of the scenario plugins zhicheng ships."""
