@@ -23,7 +23,7 @@ DOMAIN_CLIS = ["zhicheng.core.ids.cli", "zhicheng.accounts.cli", "zhicheng.polic
                "zhicheng.catalog.cli", "zhicheng.catalog.datasets.cli", "zhicheng.exchange.cli", "zhicheng.holidays.cli",
                "zhicheng.demo.cli", "zhicheng.opendata.cli", "zhicheng.quality.cli", "zhicheng.basedb.cli",
                "zhicheng.lineage.cli", "zhicheng.plugins.cli", "zhicheng.geo.cli",
-               "zhicheng.exchange.subscriptions.cli"]
+               "zhicheng.exchange.subscriptions.cli", "zhicheng.iot.cli"]
 BENCH_DIR = Path(__file__).resolve().parents[2] / "bench"
 
 

@@ -27,6 +27,7 @@ MODEL_MODULES = [
     "zhicheng.geo.addresses.models",
     "zhicheng.geo.grids.models",
     "zhicheng.geo.components.models",
+    "zhicheng.iot.models",
 ]
 
 for _name in MODEL_MODULES:

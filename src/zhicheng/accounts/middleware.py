@@ -18,6 +18,7 @@ SESSION_COOKIE = "zhicheng_session"
 CSRF_COOKIE = "zhicheng_csrf"  # nonce of a visitor not logged in; their CSRF token is its HMAC
 API_KEY_HEADER = "x-api-key"
 PORTAL_KEY_MARK = "zco_"
+DEVICE_TOKEN_MARK = "zcd_"  # an IoT device's token: zhicheng.iot.device_auth checks it on the ingest routes
 
 _ERRORS = {
     "invalid_token": ("令牌无效或已被撤销", "the token or API key is invalid or has been revoked"),
@@ -35,9 +36,10 @@ def credentials(request: Request) -> tuple[str | None, str | None, str | None]:
     """The staff credentials a request presents: (API key, bearer token, session cookie), each or None."""
     key = request.headers.get(API_KEY_HEADER)
     bearer = bearer_token(request)
-    # open-data portal keys (zco_...) are not staff credentials: zhicheng.opendata.access checks them
+    # open-data portal keys (zco_...) and device tokens (zcd_...) are not staff credentials: zhicheng.opendata.access
+    # and zhicheng.iot.device_auth check them
     key = None if key and key.strip().startswith(PORTAL_KEY_MARK) else key
-    bearer = None if bearer and bearer.startswith(PORTAL_KEY_MARK) else bearer
+    bearer = None if bearer and bearer.startswith((PORTAL_KEY_MARK, DEVICE_TOKEN_MARK)) else bearer
     return key, bearer, request.cookies.get(SESSION_COOKIE)
 
 

@@ -51,6 +51,8 @@ ROUTERS = [
     "zhicheng.geo.components.api",
     "zhicheng.geo.changes.api",
     "zhicheng.geo.stats.api",
+    "zhicheng.iot.api",
+    "zhicheng.iot.sensorthings.api",
     "zhicheng.accounts.pages",
     "zhicheng.policy.pages",
     "zhicheng.catalog.pages",

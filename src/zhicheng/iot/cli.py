@@ -1,0 +1,150 @@
+"""`zhicheng iot types / register / provision / list / disable / enable / rotate`: devices from the console."""
+
+from __future__ import annotations
+
+import csv
+import sys
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from zhicheng.core.actor import cli_operator
+
+console = Console(highlight=False, soft_wrap=True)
+iot_app = typer.Typer(help="物联设备：类型、登记、批量开通、停用、轮换令牌 / IoT devices", no_args_is_help=True)
+
+
+def _instance():
+    from zhicheng.cli import open_instance
+
+    return open_instance()
+
+
+@iot_app.command("types")
+def list_types() -> None:
+    """列出插件提供的设备类型 / list the device types the plugins bring."""
+    from zhicheng.iot import device_types
+
+    table = Table("key", "名称 name", "数据流 datastreams")
+    for t in device_types.device_types().values():
+        table.add_row(t.key, f"{t.name} / {t.name_en}", ", ".join(f"{d.name} ({d.unit.code})" for d in t.datastreams))
+    console.print(table)
+
+
+@iot_app.command("register")
+def register_device(
+    department_id: int = typer.Option(..., "--department", help="所属部门编号 / department id"),
+    device_type: str = typer.Option(..., "--type", help="设备类型键 / device type key"),
+    code: str = typer.Option(..., "--code", help="设备编码 / device code"),
+    name: str = typer.Option(..., "--name", help="设备名称 / device name"),
+    lon: float = typer.Option(..., "--lon"),
+    lat: float = typer.Option(..., "--lat"),
+    open_data: bool = typer.Option(False, "--open", help="数据向所有人开放 / open to everyone"),
+) -> None:
+    """登记一台设备并显示其令牌（仅此一次）/ register a device and show its token (this once)."""
+    from zhicheng.iot import service
+
+    _settings, engine, factory = _instance()
+    try:
+        with factory() as db:
+            done = service.register_device(db, actor=cli_operator(), department_id=department_id,
+                                           device_type=device_type, code=code, name=name, lon=lon, lat=lat,
+                                           open=open_data)
+            console.print(f"设备 device {done.thing.id} {done.thing.code}")
+            console.print(f"令牌 token（仅显示一次 shown once）: {done.token}")
+    finally:
+        engine.dispose()
+
+
+@iot_app.command("provision")
+def provision(
+    file: Path = typer.Argument(..., help="CSV: code,name,device_type,lon,lat[,description,open]"),
+    department_id: int = typer.Option(..., "--department", help="所属部门编号 / department id"),
+    tokens_out: Path = typer.Option(None, "--tokens", help="令牌写入此 CSV（默认标准输出）/ write tokens here"),
+) -> None:
+    """从 CSV 批量登记设备，显示进度；令牌写出一次 / register devices in bulk from a CSV, with progress."""
+    from zhicheng.core.errors import Invalid
+    from zhicheng.iot import service
+
+    try:
+        rows = service.parse_csv(file.read_bytes())
+    except OSError as exc:
+        raise Invalid(f"无法读取文件 {file}", f"cannot read {file}", field="file") from exc
+    _settings, engine, factory = _instance()
+    try:
+        with factory() as db, Progress(console=console, transient=True) as progress:
+            task = progress.add_task("登记设备 registering", total=len(rows))
+            done = service.register_many(db, actor=cli_operator(), department_id=department_id, rows=rows,
+                                         progress=lambda n: progress.advance(task, n))
+            out = tokens_out.open("w", newline="", encoding="utf-8") if tokens_out else sys.stdout
+            try:
+                writer = csv.writer(out)
+                writer.writerow(["id", "code", "token"])
+                for d in done:
+                    writer.writerow([d.thing.id, d.thing.code, d.token])
+            finally:
+                if tokens_out:
+                    out.close()
+        console.print(f"已登记 registered {len(done)}", style="green")
+    finally:
+        engine.dispose()
+
+
+@iot_app.command("list")
+def list_devices(department_id: int = typer.Option(None, "--department")) -> None:
+    """列出设备及在线状态 / list devices with online/offline."""
+    from zhicheng.iot import service
+
+    _settings, engine, factory = _instance()
+    try:
+        with factory() as db:
+            table = Table("id", "code", "名称 name", "类型 type", "启用 enabled", "在线 online", "最后上报 last seen")
+            for t in service.list_devices(db, actor=cli_operator(), department_id=department_id):
+                online = service.is_online(t.last_seen, service.sampling_interval(db, t.id))
+                table.add_row(str(t.id), t.code, t.name, t.device_type, "是" if t.enabled else "否",
+                              "在线" if online else "离线", str(t.last_seen or "-"))
+            console.print(table)
+    finally:
+        engine.dispose()
+
+
+def _change(thing_id: int, what: str) -> None:
+    from zhicheng.iot import service
+
+    _settings, engine, factory = _instance()
+    try:
+        with factory() as db:
+            if what == "rotate":
+                done = service.rotate_token(db, actor=cli_operator(), thing_id=thing_id)
+                console.print(f"新令牌 new token（仅显示一次 shown once）: {done.token}")
+            else:
+                service.set_enabled(db, actor=cli_operator(), thing_id=thing_id, enabled=what == "enable")
+                console.print(f"设备 {thing_id}: {what}d")
+    finally:
+        engine.dispose()
+
+
+@iot_app.command("disable")
+def disable(thing_id: int = typer.Argument(...)) -> None:
+    """停用设备 / disable a device."""
+    _change(thing_id, "disable")
+
+
+@iot_app.command("enable")
+def enable(thing_id: int = typer.Argument(...)) -> None:
+    """启用设备 / enable a device."""
+    _change(thing_id, "enable")
+
+
+@iot_app.command("rotate")
+def rotate(thing_id: int = typer.Argument(...)) -> None:
+    """轮换设备令牌 / rotate a device's token."""
+    _change(thing_id, "rotate")
+
+
+def register(app: typer.Typer) -> None:
+    """Add `zhicheng iot ...` to the main command line."""
+    app.add_typer(iot_app, name="iot")

@@ -1,0 +1,182 @@
+"""The iot tables: the SensorThings 1.1 model (Things, Locations, HistoricalLocations, Sensors, ObservedProperties,
+Datastreams, Observations, FeaturesOfInterest), device credentials and the quarantine of refused observations."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from zhicheng.core.db import Base
+
+# SQLite's rowid alias needs INTEGER; PostgreSQL gets BIGINT (observations grow past 2^31)
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Thing(Base):
+    """A device (or station) of a department: the SensorThings Thing, with its credential and liveness."""
+
+    __tablename__ = "iot_things"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)  # the device's own identifier (serial, station code)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    properties: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    department_id: Mapped[int] = mapped_column(ForeignKey("department.id"), index=True)
+    device_type: Mapped[str] = mapped_column(String(64), index=True)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    open: Mapped[bool] = mapped_column(Boolean, default=False)  # readable by everyone (anonymous included)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)  # SHA-256 of the device token
+    token_rotated_at: Mapped[datetime]
+    last_seen: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+
+class Location(Base):
+    """Where a Thing is: a GeoJSON point in CGCS2000 (EPSG:4490)."""
+
+    __tablename__ = "iot_locations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    encoding_type: Mapped[str] = mapped_column(String(64), default="application/geo+json")
+    location: Mapped[dict[str, Any]] = mapped_column(JSON)
+    properties: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class ThingLocation(Base):
+    """The current Locations of a Thing (SensorThings: many to many)."""
+
+    __tablename__ = "iot_thing_locations"
+
+    thing_id: Mapped[int] = mapped_column(ForeignKey("iot_things.id", ondelete="CASCADE"), primary_key=True)
+    location_id: Mapped[int] = mapped_column(ForeignKey("iot_locations.id", ondelete="CASCADE"), primary_key=True,
+                                             index=True)
+
+
+class HistoricalLocation(Base):
+    """When a Thing was (or started being) at a Location."""
+
+    __tablename__ = "iot_historical_locations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    thing_id: Mapped[int] = mapped_column(ForeignKey("iot_things.id", ondelete="CASCADE"), index=True)
+    location_id: Mapped[int] = mapped_column(ForeignKey("iot_locations.id", ondelete="CASCADE"), index=True)
+    time: Mapped[datetime]
+
+
+class Sensor(Base):
+    """The instrument that observes (one per device, described by its device type)."""
+
+    __tablename__ = "iot_sensors"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    encoding_type: Mapped[str] = mapped_column(String(64), default="text/plain")
+    sensor_metadata: Mapped[str] = mapped_column("metadata", Text, default="")
+    properties: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class ObservedProperty(Base):
+    """What is observed (PM2.5, water level ...), one row per definition URI, shared by every datastream."""
+
+    __tablename__ = "iot_observed_properties"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    definition: Mapped[str] = mapped_column(String(300), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    properties: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class Datastream(Base):
+    """One series of a Thing: an observed property in a unit (UCUM), with the device type's valid range."""
+
+    __tablename__ = "iot_datastreams"
+    __table_args__ = (UniqueConstraint("thing_id", "key", name="uq_iot_datastreams_thing_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    thing_id: Mapped[int] = mapped_column(ForeignKey("iot_things.id", ondelete="CASCADE"), index=True)
+    sensor_id: Mapped[int] = mapped_column(ForeignKey("iot_sensors.id"), index=True)
+    observed_property_id: Mapped[int] = mapped_column(ForeignKey("iot_observed_properties.id"), index=True)
+    key: Mapped[str] = mapped_column(String(64))  # the device type's datastream name (pm25, level ...)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    unit_of_measurement: Mapped[dict[str, Any]] = mapped_column(JSON)  # {name, symbol, definition (UCUM)}
+    observation_type: Mapped[str] = mapped_column(String(200))
+    valid_min: Mapped[float | None] = mapped_column(Float)
+    valid_max: Mapped[float | None] = mapped_column(Float)
+    sampling_interval: Mapped[int] = mapped_column(Integer)  # seconds
+    properties: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    phenomenon_time_start: Mapped[datetime | None]
+    phenomenon_time_end: Mapped[datetime | None]
+    result_time_start: Mapped[datetime | None]
+    result_time_end: Mapped[datetime | None]
+
+
+class FeatureOfInterest(Base):
+    """What an observation is about; made from the Thing's Location when an observation names none."""
+
+    __tablename__ = "iot_features_of_interest"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    encoding_type: Mapped[str] = mapped_column(String(64), default="application/geo+json")
+    feature: Mapped[dict[str, Any]] = mapped_column(JSON)
+    properties: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    location_id: Mapped[int | None] = mapped_column(ForeignKey("iot_locations.id", ondelete="SET NULL"),
+                                                    unique=True)
+
+
+class Observation(Base):
+    """One value of a datastream at a phenomenon time; (datastream, phenomenon time) is unique: a repeat is a no-op."""
+
+    __tablename__ = "iot_observations"
+    __table_args__ = (
+        UniqueConstraint("datastream_id", "phenomenon_time", name="uq_iot_observations_datastream_time"),
+        Index("ix_iot_observations_foi", "feature_of_interest_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    datastream_id: Mapped[int] = mapped_column(ForeignKey("iot_datastreams.id", ondelete="CASCADE"))
+    feature_of_interest_id: Mapped[int | None] = mapped_column(ForeignKey("iot_features_of_interest.id"))
+    phenomenon_time: Mapped[datetime]
+    result_time: Mapped[datetime | None]
+    result_number: Mapped[float | None] = mapped_column(Float)
+    result_text: Mapped[str | None] = mapped_column(Text)
+    result_json: Mapped[Any | None] = mapped_column(JSON)
+    result_quality: Mapped[str | None] = mapped_column(String(200))
+    parameters: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class Quarantined(Base):
+    """An observation refused at ingest: what came, from which device, why, when."""
+
+    __tablename__ = "iot_quarantine"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    thing_id: Mapped[int | None] = mapped_column(ForeignKey("iot_things.id", ondelete="CASCADE"), index=True)
+    datastream_id: Mapped[int | None] = mapped_column(ForeignKey("iot_datastreams.id", ondelete="CASCADE"))
+    datastream_ref: Mapped[str | None] = mapped_column(String(200))  # as the device named it
+    channel: Mapped[str] = mapped_column(String(32))  # sta | dataArray | batch
+    reason: Mapped[str] = mapped_column(String(32))  # out_of_range | wrong_type | not_finite | future_time ...
+    message: Mapped[str] = mapped_column(Text)
+    payload: Mapped[Any | None] = mapped_column(JSON)
+    received_at: Mapped[datetime] = mapped_column(index=True)
