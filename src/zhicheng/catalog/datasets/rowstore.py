@@ -13,10 +13,13 @@ import re
 import time
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
+from datetime import date, datetime
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Connection
 
+from zhicheng.catalog.datasets.converters import CHINA_TZ
 from zhicheng.catalog.items import ItemSpec, ItemType
 
 ROW_COLUMN = "_row"
@@ -34,6 +37,42 @@ def table_name(resource_id: int, version: int) -> str:
     return name
 
 
+class _SQLiteStoredDateTime(sqlite.DATETIME):
+    """SQLite's DATETIME (the same DDL, read back as a datetime) bound as the importer writes one: the text
+    `datetime.isoformat(sep=" ")`, microseconds only when there are some (converters.datetime_converter)."""
+
+    def bind_processor(self, dialect):
+        def process(value):
+            if isinstance(value, datetime):
+                return value.isoformat(sep=" ")
+            if isinstance(value, date):
+                return datetime(value.year, value.month, value.day).isoformat(sep=" ")
+            return value
+
+        return process
+
+
+class StoredDateTime(sa.types.TypeDecorator):
+    """The column type of a datetime item: a value bound against it is the instant as the importer stores one,
+    Beijing time without an offset (an aware value converted, so 2020-03-01T01:30:00Z is the row stored as
+    2020-03-01 09:30:00), and on SQLite its very text ('2020-03-01 09:30:00'), which SQLAlchemy's own
+    '2020-03-01 09:30:00.000000' would neither equal nor order right against. Every reader of a version's rows
+    (row filters, keyset cursors, CQL2, quality rules) binds through it; values are read back as datetimes."""
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):
+        if dialect.name == "sqlite":
+            return _SQLiteStoredDateTime()
+        return dialect.type_descriptor(sa.DateTime())
+
+    def process_bind_param(self, value, dialect):
+        if isinstance(value, datetime) and value.tzinfo is not None:
+            return value.astimezone(CHINA_TZ).replace(tzinfo=None)
+        return value
+
+
 def _column_type(spec: ItemSpec) -> sa.types.TypeEngine:
     kind = ItemType(spec.type)
     if kind is ItemType.STRING:
@@ -45,7 +84,7 @@ def _column_type(spec: ItemSpec) -> sa.types.TypeEngine:
     if kind is ItemType.DATE:
         return sa.Date()
     if kind is ItemType.DATETIME:
-        return sa.DateTime()
+        return StoredDateTime()
     if kind is ItemType.BOOLEAN:
         return sa.Boolean(create_constraint=False)
     return sa.Text()  # text, and geometry as GeoJSON text

@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from pygeofilter import ast, values
 
 from zhicheng.catalog.datasets.converters import CHINA_TZ
+from zhicheng.catalog.datasets.rowstore import StoredDateTime
 from zhicheng.catalog.items import ItemSpec, ItemType
 from zhicheng.core.errors import Invalid
 
@@ -187,22 +188,6 @@ def _from_json(doc: Any, zh: str, en: str) -> ast.Node:
         raise bad(zh, f"{en}: {str(exc)[:200]}") from None
 
 
-class StoredDateTime(sa.types.TypeDecorator):
-    """A datetime bound as the importer stores one: on SQLite its text ('2020-03-31 09:30:00', microseconds only
-    when there are some), which SQLAlchemy's own '2020-03-31 09:30:00.000000' would not equal (nor order right)."""
-
-    impl = sa.DateTime
-    cache_ok = True
-
-    def load_dialect_impl(self, dialect):
-        return dialect.type_descriptor(sa.String() if dialect.name == "sqlite" else sa.DateTime())
-
-    def process_bind_param(self, value, dialect):
-        if dialect.name == "sqlite" and isinstance(value, datetime):
-            return value.isoformat(sep=" ")
-        return value
-
-
 class Compiler:
     """Turns a pygeofilter AST into one SQLAlchemy condition over a layer version's rows."""
 
@@ -257,8 +242,8 @@ class Compiler:
         if node.name in self.geometry_names:
             raise bad(f"几何属性 {node.name} 只能用于空间运算", f"the geometry {node.name} takes spatial operators only")
         col, spec = self.resolve(node.name)
-        if ItemType(spec.type) is ItemType.DATETIME:
-            col = sa.type_coerce(col, StoredDateTime())
+        if ItemType(spec.type) is ItemType.DATETIME:  # the version table's own type (rowstore), whatever `resolve`
+            col = sa.type_coerce(col, StoredDateTime())  # gave: values bound as the importer stores them
         return col, spec
 
     def value(self, node: Any, spec: ItemSpec) -> Any:
