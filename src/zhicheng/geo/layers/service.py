@@ -454,14 +454,23 @@ def _features(db: Session, layer: Layer, rows: list[tuple], names: list[str], cr
     for n, m in maskers.items():
         values[n] = m(values[n])
     for n, vals in values.items():  # columns of text and integers are JSON as they are; the rest converted
-        if not all(v is None or type(v) in (str, int) for v in vals):
+        kinds = set(map(type, vals))
+        if kinds <= _AS_THEY_ARE:
+            continue
+        if kinds <= _DATES:
+            values[n] = [None if v is None else v.isoformat() for v in vals]
+        else:
             values[n] = [_property_value(v) for v in vals]
     geoms = _geometries(list(columns[1]), crs, layer.geometry.name in layer.masked, rules)
     ids = [r[0] for r in rows] if layer.ids.identity else [layer.ids.fid(r[0]) for r in rows]  # row numbers until a
     # transaction made the version
-    cols = [values[n] for n in names]
-    return [{"type": "Feature", "id": ids[i], "geometry": geoms[i],
-             "properties": dict(zip(names, (c[i] for c in cols), strict=True))} for i in range(len(rows))]
+    props = zip(*(values[n] for n in names), strict=True) if names else ((),) * len(rows)
+    return [{"type": "Feature", "id": i, "geometry": g, "properties": dict(zip(names, p, strict=True))}
+            for i, g, p in zip(ids, geoms, props, strict=True)]
+
+
+_AS_THEY_ARE = {str, int, type(None)}
+_DATES = {date, type(None)}
 
 
 def _property_value(value: Any) -> Any:
@@ -484,6 +493,10 @@ def _geometries(texts: list[Any], crs: CrsInfo, coarsen: bool, rules: masking.Ru
     rule's precision), as orjson fragments (no second parse)."""
     if not texts:
         return []
+    if not coarsen and crs.key in (CRS84.key, STORAGE.key) and not (crs.lat_first and crs.geographic):
+        # the stored text is already the GeoJSON geometry in this CRS (the import wrote it): sent as it is
+        if all(t is None or (type(t) is str and t[:1] == "{") or t == "" for t in texts):
+            return [orjson.Fragment(t) if t else None for t in texts]
     geoms = shapely.from_geojson([t if t else None for t in texts], on_invalid="ignore")
     if coarsen:
         decimals = int((rules.params.get("coordinates") or {}).get("decimals", 2))
