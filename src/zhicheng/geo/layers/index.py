@@ -9,7 +9,6 @@ the dataset table's `_row`: every other filter, the order, paging and counting s
 
 from __future__ import annotations
 
-import itertools
 import logging
 import re
 import threading
@@ -41,7 +40,6 @@ PREDICATES = {"intersects": "ST_Intersects", "within": "ST_Within", "contains": 
               "crosses": "ST_Crosses", "overlaps": "ST_Overlaps"}
 _postgis: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _build_lock = threading.Lock()
-_names = itertools.count(1)
 
 
 def index_name(resource_id: int, version: int) -> str:
@@ -302,33 +300,28 @@ def spatial_page(ix: LayerIndex, row_col: sa.ColumnElement, op: str, geom, *, af
 
 
 def spatial_rows(ix: LayerIndex, op: str, geom) -> sa.Subquery:
-    """The index's fids whose geometry `op`s `geom`, as a subquery with one column `fid`."""
+    """The index's fids whose geometry `op`s `geom`, as a subquery with one column `fid`. Built of SQLAlchemy Core
+    with anonymous bound values, so the compiled statement is cached per layer and shape (names of our own per call
+    made every query a new statement, compiled afresh: ~1.5 ms each)."""
     if op not in PREDICATES:
         raise ValueError(op)
     if not TABLE.match(ix.table_name):
         raise ValueError(ix.table_name)
-    wkb = shapely.to_wkb(geom)
+    wkb = sa.bindparam(None, shapely.to_wkb(geom), type_=sa.LargeBinary)
     name = ix.table_name
-    n = next(_names)  # bound names unique within one statement (several spatial conditions may meet)
-    q, o = f"zq{n}", f"zo{n}"
-    params = [sa.bindparam(q, wkb, type_=sa.LargeBinary)]
     if ix.backend == "postgis":
-        sub = sa.text(f"SELECT fid FROM {name} WHERE {PREDICATES[op]}(geom, ST_GeomFromWKB(:{q}, {SRID}))")  # noqa: S608
-    elif op == "disjoint":  # the only predicate the bounding boxes cannot narrow
-        sub = sa.text(f"SELECT fid FROM {name} WHERE zc_geo_relate(:{o}, wkb, :{q}) = 1")  # noqa: S608
-        params.append(sa.bindparam(o, op))
-    else:
-        box = [f"zb{n}_{i}" for i in range(4)]
-        exact = f"zc_geo_relate(:{o}, g.wkb, :{q}) = 1"
-        if op == "intersects" and geom.geom_type == "Polygon" and geom.equals(shapely.envelope(geom)):
-            # a box (every bbox query): a row whose exact bounds lie inside it intersects it, no Shapely call needed
-            # (all points, most small features); SQLite's OR stops at the first true term
-            exact = (f"(g.minx >= :{box[0]} AND g.maxx <= :{box[2]} AND g.miny >= :{box[1]} "
-                     f"AND g.maxy <= :{box[3]} OR {exact})")
-        sql = (f"SELECT g.fid FROM {name}_rtree r JOIN {name} g ON g.fid = r.id "  # noqa: S608 - our table name
-               f"WHERE r.maxx >= :{box[0]} AND r.minx <= :{box[2]} AND r.maxy >= :{box[1]} AND r.miny <= :{box[3]} "
-               f"AND {exact}")
-        sub = sa.text(sql)
-        params.append(sa.bindparam(o, op))
-        params += [sa.bindparam(k, float(v)) for k, v in zip(box, shapely.bounds(geom), strict=True)]
-    return sub.bindparams(*params).columns(sa.column("fid", sa.BigInteger)).subquery()
+        g = sa.table(name, sa.column("fid", sa.BigInteger), sa.column("geom"))
+        test = getattr(sa.func, PREDICATES[op])(g.c.geom, sa.func.ST_GeomFromWKB(wkb, sa.literal_column(str(SRID))))
+        return sa.select(g.c.fid).where(test).subquery()
+    g = sa.table(name, *(sa.column(c) for c in ("minx", "miny", "maxx", "maxy", "wkb")), sa.column("fid", sa.BigInteger))
+    exact = sa.func.zc_geo_relate(sa.bindparam(None, op), g.c.wkb, wkb) == 1
+    if op == "disjoint":  # the only predicate the bounding boxes cannot narrow
+        return sa.select(g.c.fid).where(exact).subquery()
+    r = sa.table(f"{name}_rtree", *(sa.column(c) for c in ("id", "minx", "maxx", "miny", "maxy")))
+    x1, y1, x2, y2 = (sa.bindparam(None, float(v)) for v in shapely.bounds(geom))
+    if op == "intersects" and geom.geom_type == "Polygon" and geom.equals(shapely.envelope(geom)):
+        # a box (every bbox query): a row whose exact bounds lie inside it intersects it, no Shapely call needed (all
+        # points, most small features); SQLite's OR stops at the first true term
+        exact = sa.or_(sa.and_(g.c.minx >= x1, g.c.maxx <= x2, g.c.miny >= y1, g.c.maxy <= y2), exact)
+    return (sa.select(g.c.fid).select_from(r.join(g, g.c.fid == r.c.id))
+            .where(r.c.maxx >= x1, r.c.minx <= x2, r.c.maxy >= y1, r.c.miny <= y2, exact).subquery())
