@@ -23,6 +23,7 @@ DEFAULT_PLUGINS = (
 # into its own distribution by moving this line to an entry point, and `zhicheng plugins` shows them as built in
 SCENARIO_PLUGINS = (
     "zhicheng.scenarios.environment.plugin",
+    "zhicheng.scenarios.flood.plugin",
 )
 BUILTIN_PLUGINS = DEFAULT_PLUGINS + SCENARIO_PLUGINS
 ENTRY_POINT_GROUP = "zhicheng"
@@ -76,7 +77,8 @@ def zhicheng_commands() -> list:
 
 @hookspec
 def zhicheng_device_types() -> list[dict]:
-    """Device types (sensors and their datastreams) the scenario brings; to be called by the IoT domain."""
+    """Device types the scenario brings: dicts shaped like iot.device_types.DeviceType (key, name, name_en,
+    datastreams with observed property, UCUM unit, valid range, sampling interval); read by the IoT domain."""
 
 
 @hookspec

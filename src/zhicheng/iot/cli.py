@@ -1,14 +1,16 @@
-"""`zhicheng iot types / register / provision / list / disable / enable / rotate`: devices from the console."""
+"""`zhicheng iot types / register / provision / list / disable / enable / rotate / replay`: devices from the console
+(`zhicheng replay` is the same replay at the top level)."""
 
 from __future__ import annotations
 
 import csv
 import sys
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.progress import Progress
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from zhicheng.core.actor import cli_operator
@@ -145,6 +147,72 @@ def rotate(thing_id: int = typer.Argument(...)) -> None:
     _change(thing_id, "rotate")
 
 
+def _bound(text: str | None, *, end: bool) -> datetime | None:
+    """A --since/--until as Beijing time (a date alone: its start, or for --until the next day's start)."""
+    from zhicheng.core import clock
+    from zhicheng.core.errors import Invalid
+
+    if not text:
+        return None
+    try:
+        at = datetime.fromisoformat(text)
+    except ValueError:
+        option = "--until" if end else "--since"
+        raise Invalid(f"{option} 须为 ISO 8601 日期或时间：{text}", f"{option} must be an ISO 8601 date or time, not "
+                      f"{text!r}", field=option.lstrip("-")) from None
+    if end and len(text) <= 10:
+        at += timedelta(days=1)
+    return at if at.tzinfo else at.replace(tzinfo=clock.LOCAL_TZ)
+
+
+@iot_app.command("replay")
+def replay(
+    source: Path = typer.Argument(..., help="UCI 北京多站点 CSV(.gz) 文件或其目录 / a UCI Beijing CSV(.gz) or its folder"),
+    mapping: list[str] = typer.Option(None, "--map", help="站点=设备编号或编码 / STATION=DEVICE (id or code), "
+                                      "repeatable; default: devices whose name names a station"),
+    speed: float = typer.Option(0.0, "--speed", min=0, help="倍速：1 实时，3600 每秒一小时，0 尽快 / 1 real time, "
+                                "3600 an hour a second, 0 as fast as possible"),
+    since: str = typer.Option(None, "--since", help="起始（北京时间，含）/ from (Beijing time, inclusive)"),
+    until: str = typer.Option(None, "--until", help="截止（北京时间，不含；仅日期则含当天）/ until (exclusive; a "
+                              "date includes that day)"),
+    shift_to_now: bool = typer.Option(False, "--shift-to-now", help="时间平移使最后一小时为当前小时 / move times so "
+                                      "the last hour is now"),
+) -> None:
+    """回放录制的小时序列到已登记设备（经 ingest，channel=replay）/ replay a recorded hourly series into devices."""
+    from zhicheng.core.actor import cli_operator
+    from zhicheng.iot import replay as replaying
+
+    start, end = _bound(since, end=False), _bound(until, end=True)
+    pairs = replaying.parse_mapping(mapping or [])
+    if not source.exists():
+        from zhicheng.core.errors import NotFound
+
+        raise NotFound(f"文件 {source} 不存在", f"file {source} not found", field="source")
+    _settings, engine, factory = _instance()
+    try:
+        with factory() as db:
+            devices = replaying.resolve_devices(db, actor=cli_operator(), mapping=pairs)
+            sources = replaying.sources_for(source, list(devices))
+            total, _first, _last = replaying.survey(sources, start, end)
+            console.print(f"回放 replaying {total} 站时 station-hours: "
+                          + ", ".join(f"{s} → {t.code}" for s, t in devices.items()))
+            console.print(f"来源 source: {replaying.SOURCE}")
+            columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+            with Progress(*columns, console=console) as progress:
+                task = progress.add_task("回放 replay", total=total)
+                done = replaying.replay(db, devices=devices, sources=sources, speed=speed, since=start, until=end,
+                                        shift_to_now=shift_to_now, progress=lambda n: progress.advance(task, n))
+            shifted = f", 平移 shifted {done.shift}" if shift_to_now else ""
+            console.print(f"{'已中断 interrupted' if done.interrupted else '完成 done'}: 新存 stored {done.stored}, "
+                          f"重复 duplicates {done.duplicates}, 隔离 quarantined {done.quarantined}, "
+                          f"缺测跳过 NA skipped {done.gaps}{shifted}")
+            if done.interrupted:
+                raise typer.Exit(130)
+    finally:
+        engine.dispose()
+
+
 def register(app: typer.Typer) -> None:
-    """Add `zhicheng iot ...` to the main command line."""
+    """Add `zhicheng iot ...` and its alias `zhicheng replay` to the main command line."""
     app.add_typer(iot_app, name="iot")
+    app.command("replay")(replay)

@@ -16,7 +16,7 @@ CONSUMERS: dict[str, str] = {
     "zhicheng_routers": "web: pages and APIs mounted by create_app",
     "zhicheng_template_dirs": "web: Jinja template folders of the plugins' pages (web.templating)",
     "zhicheng_commands": "cli: `zhicheng <name> …` command groups (zhicheng.cli)",
-    "zhicheng_device_types": "iot (coming): device types and datastreams",
+    "zhicheng_device_types": "iot: device types and their datastreams (zhicheng iot types, /api/v1/iot/device-types)",
     "zhicheng_rules": "iot (coming): alarm rules over telemetry",
     "zhicheng_indicators": "cockpit (coming): city vital-sign indicators",
     "zhicheng_event_categories": "events (coming): GB/T 30428 event categories",

@@ -1,5 +1,6 @@
-"""The environment scenario's hook implementations: its API and page routers, its page templates, its menu entry
-and its `zhicheng env` commands. Registered by default (hookspecs.SCENARIO_PLUGINS); touches no core table."""
+"""The environment scenario's hook implementations: its API and page routers, its page templates, its menu entry,
+its `zhicheng env` commands and its device types (air, water and noise stations). Registered by default
+(hookspecs.SCENARIO_PLUGINS); touches no core table."""
 
 from __future__ import annotations
 
@@ -33,3 +34,10 @@ def zhicheng_commands() -> list:
     from zhicheng.scenarios.environment.cli import env_app
 
     return [("env", env_app)]
+
+
+@hookimpl
+def zhicheng_device_types() -> list[dict]:
+    from zhicheng.scenarios.environment.device_types import DEVICE_TYPES
+
+    return DEVICE_TYPES
