@@ -61,6 +61,17 @@ class Settings(BaseSettings):
     audit_checkpoint_seconds: float = Field(default=10.0, gt=0, description="and at least this often (when changed)")
     audit_syslog: str | None = Field(default=None, description="also send checkpoints to syslog: host:port (UDP) "
                                      "or a unix socket path")
+    # MQTT ingest (zhicheng.iot.mqtt): the broker `zhicheng iot mqtt` subscribes to
+    mqtt_url: str | None = Field(default=None, pattern=r"^mqtts?://", description="broker of the MQTT ingest "
+                                 "workers: mqtt://[user:password@]host[:port] (mqtts:// for TLS); none: no MQTT")
+    mqtt_group: str = Field(default="zhicheng", pattern=r"^[^/+#\s]+$", description="shared subscription group: "
+                            "the workers of one group split the messages")
+    mqtt_topic_prefix: str = Field(default="", description="put before every ingest topic (e.g. city/), also in "
+                                   "the generated ACL")
+    mqtt_receive_maximum: int = Field(default=100, ge=1, le=65535, description="unacknowledged messages the broker "
+                                      "may send a worker at once (MQTT 5 Receive Maximum)")
+    mqtt_session_expiry_seconds: int = Field(default=7 * 86400, ge=0, description="how long the broker keeps a "
+                                             "stopped worker's session and the QoS 1 messages meant for it")
     secure_cookies: bool = False
     webhook_allowed_hosts: list[str] = Field(default_factory=list, description="hosts webhooks may target")
     open_rate_per_minute: int = Field(

@@ -1,5 +1,5 @@
 """IoT API (物联感知): device types, devices (register, bulk from CSV, enable/disable, rotate token, status), the
-plain JSON ingest batch and the quarantine."""
+plain JSON ingest batch, the quarantine and the hourly/daily aggregates for charts."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from zhicheng.accounts.deps import csrf_protect, current_actor, require_user
+from zhicheng.core import clock
 from zhicheng.core.actor import Actor
 from zhicheng.core.errors import Invalid
-from zhicheng.iot import device_types, ingest, service
+from zhicheng.iot import device_types, ingest, rollups, service
 from zhicheng.iot.access import readable_things
 from zhicheng.iot.device_auth import device, field_error, json_body
 from zhicheng.iot.models import Quarantined, Thing
@@ -25,6 +26,7 @@ from zhicheng.iot.schemas import (
     IngestOut,
     QuarantinedOut,
 )
+from zhicheng.policy import audit
 from zhicheng.web.deps import get_db
 from zhicheng.web.routing import APIRouter
 
@@ -150,3 +152,47 @@ def ingest_batch(thing: Thing = Depends(device), body: Any = Depends(json_body),
     """设备上报一批观测（设备令牌认证）；按（数据流, 时间）幂等，越界等数据被隔离并说明原因 / a device's batch of
     observations (device token); idempotent per (datastream, time); bad values quarantined with a reason."""
     return ingest.ingest(db, thing=thing, items=batch_items(body), channel="batch").as_dict()
+
+
+INTERVAL_Q = Query(default="hour", description="hour（整点）| day（北京时间自然日）")
+FUNCTION_Q = Query(default="mean", description="mean | min | max | sum | count")
+FROM_Q = Query(default=None, alias="from", description="起（ISO 8601，无时区为北京时间；默认 to 前 7 天）/ from")
+TO_Q = Query(default=None, description="止（不含；默认现在）/ to (exclusive; default now)")
+
+
+def _aggregates(db: Session, actor: Actor, ids: list[int], span: rollups.Span, field: str) -> list[dict]:
+    streams = rollups.series(db, actor=actor, datastream_ids=ids, span=span, field=field)
+    audit.record(db, actor=actor, action="iot.aggregates.read", target_kind="iot.datastream",
+                 target_id=ids[0] if len(ids) == 1 else None,
+                 detail={"datastreams": ids, "interval": span.interval.name, "function": span.function,
+                         "from": span.start.isoformat(), "to": span.end.isoformat()})
+    db.commit()
+    return streams
+
+
+def _span_out(span: rollups.Span) -> dict:
+    return {"interval": span.interval.name, "function": span.function, "from": clock.local(span.start),
+            "to": clock.local(span.end)}
+
+
+@router.get("/datastreams/{datastream_id}/aggregates")
+def datastream_aggregates(datastream_id: int, interval: str = INTERVAL_Q, function: str = FUNCTION_Q,
+                          start: str | None = FROM_Q, to: str | None = TO_Q, db: Session = Depends(get_db),
+                          actor: Actor = Depends(current_actor)):
+    """一个数据流的整点或逐日统计（均值、最小、最大、总和、个数），供图表使用；时间为北京时间 / one datastream's
+    hourly or daily aggregate for charts: values as [time, value], times in Beijing time."""
+    span = rollups.parse_span(interval=interval, function=function, start=start, end=to)
+    stream = _aggregates(db, actor, [datastream_id], span, "datastream_id")[0]
+    values = stream.pop("values")
+    return {**_span_out(span), "datastream": stream, "values": values}
+
+
+@router.get("/aggregates")
+def aggregates(datastreams: str | None = Query(default=None, description="数据流编号，逗号分隔 / ids: 1,2,3"),
+               interval: str = INTERVAL_Q, function: str = FUNCTION_Q, start: str | None = FROM_Q,
+               to: str | None = TO_Q, db: Session = Depends(get_db), actor: Actor = Depends(current_actor)):
+    """多个数据流的整点或逐日统计（一张图多条曲线）/ several datastreams' aggregates at once (one chart, many
+    series)."""
+    ids = rollups.parse_ids(datastreams)
+    span = rollups.parse_span(interval=interval, function=function, start=start, end=to, datastreams=len(ids))
+    return {**_span_out(span), "datastreams": _aggregates(db, actor, ids, span, "datastreams")}

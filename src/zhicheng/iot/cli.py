@@ -1,5 +1,5 @@
-"""`zhicheng iot types / register / provision / list / disable / enable / rotate / replay`: devices from the console
-(`zhicheng replay` is the same replay at the top level)."""
+"""`zhicheng iot types / register / provision / list / disable / enable / rotate / replay / mqtt / mqtt-acl /
+mqtt-passwd`: devices from the console (`zhicheng replay` is the same replay at the top level)."""
 
 from __future__ import annotations
 
@@ -208,6 +208,83 @@ def replay(
                           f"缺测跳过 NA skipped {done.gaps}{shifted}")
             if done.interrupted:
                 raise typer.Exit(130)
+    finally:
+        engine.dispose()
+
+
+@iot_app.command("mqtt")
+def mqtt_worker(
+    broker: str = typer.Option(None, "--broker", help="mqtt://[用户:密码@]主机[:端口]（默认 ZHICHENG_MQTT_URL）/ "
+                               "the broker (default ZHICHENG_MQTT_URL)"),
+    group: str = typer.Option(None, "--group", help="共享订阅组（默认 ZHICHENG_MQTT_GROUP）/ shared subscription group"),
+    workers: int = typer.Option(1, "--workers", min=1, max=64, help="本进程内的订阅者数 / subscribers in this process"),
+    client_id: str = typer.Option(None, "--client-id", help="客户端编号前缀，须稳定以续接会话（默认 主机名-组）/ "
+                                  "client id prefix, stable so sessions resume (default host-group)"),
+) -> None:
+    """MQTT 接入：共享订阅 SensorThings 与设备主题（QoS 1），入库提交后才确认 / MQTT ingest: shared subscription to
+    the SensorThings and device topics (QoS 1), each message acknowledged after its commit."""
+    import signal
+    import socket
+    import threading
+
+    from zhicheng.core.errors import Invalid
+    from zhicheng.iot.mqtt import Worker
+
+    settings, engine, factory = _instance()
+    url, group = broker or settings.mqtt_url, group or settings.mqtt_group
+    if not url:
+        raise Invalid("请用 --broker 或 ZHICHENG_MQTT_URL 指定 MQTT 代理", "give the broker with --broker or "
+                      "ZHICHENG_MQTT_URL", field="broker")
+    base = client_id or f"zhicheng-ingest-{socket.gethostname()}-{group}"
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        running = [Worker(factory, url=url, group=group, client_id=f"{base}-{n}", prefix=settings.mqtt_topic_prefix,
+                          receive_maximum=settings.mqtt_receive_maximum,
+                          session_expiry=settings.mqtt_session_expiry_seconds).start() for n in range(1, workers + 1)]
+    except ValueError as exc:
+        raise Invalid(f"MQTT 代理地址无效：{url}", str(exc), field="broker") from None
+    console.print(f"MQTT 接入 ingest: {url}, 组 group {group}, {workers} × {base}-N; Ctrl-C 停止 to stop")
+    try:
+        while not stop.wait(1):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for worker in running:
+            worker.stop()
+        engine.dispose()
+
+
+@iot_app.command("mqtt-acl")
+def mqtt_acl(out: Path = typer.Option(..., "--out", help="写入此目录的 zhicheng.acl / write zhicheng.acl here"),
+             worker_user: str = typer.Option("zhicheng-ingest", "--worker-user",
+                                             help="接入进程的 MQTT 用户名 / the ingest workers' MQTT user")) -> None:
+    """生成 Mosquitto ACL：每台启用的设备只能写自己的主题 / a Mosquitto ACL: each enabled device writes only its own
+    topics."""
+    from zhicheng.iot.mqtt_acl import write_acl
+
+    settings, engine, factory = _instance()
+    try:
+        with factory() as db:
+            path = write_acl(db, out, prefix=settings.mqtt_topic_prefix, worker_user=worker_user or None)
+        console.print(f"已写入 written {path}; 让代理重新读取 reload the broker: kill -HUP <mosquitto pid>")
+    finally:
+        engine.dispose()
+
+
+@iot_app.command("mqtt-passwd")
+def mqtt_passwd(code: str = typer.Argument(..., help="设备编码 / device code"),
+                token: str = typer.Option(..., "--token", help="刚签发的设备令牌 / the token just issued"),
+                password_file: Path = typer.Option(..., "--file", help="Mosquitto 密码文件 / password file")) -> None:
+    """把设备令牌写入 Mosquitto 密码文件（签发或轮换后）/ put a device's token in the broker's password file."""
+    from zhicheng.iot.mqtt_acl import add_password
+
+    _settings, engine, factory = _instance()
+    try:
+        with factory() as db:
+            add_password(db, code=code, token=token, password_file=password_file)
+        console.print(f"已写入 written {code} → {password_file}; reload the broker: kill -HUP <mosquitto pid>")
     finally:
         engine.dispose()
 

@@ -1,5 +1,6 @@
 """Observations in: each checked (datastream of this device, time, type, range), the good ones stored once per
-(datastream, phenomenon time) with INSERT … ON CONFLICT DO NOTHING, the rest quarantined with a reason."""
+(datastream, phenomenon time) with INSERT … ON CONFLICT DO NOTHING and their hourly and daily rollups recomputed,
+the rest quarantined with a reason."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from zhicheng.core import clock
 from zhicheng.core.errors import Forbidden
+from zhicheng.iot import rollups
 from zhicheng.iot.device_types import CATEGORY, COUNT, MEASUREMENT, TRUTH
 from zhicheng.iot.models import (
     Datastream,
@@ -212,6 +214,8 @@ def ingest(db: Session, *, thing: Thing, items: list[Incoming], channel: str) ->
                            "result_time": result_time, "result_number": None, "result_text": None,
                            "result_json": None, "result_quality": quality, "parameters": parameters, **values}))
     _store(db, rows, outcome)
+    # in this transaction, so an answer of 2xx means the hourly and daily rollups hold what was stored
+    rollups.refresh(db, [values for pos, values in rows if pos in outcome.stored])
     for pos, item, ds, exc in refused:
         zh, en = REASONS[exc.reason]
         outcome.quarantined[pos] = (exc.reason, f"{en}: {exc.detail}" if exc.detail else en)

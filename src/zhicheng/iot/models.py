@@ -180,3 +180,26 @@ class Quarantined(Base):
     message: Mapped[str] = mapped_column(Text)
     payload: Mapped[Any | None] = mapped_column(JSON)
     received_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class _Rollup:
+    """The columns of a rollup bucket: the numeric observations of one datastream in [bucket, bucket + interval)."""
+
+    datastream_id: Mapped[int] = mapped_column(ForeignKey("iot_datastreams.id", ondelete="CASCADE"), primary_key=True)
+    bucket: Mapped[datetime] = mapped_column(primary_key=True)  # the bucket's start, UTC
+    count: Mapped[int] = mapped_column(Integer)
+    min: Mapped[float] = mapped_column(Float)
+    max: Mapped[float] = mapped_column(Float)
+    sum: Mapped[float] = mapped_column(Float)  # the mean is sum / count, taken when read
+
+
+class HourlyRollup(_Rollup, Base):
+    """Count, min, max and sum of a datastream's numeric observations per hour (UTC-aligned, equal in +08:00)."""
+
+    __tablename__ = "iot_rollups_hourly"
+
+
+class DailyRollup(_Rollup, Base):
+    """Count, min, max and sum of a datastream's numeric observations per day of Beijing time (00:00–24:00 +08:00)."""
+
+    __tablename__ = "iot_rollups_daily"
