@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from zhicheng.core import clock
 from zhicheng.core.errors import Invalid, NotFound
+from zhicheng.core.text import decode_upload
 from zhicheng.core.workdays import service as workdays
 from zhicheng.core.workdays.models import HolidayDay, HolidayYear
 
@@ -99,16 +100,7 @@ def parse_lines(text: str) -> list[Entry]:
 
 def parse_upload(data: bytes) -> list[Entry]:
     """An uploaded file (UTF-8 text or CSV, GB18030 accepted) as entries."""
-    if len(data) > MAX_BYTES:
-        raise Invalid(f"文件最多 {MAX_BYTES // 1024} KB", f"the file is {MAX_BYTES // 1024} KB at most", field="file")
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise Invalid("文件须为 UTF-8 或 GB18030 文本", "the file must be UTF-8 or GB18030 text", field="file")
+    text = decode_upload(data, max_bytes=MAX_BYTES)
     rows = csv.reader(io.StringIO(text))
     return parse_lines("\n".join(" ".join(c.strip() for c in row) for row in rows))
 
