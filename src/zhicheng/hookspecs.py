@@ -83,7 +83,14 @@ def zhicheng_device_types() -> list[dict]:
 
 @hookspec
 def zhicheng_rules() -> list[dict]:
-    """Alarm rules over telemetry the scenario brings; to be called by the IoT domain's rule engine."""
+    """Rule templates over telemetry the scenario brings (iot.rules.Template; an admin instantiates one for a device
+    type or a device): {"key", "name", "name_en", "description", "device_type", "kind": "threshold" | "rate" |
+    "no_data" | "composite", "severity": "info" | "minor" | "major" | "critical", "params", "windows"}. params by
+    kind: threshold {"datastream", "op": ">"|">="|"<"|"<="|"=="|"!=", "value", "clear" (hysteresis), "for_seconds"};
+    rate {"datastream", "direction": "rise"|"fall"|"either", "amount", "per" (seconds)}; no_data {"datastream"
+    (none: the device is offline), "after" (seconds)}; composite {"mode": "all"|"any", "conditions": [{"datastream",
+    "op", "value"}, …], "for_seconds"}. windows: [{"start": "22:00", "end": "06:00", "days": [1..7]}] in Beijing
+    time (none: always). Datastream names are the device type's."""
 
 
 @hookspec

@@ -99,6 +99,23 @@ def test_bulk_provisioning_from_csv_over_the_api_is_all_or_none(client, db, worl
     assert db.scalar(select(Thing.id).where(Thing.code == "B-3")) is None
 
 
+def test_a_provisioning_csv_in_gb18030_is_read_and_one_over_the_size_limit_is_refused(client, world, departments,
+                                                                                       auth_headers):
+    headers = auth_headers(world.officer)
+    gbk = "code,name,device_type,lon,lat\nG-1,雨花区空气站,test_air,112.1,28.1\n".encode("gb18030")
+    answer = client.post("/api/v1/iot/devices/bulk", headers=headers, data={"department_id": departments["police"].id},
+                         files={"file": ("d.csv", gbk, "text/csv")})
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["devices"][0]["name"] == "雨花区空气站"
+    big = b"code,name,device_type,lon,lat\n" + b"x" * service.MAX_CSV_BYTES
+    refused = client.post("/api/v1/iot/devices/bulk", headers=headers,
+                          data={"department_id": departments["police"].id}, files={"file": ("d.csv", big, "text/csv")})
+    assert refused.status_code == 422 and refused.json()["field"] == "file", refused.text
+    binary = client.post("/api/v1/iot/devices/bulk", headers=headers, data={"department_id": departments["police"].id},
+                         files={"file": ("d.csv", b"\xff\xfe\x00\x81\x30" * 10, "text/csv")})
+    assert binary.status_code == 422 and "GB18030" in binary.json()["detail"], binary.text
+
+
 def test_the_cli_provisions_from_a_csv_with_tokens_written_once(tmp_path, settings, db, world, departments,
                                                                 monkeypatch):
     from typer.testing import CliRunner

@@ -69,3 +69,32 @@ def test_frost_client_creates_and_reads_observations(live, db, world, auth_heade
 
     anonymous = frost.SensorThingsService(live)
     assert {t.name for t in anonymous.things().query().list()} == {"湘江雨量站"}
+
+
+@pytest.mark.slow
+def test_frost_client_creates_updates_and_deletes_a_thing(live, db, world, auth_headers):
+    import geojson
+
+    token = auth_headers(world.officer)["Authorization"].split(" ", 1)[1]
+    officer = frost.SensorThingsService(live, auth_handler=Handler(token))
+    level = frost.Datastream(
+        name="水位", description="岳麓山水位", observation_type="http://www.opengis.net/def/observationType/OGC-OM/2.0/"
+        "OM_Measurement", unit_of_measurement=frost.UnitOfMeasurement(name="米", symbol="m", definition="ucum:m"),
+        sensor=frost.Sensor(name="雷达水位计", description="", encoding_type="text/plain", metadata="radar"),
+        observed_property=frost.ObservedProperty(name="水位", definition="urn:test:frost:level", description=""))
+    place = frost.Location(name="岳麓山", description="", encoding_type="application/geo+json",
+                           location=geojson.Point((112.93, 28.18)))
+    thing = frost.Thing(name="岳麓山水位站", description="frost-sta-client", properties={"code": "FROST-1"},
+                        locations=[place], datastreams=[level])
+    officer.create(thing)
+    assert isinstance(thing.id, int)
+    streams = list(officer.datastreams().query().filter("name eq '水位'").list())
+    assert [s.name for s in streams] == ["水位"]
+    at = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
+    officer.create(frost.Observation(result=3.25, phenomenon_time=at, datastream=frost.Datastream(id=streams[0].id)))
+    thing.name = "岳麓山水位站（改）"
+    officer.update(thing)
+    assert officer.things().find(thing.id).name == "岳麓山水位站（改）"
+    officer.delete(thing)
+    with pytest.raises(Exception):  # noqa: B017 (the client raises its own error for a 404)
+        officer.things().find(thing.id)

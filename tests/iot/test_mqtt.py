@@ -168,7 +168,7 @@ def test_the_acl_confines_each_enabled_device_to_its_own_topics(db, world):
     block = text.split(f"user {air.code}\n", 1)[1].split("\n\n", 1)[0].splitlines()
     assert block == [f"topic write city/zhicheng/v1/devices/{air.code}/observations",
                      f"topic write city/zhicheng/v1/devices/{air.id}/observations",
-                     *(f"topic write city/v1.1/Datastreams({d.id})/Observations"
+                     *(f"topic readwrite city/v1.1/Datastreams({d.id})/Observations"
                        for d in service.datastreams_of(db, air.id))]
     assert "user zhicheng-ingest\ntopic read city/v1.1/+/Observations\n" in text
     service.set_enabled(db, actor=cli_operator(), thing_id=rain.id, enabled=False)

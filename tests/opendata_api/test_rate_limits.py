@@ -7,8 +7,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from zhicheng.core.actor import SYSTEM
+from zhicheng.core.ratelimit import NAMESPACE, scope_of
 from zhicheng.opendata import service
-from zhicheng.opendata.ratelimit import NAMESPACE, scope_of
 from zhicheng.web.app import create_app
 
 REDIS = "redis://127.0.0.1:6379/0"

@@ -111,15 +111,15 @@ def test_navigation_shows_only_what_the_roles_allow():
     assert bar(ANONYMOUS) == ["首页", "开放数据", "一张图", "关于"]
     user = Actor(kind="user", user_id=1, username="u", roles=frozenset({"dept_user"}))
     assert labels(user) == ["首页", "开放数据", "数据目录", "我的申请", "授权", "一张图", "地址查询", "要素服务", "单元网格",
-                            "专题统计", "关于"]
-    assert bar(user) == ["首页", "开放数据", "数据中心", "一张图", "关于"]
+                            "专题统计", "设备", "告警台", "告警规则", "隔离数据", "关于"]
+    assert bar(user) == ["首页", "开放数据", "数据中心", "一张图", "物联感知", "关于"]
     assert "系统管理" not in bar(user)  # groups with no entry for the actor are hidden
     assert "待审批" not in labels(user)
     officer = Actor(kind="user", user_id=2, username="o", roles=frozenset({"data_officer"}))
     assert "登记资源" in labels(officer) and "审核" not in labels(officer)
     admin = Actor(kind="user", user_id=3, username="a", roles=frozenset({"admin"}))
     assert {"审核", "部门与用户", "登记资源", "共享指标", "脱敏规则"} <= set(labels(admin)) and "审计" not in labels(admin)
-    assert bar(admin) == ["首页", "开放数据", "数据中心", "一张图", "系统管理", "关于"]
+    assert bar(admin) == ["首页", "开放数据", "数据中心", "一张图", "物联感知", "系统管理", "关于"]
     leader = Actor(kind="user", user_id=5, username="l", roles=frozenset({"leader"}))
     assert "共享指标" in labels(leader) and "脱敏规则" not in labels(leader)
     assert {"数据质量", "数据血缘"} <= set(labels(officer)) and "基础库" not in labels(officer)

@@ -72,6 +72,19 @@ class Settings(BaseSettings):
                                       "may send a worker at once (MQTT 5 Receive Maximum)")
     mqtt_session_expiry_seconds: int = Field(default=7 * 86400, ge=0, description="how long the broker keeps a "
                                              "stopped worker's session and the QoS 1 messages meant for it")
+    mqtt_in_process: bool = Field(default=False, description="run the MQTT ingest worker inside each server "
+                                  "process (needs mqtt_url); the SensorThings MQTT updates run whenever mqtt_url is set")
+    mqtt_updates_root: str | None = Field(default=None, description="service root in the @iot.selfLink of MQTT "
+                                          "updates (https://city.example/sta/v1.1); default http://host:port/sta/v1.1")
+    mqtt_updates_closed: bool = Field(default=False, description="also publish the observations of devices not open "
+                                      "(only with a broker ACL confining subscribers: zhicheng iot mqtt-acl)")
+    # HTTP ingest (zhicheng.iot.device_auth): per-device rate (429 past it) and requests in flight (503 past it)
+    iot_device_rate_per_minute: int = Field(default=600, ge=0, description="write requests a minute per device "
+                                            "(0: unlimited), counted where rate_limit_storage says")
+    iot_ingest_max_in_flight: int = Field(default=32, ge=1, description="device write requests one process "
+                                          "handles at once; beyond it 503 with Retry-After")
+    lake_url: str | None = Field(default=None, description="the IoT data lake (Parquet, hive layout): a folder or "
+                                 "an object-store URL (s3://bucket/path, gs://…); default <data>/lake")
     secure_cookies: bool = False
     webhook_allowed_hosts: list[str] = Field(default_factory=list, description="hosts webhooks may target")
     open_rate_per_minute: int = Field(

@@ -90,4 +90,7 @@ def register(app: typer.Typer) -> None:
             return
         bind_host, bind_port = host or settings.host, port or settings.port
         console.print(f"[bold]打开 / open[/] http://{bind_host}:{bind_port}/  （Ctrl+C 停止 / to stop）")
-        run_server(settings, bind_host, bind_port)
+        from zhicheng.demo.iot_replay import running_replay  # the IoT replay runs while the demo serves
+
+        with running_replay(factory):
+            run_server(settings, bind_host, bind_port)

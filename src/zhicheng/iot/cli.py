@@ -177,13 +177,16 @@ def replay(
                               "date includes that day)"),
     shift_to_now: bool = typer.Option(False, "--shift-to-now", help="时间平移使最后一小时为当前小时 / move times so "
                                       "the last hour is now"),
+    kind: str = typer.Option("beijing", "--source", help="beijing（北京多站点空气质量）| five-cities（五城市逐时降水，"
+                             "回放到雨量站）/ beijing (multi-site air quality) | five-cities (hourly rain to gauges)"),
 ) -> None:
     """回放录制的小时序列到已登记设备（经 ingest，channel=replay）/ replay a recorded hourly series into devices."""
     from zhicheng.core.actor import cli_operator
     from zhicheng.iot import replay as replaying
 
     start, end = _bound(since, end=False), _bound(until, end=True)
-    pairs = replaying.parse_mapping(mapping or [])
+    series = replaying.series_kind(kind)
+    pairs = replaying.parse_mapping(mapping or [], series.names)
     if not source.exists():
         from zhicheng.core.errors import NotFound
 
@@ -191,17 +194,18 @@ def replay(
     _settings, engine, factory = _instance()
     try:
         with factory() as db:
-            devices = replaying.resolve_devices(db, actor=cli_operator(), mapping=pairs)
-            sources = replaying.sources_for(source, list(devices))
-            total, _first, _last = replaying.survey(sources, start, end)
+            devices = replaying.resolve_devices(db, actor=cli_operator(), mapping=pairs, names=series.names)
+            sources = series.sources_for(source, list(devices))
+            total, _first, _last = replaying.survey(sources, start, end, series.reader)
             console.print(f"回放 replaying {total} 站时 station-hours: "
                           + ", ".join(f"{s} → {t.code}" for s, t in devices.items()))
-            console.print(f"来源 source: {replaying.SOURCE}")
+            console.print(f"来源 source: {series.source}")
             columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
             with Progress(*columns, console=console) as progress:
                 task = progress.add_task("回放 replay", total=total)
                 done = replaying.replay(db, devices=devices, sources=sources, speed=speed, since=start, until=end,
-                                        shift_to_now=shift_to_now, progress=lambda n: progress.advance(task, n))
+                                        shift_to_now=shift_to_now, progress=lambda n: progress.advance(task, n),
+                                        reader=series.reader, source_name=series.source)
             shifted = f", 平移 shifted {done.shift}" if shift_to_now else ""
             console.print(f"{'已中断 interrupted' if done.interrupted else '完成 done'}: 新存 stored {done.stored}, "
                           f"重复 duplicates {done.duplicates}, 隔离 quarantined {done.quarantined}, "
@@ -291,5 +295,11 @@ def mqtt_passwd(code: str = typer.Argument(..., help="设备编码 / device code
 
 def register(app: typer.Typer) -> None:
     """Add `zhicheng iot ...` and its alias `zhicheng replay` to the main command line."""
+    from zhicheng.iot.lake_cli import lake_app
+
+    iot_app.add_typer(lake_app, name="lake")
+    from zhicheng.iot import alarms_cli
+
+    alarms_cli.register(iot_app)
     app.add_typer(iot_app, name="iot")
     app.command("replay")(replay)

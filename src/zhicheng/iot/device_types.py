@@ -57,6 +57,8 @@ class DatastreamTemplate(BaseModel):
     valid_min: float | None = None
     valid_max: float | None = None
     sampling_interval: int = Field(gt=0, le=31 * 86400)  # seconds
+    hot_days: int | None = Field(default=None, ge=1, le=36_500)  # days kept in the hot store; None: the type's
+    retention_days: int | None = Field(default=None, ge=1, le=36_500)  # days kept in the lake; None: the type's
 
     @model_validator(mode="after")
     def _check(self) -> DatastreamTemplate:
@@ -81,6 +83,8 @@ class DeviceType(BaseModel):
     name_en: str = Field(min_length=1, max_length=100)
     description: str = ""
     datastreams: list[DatastreamTemplate] = Field(min_length=1)
+    hot_days: int = Field(default=90, ge=1, le=36_500)  # observations older stay only in the lake (iot/lake.py)
+    retention_days: int = Field(default=3650, ge=1, le=36_500)  # lake partitions older are deleted
 
     @model_validator(mode="after")
     def _unique_names(self) -> DeviceType:

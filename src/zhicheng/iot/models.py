@@ -203,3 +203,118 @@ class DailyRollup(_Rollup, Base):
     """Count, min, max and sum of a datastream's numeric observations per day of Beijing time (00:00–24:00 +08:00)."""
 
     __tablename__ = "iot_rollups_daily"
+
+
+class LakePart(Base):
+    """One Parquet file of the data lake (iot/lake.py): its partition (device type, Beijing date), where it lies
+    under the lake root and which observations (by id) it holds. History reads only the files listed here."""
+
+    __tablename__ = "iot_lake_parts"
+    __table_args__ = (Index("ix_iot_lake_parts_partition", "device_type", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    device_type: Mapped[str] = mapped_column(String(64))
+    day: Mapped[str] = mapped_column(String(10))  # YYYY-MM-DD, Beijing date of the phenomenon times
+    path: Mapped[str] = mapped_column(String(500), unique=True)  # relative to the lake root
+    rows: Mapped[int] = mapped_column(BigInteger)
+    min_id: Mapped[int] = mapped_column(BigInteger)
+    max_id: Mapped[int] = mapped_column(BigInteger)
+    bytes: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime]
+
+
+class LakeState(Base):
+    """The lake's counters: `watermark` (every observation with id ≤ it is in the lake) and `lease_until` (epoch
+    seconds until which one process holds the right to write the lake)."""
+
+    __tablename__ = "iot_lake_state"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger)
+
+
+class Rule(Base):
+    """An alarm rule as data (iot/rules.py validates it): its kind and parameters, severity, scope (a datastream,
+    a device or the devices of a type), the department it belongs to, active windows in Beijing time."""
+
+    __tablename__ = "iot_rules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    kind: Mapped[str] = mapped_column(String(16))  # threshold | rate | no_data | composite
+    severity: Mapped[str] = mapped_column(String(16))  # info | minor | major | critical
+    scope: Mapped[str] = mapped_column(String(16))  # datastream | device | device_type
+    datastream_id: Mapped[int | None] = mapped_column(ForeignKey("iot_datastreams.id", ondelete="CASCADE"),
+                                                      index=True)
+    thing_id: Mapped[int | None] = mapped_column(ForeignKey("iot_things.id", ondelete="CASCADE"), index=True)
+    device_type: Mapped[str | None] = mapped_column(String(64))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"), index=True)  # None: every one
+    params: Mapped[dict[str, Any]] = mapped_column(JSON)
+    windows: Mapped[list[Any] | None] = mapped_column(JSON)  # [{start, end, days}], Beijing time; None: always
+    template: Mapped[str | None] = mapped_column(String(100))  # the template it was made from
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_by: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class RuleState(Base):
+    """Where a rule stands for one source (a datastream, or a device for composite and offline rules): in an
+    episode or not, since when its condition holds, the last value seen (rate) and latest values (composite)."""
+
+    __tablename__ = "iot_rule_states"
+
+    rule_id: Mapped[int] = mapped_column(ForeignKey("iot_rules.id", ondelete="CASCADE"), primary_key=True)
+    source: Mapped[str] = mapped_column(String(32), primary_key=True)  # ds:<id> | thing:<id>
+    active: Mapped[bool] = mapped_column(Boolean, default=False)
+    since: Mapped[datetime | None]  # the condition holds since (pending the minimum duration)
+    last_time: Mapped[datetime | None]  # phenomenon time of the last observation evaluated
+    last_value: Mapped[float | None] = mapped_column(Float)
+    values: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # composite: datastream key -> latest value
+    updated_at: Mapped[datetime]
+
+
+class Alarm(Base):
+    """An alarm: raised → acknowledged → cleared → closed; one open alarm per rule × source (`open_key`), repeats
+    counted on it."""
+
+    __tablename__ = "iot_alarms"
+    __table_args__ = (Index("ix_iot_alarms_department_state", "department_id", "state"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    rule_id: Mapped[int | None] = mapped_column(ForeignKey("iot_rules.id", ondelete="SET NULL"), index=True)
+    rule_name: Mapped[str] = mapped_column(String(200))
+    severity: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16), index=True)  # raised | acknowledged | cleared | closed
+    source: Mapped[str] = mapped_column(String(32))
+    open_key: Mapped[str | None] = mapped_column(String(64), unique=True)  # <rule>:<source> while not closed
+    thing_id: Mapped[int] = mapped_column(ForeignKey("iot_things.id", ondelete="CASCADE"), index=True)
+    datastream_id: Mapped[int | None] = mapped_column(ForeignKey("iot_datastreams.id", ondelete="CASCADE"))
+    department_id: Mapped[int] = mapped_column(ForeignKey("department.id"))
+    value: Mapped[float | None] = mapped_column(Float)
+    message: Mapped[str] = mapped_column(Text, default="")
+    count: Mapped[int] = mapped_column(Integer, default=1)  # times raised while open
+    raised_at: Mapped[datetime]  # first raised
+    last_raised_at: Mapped[datetime]
+    acknowledged_at: Mapped[datetime | None]
+    cleared_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime]
+
+
+class AlarmHistory(Base):
+    """One transition of an alarm: from which state to which, who (None: the rule engine), when, why."""
+
+    __tablename__ = "iot_alarm_history"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    alarm_id: Mapped[int] = mapped_column(BigId, ForeignKey("iot_alarms.id", ondelete="CASCADE"), index=True)
+    action: Mapped[str] = mapped_column(String(16))  # raised | repeated | acknowledged | cleared | closed
+    from_state: Mapped[str | None] = mapped_column(String(16))
+    to_state: Mapped[str] = mapped_column(String(16))
+    actor_id: Mapped[int | None] = mapped_column(Integer)
+    actor_name: Mapped[str] = mapped_column(String(100))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    value: Mapped[float | None] = mapped_column(Float)
+    at: Mapped[datetime]

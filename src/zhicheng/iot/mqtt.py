@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from zhicheng.core.errors import AppError, Forbidden
 from zhicheng.iot import ingest
 from zhicheng.iot.models import Datastream, Thing
+from zhicheng.iot.mqtt_updates import marked
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +76,7 @@ class Received:
     mid: int
     qos: int
     generation: int  # the connection it came on: an ack is only valid on that one
+    own: bool = False  # the server's own update (iot.mqtt_updates) on a create topic: acknowledged, not stored
 
 
 @dataclass
@@ -196,14 +198,16 @@ class Worker:
 
     def __init__(self, factory: sessionmaker[Session], *, url: str, group: str = "zhicheng", client_id: str,
                  prefix: str = "", receive_maximum: int = 100, batch_max: int = 1000,
-                 session_expiry: int = 7 * 86400, keepalive: int = 30) -> None:
+                 session_expiry: int = 7 * 86400, keepalive: int = 30, updates: bool = True) -> None:
         self.factory, self.broker, self.group, self.prefix = factory, Broker.parse(url), group, prefix
+        self.url = url
         self.receive_maximum, self.batch_max, self.session_expiry = receive_maximum, batch_max, session_expiry
-        self.keepalive = keepalive
+        self.keepalive, self.updates, self._updates_key = keepalive, updates, None
         # the broker sends at most receive_maximum unacknowledged messages; after a reconnect the old connection's
         # may still wait here beside the resent ones, hence twice that. A full queue blocks the network thread.
         self.queue: queue.Queue[Received] = queue.Queue(maxsize=2 * receive_maximum)
         self.generation = 0
+        self.skipped = 0  # the server's own updates heard on the create topics (not stored again)
         self.ready = threading.Event()  # subscribed on the current connection
         self.stopping = threading.Event()
         self.client = paho.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=paho.MQTTv5,
@@ -232,6 +236,14 @@ class Worker:
                                   properties=props)
         self.client.loop_start()
         self._writer.start()
+        if self.updates:  # what this worker stores goes out as SensorThings MQTT updates (one publisher a process)
+            from zhicheng.core.settings import get_settings
+            from zhicheng.iot import mqtt_updates
+
+            settings = get_settings()
+            self._updates_key = mqtt_updates.acquire(
+                self.factory, url=self.url, prefix=self.prefix, root=mqtt_updates.default_root(settings),
+                closed=settings.mqtt_updates_closed)
         return self
 
     def stop(self, *, keep_session: bool = True, timeout: float = 10) -> None:
@@ -245,12 +257,25 @@ class Worker:
             props.SessionExpiryInterval = 0
         self.client.disconnect(properties=props)
         self.client.loop_stop()
+        if self._updates_key is not None:
+            from zhicheng.iot import mqtt_updates
+
+            mqtt_updates.release(self._updates_key)
+            self._updates_key = None
 
     def _on_connect(self, client, _userdata, _flags, reason, _properties) -> None:
         if reason.is_failure:
             log.warning("mqtt: %s:%s refused the connection: %s", self.broker.host, self.broker.port, reason)
             return
         self.generation += 1
+        # what came on the previous connection can never be acknowledged and the broker sends it again: drop it, so
+        # that the new connection's messages never wait behind it (a full queue would block this network thread,
+        # which then misses its keepalive and is disconnected again)
+        while True:
+            try:
+                self.queue.get_nowait()
+            except queue.Empty:
+                break
         log.info("mqtt: connected to %s:%s, subscribing %s", self.broker.host, self.broker.port, self.filters)
         client.subscribe([(f, SubscribeOptions(qos=1)) for f in self.filters])
 
@@ -266,7 +291,13 @@ class Worker:
             log.warning("mqtt: disconnected (%s); reconnecting", reason)
 
     def _on_message(self, _client, _userdata, message: paho.MQTTMessage) -> None:
-        self.queue.put(Received(message.topic, bytes(message.payload), message.mid, message.qos, self.generation))
+        own = marked(message.properties)  # No Local is not allowed on a shared subscription: the marker instead
+        if own:
+            self.skipped += 1
+            if message.qos == 0:
+                return
+        self.queue.put(Received(message.topic, b"" if own else bytes(message.payload), message.mid, message.qos,
+                                self.generation, own))
 
     def _write_loop(self) -> None:
         while not self.stopping.is_set():
@@ -286,7 +317,7 @@ class Worker:
 
     def _settle(self, batch: list[Received]) -> bool:
         """Store the batch (one ingest call per device and channel); False when it must stay unacknowledged."""
-        pending, done, delay = list(batch), set(), 0.5
+        pending, done, delay = [m for m in batch if not m.own], set(), 0.5
         while True:
             try:
                 with self.factory() as db:

@@ -1,5 +1,6 @@
-"""The broker's side of MQTT ingest: a Mosquitto ACL file confining each enabled device to its own topics, and a
-device's entry in a Mosquitto password file (tokens are kept only as hashes, so entries are added when issued)."""
+"""The broker's side of MQTT ingest and updates: a Mosquitto ACL file confining each enabled device to its own topics
+(the public to the open devices' updates), and a device's entry in a Mosquitto password file (tokens are kept only as
+hashes, so entries are added when issued)."""
 
 from __future__ import annotations
 
@@ -16,26 +17,35 @@ from zhicheng.iot import tokens
 from zhicheng.iot.models import Datastream, Thing
 from zhicheng.iot.mqtt import DEVICE_FILTER, STA_FILTER, device_topic, sta_topic
 
+UPDATES_ALL = "v1.1/Observations"  # every new observation of the open devices (iot.mqtt_updates)
 UNFIT = re.compile(r"[\s/+#\x00]")  # a code with these cannot be an MQTT user and a topic level at once
 
 
 def acl_text(db: Session, *, prefix: str = "", worker_user: str | None = "zhicheng-ingest") -> str:
-    """Mosquitto ACL lines: each enabled device may write its device topic and its datastreams' SensorThings
-    create topics, nothing else; the ingest workers' user may read both filters."""
-    lines = ["# zhicheng MQTT ingest ACL (zhicheng iot mqtt-acl); regenerate after registering, disabling or",
+    """Mosquitto ACL lines: anonymous clients may read the updates of open devices' datastreams and of all
+    observations (only open devices' go there); each enabled device may write its device topic and write and read
+    its datastreams' SensorThings topics, nothing else; the server's user (ingest workers and the update publisher)
+    may read both ingest filters and write the updates."""
+    lines = ["# zhicheng MQTT ACL (zhicheng iot mqtt-acl); regenerate after registering, disabling, opening or",
              "# removing devices, then reload the broker (kill -HUP). Disabled devices have no entry.", ""]
-    if worker_user:
-        lines += [f"user {worker_user}", f"topic read {prefix}{STA_FILTER}", f"topic read {prefix}{DEVICE_FILTER}", ""]
     streams: dict[int, list[int]] = {}
     for thing_id, ds_id in db.execute(select(Datastream.thing_id, Datastream.id).order_by(Datastream.id)):
         streams.setdefault(thing_id, []).append(ds_id)
+    # the lines before the first `user` line are the anonymous clients' (SensorThings receiving updates)
+    lines += ["# anonymous: the updates of open devices", f"topic read {prefix}{UPDATES_ALL}"]
+    for thing_id in db.scalars(select(Thing.id).where(Thing.open.is_(True)).order_by(Thing.id)):
+        lines += [f"topic read {sta_topic(ds, prefix)}" for ds in streams.get(thing_id, [])]
+    lines.append("")
+    if worker_user:
+        lines += [f"user {worker_user}", f"topic read {prefix}{STA_FILTER}", f"topic read {prefix}{DEVICE_FILTER}",
+                  f"topic write {prefix}{STA_FILTER}", f"topic write {prefix}{UPDATES_ALL}", ""]
     for thing in db.scalars(select(Thing).where(Thing.enabled.is_(True)).order_by(Thing.id)):
         if UNFIT.search(thing.code):
             lines += [f"# skipped device {thing.id}: its code has a space, '/', '+' or '#'", ""]
             continue
         lines += [f"user {thing.code}", f"topic write {device_topic(thing.code, prefix)}",
                   f"topic write {device_topic(str(thing.id), prefix)}"]
-        lines += [f"topic write {sta_topic(ds, prefix)}" for ds in streams.get(thing.id, [])]
+        lines += [f"topic readwrite {sta_topic(ds, prefix)}" for ds in streams.get(thing.id, [])]
         lines.append("")
     return "\n".join(lines)
 

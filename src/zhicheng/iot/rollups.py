@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, func, literal_column, or_, select, true
+from sqlalchemy import ColumnElement, and_, case, delete, func, literal_column, or_, select, true
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -246,3 +246,54 @@ def series(db: Session, *, actor: Actor, datastream_ids: list[int], span: Span, 
         values[ds].append([clock.local(bucket), _value(span.function, count, low, high, total)])
     return [{"id": i, "name": streams[i].name, "thing_id": streams[i].thing_id,
              "unit_of_measurement": streams[i].unit_of_measurement, "values": values[i]} for i in datastream_ids]
+
+
+MAX_RECENT = 5_000  # observations per datastream a `recent` read returns at most (the newest kept)
+
+
+def _readable_ids(db: Session, actor: Actor, datastream_ids: list[int]) -> list[int]:
+    ids = [i for i in dict.fromkeys(datastream_ids) if 0 < i <= MAX_ID]
+    if not ids:
+        return []
+    return list(db.scalars(select(Datastream.id).join(Thing, Thing.id == Datastream.thing_id)
+                           .where(Datastream.id.in_(ids), readable_things(actor))))
+
+
+def window_sums(db: Session, *, actor: Actor, datastream_ids: list[int], end: datetime,
+                windows: Iterable[timedelta]) -> dict[int, list[tuple[int, float | None]]]:
+    """(count, sum) of each readable datastream's numeric observations in each window (end − w, end], by datastream
+    id, in the order of `windows`; one GROUP BY over the longest window. Datastreams the actor may not read are
+    left out."""
+    spans = list(windows)
+    ids = _readable_ids(db, actor, datastream_ids)
+    if not ids or not spans:
+        return {}
+    end = clock.aware(end).astimezone(UTC)
+    t, value = Observation.phenomenon_time, Observation.result_number
+    columns = []
+    for w in spans:
+        inside = t > end - w
+        columns += [func.count(case((inside, value))), func.sum(case((inside, value)))]
+    rows = db.execute(select(Observation.datastream_id, *columns)
+                      .where(Observation.datastream_id.in_(ids), value.is_not(None), t > end - max(spans), t <= end)
+                      .group_by(Observation.datastream_id))
+    out = {i: [(0, None)] * len(spans) for i in ids}
+    for ds, *cells in rows:
+        out[ds] = [(int(cells[2 * k] or 0), cells[2 * k + 1]) for k in range(len(spans))]
+    return out
+
+
+def recent(db: Session, *, actor: Actor, datastream_ids: list[int], start: datetime, end: datetime,
+           limit: int = MAX_RECENT) -> dict[int, list[tuple[datetime, float]]]:
+    """Each readable datastream's numeric observations in (start, end], oldest first, at most `limit` (the newest),
+    as (UTC time, value); datastreams the actor may not read are left out."""
+    ids = _readable_ids(db, actor, datastream_ids)
+    start, end = clock.aware(start).astimezone(UTC), clock.aware(end).astimezone(UTC)
+    out: dict[int, list[tuple[datetime, float]]] = {}
+    for ds in ids:
+        rows = db.execute(select(Observation.phenomenon_time, Observation.result_number)
+                          .where(Observation.datastream_id == ds, Observation.result_number.is_not(None),
+                                 Observation.phenomenon_time > start, Observation.phenomenon_time <= end)
+                          .order_by(Observation.phenomenon_time.desc()).limit(limit))
+        out[ds] = [(clock.aware(at), value) for at, value in reversed(rows.all())]
+    return out

@@ -10,20 +10,24 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, false, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from zhicheng.accounts import service as accounts
 from zhicheng.core import clock
 from zhicheng.core.actor import Actor
+from zhicheng.core.db import MAX_ID
 from zhicheng.core.errors import Conflict, Invalid, NotFound
+from zhicheng.core.text import decode_upload
 from zhicheng.iot import access, device_types, tokens
 from zhicheng.iot.models import (
     Datastream,
     HistoricalLocation,
     Location,
+    Observation,
     ObservedProperty,
+    Quarantined,
     Sensor,
     Thing,
     ThingLocation,
@@ -35,6 +39,7 @@ CGCS2000 = "http://www.opengis.net/def/crs/EPSG/0/4490"
 OFFLINE_AFTER = 3  # sampling intervals without data before a device counts as offline
 CSV_COLUMNS = ("code", "name", "device_type", "lon", "lat")  # required; description and open are optional
 MAX_CSV_ROWS = 10_000
+MAX_CSV_BYTES = 4 * 1024 * 1024  # 10,000 rows of a provisioning CSV fit in well under 4 MB
 
 
 @dataclass
@@ -134,14 +139,7 @@ def register_device(db: Session, *, actor: Actor, department_id: int, device_typ
 def parse_csv(data: bytes) -> list[dict]:
     """The rows of a provisioning CSV (UTF-8, with or without BOM, or GB18030): code,name,device_type,lon,lat
     [,description,open]."""
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise Invalid("CSV 文件须为 UTF-8 或 GB18030 编码", "the CSV must be UTF-8 or GB18030", field="file")
+    text = decode_upload(data, max_bytes=MAX_CSV_BYTES)
     reader = csv.DictReader(io.StringIO(text))
     missing = [c for c in CSV_COLUMNS if c not in (reader.fieldnames or ())]
     if missing:
@@ -262,3 +260,144 @@ def is_online(last_seen: datetime | None, interval: int | None, now: datetime | 
 def check_authorized(actor: Actor, thing: Thing, action: str) -> None:
     """Raise Forbidden unless `actor` may `action` the device."""
     authorize(actor, action, access.target(thing))
+
+
+# -- reads for the pages and the scenarios (added with the device pages) ------------------------------------------
+
+def _online_condition(db: Session, interval: ColumnElement, now: datetime) -> ColumnElement[bool]:
+    """Online in SQL: last seen within OFFLINE_AFTER × the device's shortest interval (one bound cut-off per
+    distinct interval the datastreams use: a handful, so no date arithmetic in SQL)."""
+    distinct = [i for i in db.scalars(select(Datastream.sampling_interval).distinct()) if i]
+    return or_(false(), *[and_(interval == i, Thing.last_seen >= now - timedelta(seconds=OFFLINE_AFTER * i))
+                          for i in distinct])
+
+
+def find_devices(db: Session, *, actor: Actor, department_id: int | None = None, device_type: str | None = None,
+                 enabled: bool | None = None, online: bool | None = None, q: str | None = None, offset: int = 0,
+                 limit: int = 50) -> tuple[list[tuple[Thing, int | None]], int]:
+    """A page of the devices `actor` may read, filtered, by code: (device, its shortest sampling interval) pairs
+    and the number of devices the filter matches."""
+    interval = (select(Datastream.thing_id, func.min(Datastream.sampling_interval).label("interval"))
+                .group_by(Datastream.thing_id).subquery())
+    conditions: list[ColumnElement[bool]] = [access.readable_things(actor)]
+    if department_id is not None:
+        conditions.append(Thing.department_id == department_id)
+    if device_type:
+        conditions.append(Thing.device_type == device_type)
+    if enabled is not None:
+        conditions.append(Thing.enabled.is_(enabled))
+    if q:
+        like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        conditions.append(or_(Thing.code.ilike(like, escape="\\"), Thing.name.ilike(like, escape="\\")))
+    if online is not None:
+        up = _online_condition(db, interval.c.interval, clock.now())
+        conditions.append(up if online else ~up | Thing.last_seen.is_(None))
+    base = select(Thing, interval.c.interval).outerjoin(interval, interval.c.thing_id == Thing.id).where(*conditions)
+    total = db.scalar(select(func.count()).select_from(base.subquery()))
+    rows = db.execute(base.order_by(Thing.code).offset(offset).limit(limit)).all()
+    return [(thing, iv) for thing, iv in rows], total or 0
+
+
+def latest_observations(db: Session, *, actor: Actor, datastream_ids: list[int]) -> dict[int, Observation]:
+    """The newest observation of each of the datastreams `actor` may read (found by the datastream's phenomenonTime
+    extent, which ingest keeps, through the (datastream, time) key: no scan of the history), by datastream id."""
+    ids = [i for i in dict.fromkeys(datastream_ids) if 0 < i <= MAX_ID]
+    out: dict[int, Observation] = {}
+    for first in range(0, len(ids), 500):
+        stmt = (select(Observation)
+                .join(Datastream, and_(Datastream.id == Observation.datastream_id,
+                                       Datastream.phenomenon_time_end == Observation.phenomenon_time))
+                .join(Thing, Thing.id == Datastream.thing_id)
+                .where(Datastream.id.in_(ids[first:first + 500]), access.readable_things(actor)))
+        out.update({o.datastream_id: o for o in db.scalars(stmt)})
+    return out
+
+
+def datastreams_of_things(db: Session, *, actor: Actor, thing_ids: list[int]) -> dict[int, list[Datastream]]:
+    """The datastreams of the devices `actor` may read among `thing_ids`, by device."""
+    out: dict[int, list[Datastream]] = {}
+    ids = list(dict.fromkeys(thing_ids))
+    for first in range(0, len(ids), 500):
+        stmt = (select(Datastream).join(Thing, Thing.id == Datastream.thing_id)
+                .where(Thing.id.in_(ids[first:first + 500]), access.readable_things(actor)).order_by(Datastream.id))
+        for d in db.scalars(stmt):
+            out.setdefault(d.thing_id, []).append(d)
+    return out
+
+
+def find_quarantined(db: Session, *, actor: Actor, thing_id: int | None = None, reason: str | None = None,
+                     offset: int = 0, limit: int = 50) -> tuple[list[tuple[Quarantined, Thing]], int]:
+    """A page of the quarantine of the devices `actor` may read, newest first, with each row's device."""
+    conditions: list[ColumnElement[bool]] = [access.readable_things(actor)]
+    if thing_id is not None:
+        conditions.append(Quarantined.thing_id == thing_id)
+    if reason:
+        conditions.append(Quarantined.reason == reason)
+    base = select(Quarantined, Thing).join(Thing, Thing.id == Quarantined.thing_id).where(*conditions)
+    total = db.scalar(select(func.count()).select_from(Quarantined).join(Thing, Thing.id == Quarantined.thing_id)
+                      .where(*conditions))
+    rows = db.execute(base.order_by(Quarantined.id.desc()).offset(offset).limit(limit)).all()
+    return [(q, t) for q, t in rows], total or 0
+
+
+RESERVED_PROPERTIES = ("deviceType", "deviceTypeName")  # written by registration, never by a caller
+
+
+def set_properties(db: Session, *, actor: Actor, thing_id: int, values: dict) -> Thing:
+    """Merge `values` into the device's SensorThings `properties` (a None value removes the key); the caller checks
+    what its keys mean. Audited as `iot.device.properties`."""
+    thing = _managed(db, actor, thing_id, "properties")
+    reserved = [k for k in values if k in RESERVED_PROPERTIES]
+    if reserved:
+        raise Invalid(f"属性 {reserved[0]} 不可修改", f"the property {reserved[0]} cannot be changed", field=reserved[0])
+    merged = dict(thing.properties or {})
+    for key, value in values.items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = value
+    thing.properties = merged
+    audit.record(db, actor=actor, action="iot.device.properties", target_kind=access.DEVICE, target_id=thing.id,
+                 detail={"code": thing.code, "values": values})
+    db.commit()
+    return thing
+
+
+def datastreams_by_thing(db: Session, thing_ids: list[int]) -> dict[int, list[Datastream]]:
+    """The datastreams of several devices at once, by thing id (each list by datastream id)."""
+    found: dict[int, list[Datastream]] = {i: [] for i in thing_ids}
+    for start in range(0, len(thing_ids), 1000):
+        for d in db.scalars(select(Datastream).where(Datastream.thing_id.in_(thing_ids[start:start + 1000]))
+                            .order_by(Datastream.id)):
+            found[d.thing_id].append(d)
+    return found
+
+
+def positions_of(db: Session, thing_ids: list[int]) -> dict[int, list[float]]:
+    """[lon, lat] of each device's current Location (a GeoJSON point), by thing id; devices without one left out."""
+    found: dict[int, list[float]] = {}
+    for start in range(0, len(thing_ids), 1000):
+        rows = db.execute(select(ThingLocation.thing_id, Location.location)
+                          .join(Location, Location.id == ThingLocation.location_id)
+                          .where(ThingLocation.thing_id.in_(thing_ids[start:start + 1000])))
+        for thing_id, geometry in rows:
+            coords = (geometry or {}).get("coordinates") if (geometry or {}).get("type") == "Point" else None
+            if coords and len(coords) >= 2:
+                found.setdefault(thing_id, [float(coords[0]), float(coords[1])])
+    return found
+
+
+def device_by_code(db: Session, code: str) -> Thing | None:
+    """The device of `code`, or None (for the platform's own jobs: the demo, replays; not an access check)."""
+    return db.scalar(select(Thing).where(Thing.code == code))
+
+
+def existing_codes(db: Session, codes: list[str]) -> set[str]:
+    """Which of `codes` are registered devices."""
+    return set(db.scalars(select(Thing.code).where(Thing.code.in_(codes)))) if codes else set()
+
+
+def enabled_codes(db: Session, prefix: str) -> list[str]:
+    """The codes of the enabled devices whose code starts with `prefix`, in order."""
+    return list(db.scalars(select(Thing.code).where(Thing.code.startswith(prefix, autoescape=True),
+                                                    Thing.enabled.is_(True)).order_by(Thing.code)))

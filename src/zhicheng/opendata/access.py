@@ -20,8 +20,8 @@ from zhicheng.core import clock
 from zhicheng.core.actor import Actor
 from zhicheng.core.errors import Forbidden, Invalid, NotFound, TooMany, Unauthorized
 from zhicheng.core.prepared import Prepared
+from zhicheng.core.ratelimit import RateLimiter, scope_of
 from zhicheng.opendata.models import Application, PortalKey, ResourceLimit
-from zhicheng.opendata.ratelimit import RateLimiter, scope_of
 from zhicheng.opendata.stats import service as stats
 from zhicheng.opendata.users.models import PortalUser
 from zhicheng.opendata.users.service import SESSION_COOKIE, session_user

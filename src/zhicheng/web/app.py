@@ -52,6 +52,8 @@ ROUTERS = [
     "zhicheng.geo.changes.api",
     "zhicheng.geo.stats.api",
     "zhicheng.iot.api",
+    "zhicheng.iot.alarms_api",
+    "zhicheng.iot.history_api",
     "zhicheng.iot.sensorthings.api",
     "zhicheng.accounts.pages",
     "zhicheng.policy.pages",
@@ -71,6 +73,8 @@ ROUTERS = [
     "zhicheng.geo.grids.pages",
     "zhicheng.geo.components.pages",
     "zhicheng.geo.stats.pages",
+    "zhicheng.iot.pages",
+    "zhicheng.iot.alarm_pages",
     "zhicheng.web.apidocs",
     "zhicheng.web.pages",
 ]
@@ -108,9 +112,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         remote = bus.connect(settings.bus_url)  # the other worker processes' facts (core.bus_redis)
         checkpointer.start()
         audit_anchor.start(engine)
+        from zhicheng.iot.mqtt_updates import start_in_app as start_mqtt
+
+        stop_mqtt = start_mqtt(app, settings)  # SensorThings MQTT updates, and the ingest worker, when configured
         try:
             yield
         finally:  # this app's bus handlers go with it (a process may run several apps, one after the other)
+            stop_mqtt()
             audit_anchor.stop(engine)  # the last checkpoint of the audit chain's head
             checkpointer.stop()
             app.state.lane_workers.close()

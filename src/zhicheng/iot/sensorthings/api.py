@@ -1,5 +1,6 @@
-"""OGC SensorThings API 1.1 at /sta/v1.1: the service root, reading every entity set (with the query options) and
-creating Observations (one, by Datastream, or many with the Data Array extension) with a device token."""
+"""OGC SensorThings API 1.1 at /sta/v1.1: the service root, reading every entity set (with the query options),
+creating Observations (one, by Datastream, or many with the Data Array extension) with a device token, and
+create/update/delete of every entity by the staff who manage it (`write`)."""
 
 from __future__ import annotations
 
@@ -9,13 +10,19 @@ from fastapi import Depends, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 from sqlalchemy.orm import Session
 
-from zhicheng.accounts.deps import current_actor
+from zhicheng.accounts.deps import csrf_protect, current_actor, require_user
 from zhicheng.core.actor import Actor
 from zhicheng.core.errors import AppError
 from zhicheng.iot import ingest
-from zhicheng.iot.device_auth import device, field_error, json_body
+from zhicheng.iot.device_auth import (
+    csrf_unless_device,
+    device_or_staff,
+    field_error,
+    json_body,
+    writing_device,
+)
 from zhicheng.iot.models import Thing
-from zhicheng.iot.sensorthings import query, read
+from zhicheng.iot.sensorthings import owners, query, read, write
 from zhicheng.iot.sensorthings.entities import SETS
 from zhicheng.policy import audit
 from zhicheng.web.deps import get_db
@@ -28,8 +35,11 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/iot_sensing/1.1/req/resource-path/resource-path-to-entities",
     "http://www.opengis.net/spec/iot_sensing/1.1/req/request-data",
     "http://www.opengis.net/spec/iot_sensing/1.1/req/create-observations-via-dataarray",
+    "http://www.opengis.net/spec/iot_sensing/1.1/req/data-array/data-array",
+    "http://www.opengis.net/spec/iot_sensing/1.1/req/create-update-delete",
 ]
 MAX_ARRAY = 10_000
+JSON_PATCH = "application/json-patch+json"
 
 
 class Quarantined(AppError):
@@ -67,7 +77,8 @@ def read_resource(path: str, request: Request, db: Session = Depends(get_db),
         answer = read.entity(db, target, opts, links, actor)
     else:
         base = str(request.url).split("?", 1)[0]
-        answer = read.collection(db, target, opts, links, actor, base, params)
+        collect = read.data_array if opts.data_array else read.collection
+        answer = collect(db, target, opts, links, actor, base, params)
     if read.touches_observations(target, opts):
         audit.record(db, actor=actor, action="iot.observations.read", target_kind="iot.observation",
                      detail={"path": path[:300], "query": str(request.url.query)[:500]})
@@ -111,17 +122,27 @@ def _created(request: Request, db: Session, thing: Thing, item: ingest.Incoming)
                         headers={"Location": location})
 
 
-@router.post("/Observations", status_code=201)
-def create_observation(request: Request, thing: Thing = Depends(device), body: Any = Depends(json_body),
-                       db: Session = Depends(get_db)):
-    """设备创建一条观测（设备令牌）/ a device creates an Observation (device token)."""
+@router.post("/Observations", status_code=201, dependencies=[Depends(csrf_unless_device)])
+def create_observation(request: Request, thing: Thing | None = Depends(device_or_staff),
+                       body: Any = Depends(json_body), db: Session = Depends(get_db),
+                       actor: Actor = Depends(current_actor)):
+    """设备（设备令牌）或管理该设备的人员创建一条观测 / a device (its token) or who manages it creates an
+    Observation."""
+    if thing is None:
+        return _staff_created(request, db, actor, "Observations", body)
     return _created(request, db, thing, _sta_item(body, None))
 
 
-@router.post("/Datastreams({datastream_id})/Observations", status_code=201)
-def create_observation_in(datastream_id: int, request: Request, thing: Thing = Depends(device),
-                          body: Any = Depends(json_body), db: Session = Depends(get_db)):
-    """设备向其数据流创建一条观测 / a device creates an Observation in one of its Datastreams."""
+@router.post("/Datastreams({datastream_id})/Observations", status_code=201,
+             dependencies=[Depends(csrf_unless_device)])
+def create_observation_in(datastream_id: int, request: Request, thing: Thing | None = Depends(device_or_staff),
+                          body: Any = Depends(json_body), db: Session = Depends(get_db),
+                          actor: Actor = Depends(current_actor)):
+    """设备向其数据流创建一条观测 / a device (or who manages it) creates an Observation in a Datastream."""
+    if thing is None:
+        if isinstance(body, dict):
+            body = {**body, "Datastream": {"@iot.id": datastream_id}}
+        return _staff_created(request, db, actor, "Observations", body)
     return _created(request, db, thing, _sta_item(body, datastream_id))
 
 
@@ -161,7 +182,7 @@ def _array_items(body: Any) -> list[ingest.Incoming]:
 
 
 @router.post("/CreateObservations", status_code=201)
-def create_observations(request: Request, thing: Thing = Depends(device), body: Any = Depends(json_body),
+def create_observations(request: Request, thing: Thing = Depends(writing_device), body: Any = Depends(json_body),
                         db: Session = Depends(get_db)):
     """数据数组扩展：批量创建观测；逐条答复其链接或 error / the Data Array extension: each observation's link or
     "error"."""
@@ -173,3 +194,77 @@ def create_observations(request: Request, thing: Thing = Depends(device), body: 
         ident = outcome.stored.get(pos) or outcome.duplicates.get(pos)
         answer.append(f"{root}/Observations({ident})" if ident else "error")
     return JSONResponse(answer, status_code=201)
+
+
+# staff Create-Update-Delete: after the device routes, whose paths these would otherwise take
+
+def _entity_answer(request: Request, db: Session, actor: Actor, set_name: str, ident: int,
+                   status: int) -> JSONResponse:
+    entity = SETS[set_name]
+    row = db.get(entity.model, ident)
+    links = read.Links(_root(request))
+    location = links.entity(entity, ident)
+    return JSONResponse(read.serialise(db, entity, row, query.Options(), links, actor), status_code=status,
+                        headers={"Location": location} if status == 201 else {})
+
+
+def _staff_created(request: Request, db: Session, actor: Actor, set_name: str, body: Any) -> JSONResponse:
+    if not actor.is_authenticated:
+        require_user(request)
+    set_name, ident = write.create(db, actor, set_name, body)
+    return _entity_answer(request, db, actor, set_name, ident, 201)
+
+
+def _entity_path(db: Session, path: str, actor: Actor) -> read.Target:
+    """The one entity a write path names (it must exist and be visible: else 404)."""
+    target = read.resolve(db, path, actor)
+    if target.id is None or target.property is not None:
+        raise read._missing(f"实体 {path}")
+    return target
+
+
+@router.post("/{set_name}", status_code=201, dependencies=[Depends(csrf_protect)],
+             summary="创建实体 / create an entity (Things deep with Locations and Datastreams)")
+def create_entity(set_name: str, request: Request, body: Any = Depends(json_body), db: Session = Depends(get_db),
+                  actor: Actor = Depends(require_user)):
+    """管理设备的人员创建实体（Things 可内嵌 Locations 与 Datastreams）/ who manages devices creates an entity."""
+    if set_name not in SETS:
+        raise read._missing(f"资源 {set_name}")
+    return _staff_created(request, db, actor, set_name, body)
+
+
+def _update(path: str, request: Request, body: Any, db: Session, actor: Actor, *, replace: bool) -> JSONResponse:
+    target = _entity_path(db, path, actor)
+    if replace and isinstance(body, dict):  # PUT: the updatable properties of the whole entity sent
+        body = {k: v for k, v in body.items() if k in write.UPDATABLE.get(target.entity.name, ())}
+    elif request.headers.get("content-type", "").split(";")[0].strip() == JSON_PATCH:
+        row = db.get(target.entity.model, target.id)
+        body = write.merge_of_patch(target.entity.properties(row), body)
+        if not body:  # a patch that changes nothing (still only for who may change it)
+            owners.check_may_change(db, actor, target.entity.name, target.id, "update")
+            return _entity_answer(request, db, actor, target.entity.name, target.id, 200)
+    write.update(db, actor, target.entity.name, target.id, body)
+    return _entity_answer(request, db, actor, target.entity.name, target.id, 200)
+
+
+@router.patch("/{path:path}", dependencies=[Depends(csrf_protect)], summary="修改实体 / update an entity")
+def patch_entity(path: str, request: Request, body: Any = Depends(json_body), db: Session = Depends(get_db),
+                 actor: Actor = Depends(require_user)):
+    """修改实体的属性（其余不变）/ change the properties sent, the others stay."""
+    return _update(path, request, body, db, actor, replace=False)
+
+
+@router.put("/{path:path}", dependencies=[Depends(csrf_protect)], summary="替换实体 / replace an entity")
+def put_entity(path: str, request: Request, body: Any = Depends(json_body), db: Session = Depends(get_db),
+               actor: Actor = Depends(require_user)):
+    """以所发实体的可修改属性替换 / the updatable properties of the entity sent."""
+    return _update(path, request, body, db, actor, replace=True)
+
+
+@router.delete("/{path:path}", status_code=200, dependencies=[Depends(csrf_protect)],
+               summary="删除实体 / delete an entity")
+def delete_entity(path: str, db: Session = Depends(get_db), actor: Actor = Depends(require_user)):
+    """删除实体及依赖它的实体 / delete an entity and what depends on it."""
+    target = _entity_path(db, path, actor)
+    write.remove(db, actor, target.entity.name, target.id)
+    return JSONResponse(None, status_code=200)

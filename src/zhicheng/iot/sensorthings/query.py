@@ -10,13 +10,18 @@ from typing import Any
 
 from odata_query import ast as odata_ast
 from odata_query import exceptions as odata_errors
+from odata_query import grammar
 from odata_query.grammar import ODataLexer, ODataParser
 from odata_query.sqlalchemy.core import AstToSqlAlchemyCoreVisitor
 from sqlalchemy import ColumnElement, literal
+from sqlalchemy.orm import Session
 
 from zhicheng.core.errors import AppError
+from zhicheng.iot.sensorthings import geo
 from zhicheng.iot.sensorthings.entities import SETS, EntitySet
 
+# SensorThings' st_* functions, which OData does not define: the parser checks their argument count from its table
+grammar.ODATA_FUNCTIONS.update(geo.ST_ARITY)
 DEFAULT_TOP, MAX_TOP = 100, 10_000
 OPTIONS = ("$top", "$skip", "$count", "$orderby", "$select", "$expand", "$filter", "$resultFormat")
 
@@ -40,6 +45,7 @@ class Options:
     select: list[str] | None = None
     expand: dict[str, Options] = field(default_factory=dict)  # navigation -> its options
     filter: str | None = None
+    data_array: bool = False  # $resultFormat=dataArray (Observations only): components and rows per Datastream
 
 
 def split_top(text: str, sep: str) -> list[str]:
@@ -80,8 +86,13 @@ def parse(params: dict[str, str], entity: EntitySet) -> Options:
     if unknown:
         raise bad(unknown[0], "不支持该查询选项", "this query option is not supported")
     opts = Options()
-    if "$resultFormat" in params and params["$resultFormat"] != "default":
-        raise bad("$resultFormat", "暂只支持默认格式", "only the default result format is supported yet")
+    if params.get("$resultFormat", "default") not in ("default", "dataArray"):
+        raise bad("$resultFormat", "须为 default 或 dataArray", "must be default or dataArray")
+    if params.get("$resultFormat") == "dataArray":
+        if entity.name != "Observations" or params.get("$expand"):
+            raise bad("$resultFormat", "dataArray 仅用于观测集合（且不能与 $expand 同用）",
+                      "dataArray applies to collections of Observations only, without $expand")
+        opts.data_array = True
     if "$top" in params:
         opts.top = _int("$top", params["$top"], 0, MAX_TOP)
     if "$skip" in params:
@@ -163,7 +174,27 @@ def _add_expand(opts: Options, entity: EntitySet, part: str) -> None:
 
 class _Visitor(AstToSqlAlchemyCoreVisitor):
     """odata-query's SQL visitor over one entity set's SensorThings names; instants bound in UTC (SQLite keeps them
-    as UTC text)."""
+    as UTC text); the spatial functions by `geo` (with no session the filter is only checked)."""
+
+    def __init__(self, entity: EntitySet, db: Session | None) -> None:
+        super().__init__(SimpleNamespace(c=entity.columns))
+        self.entity, self.db = entity, db
+
+    def visit_Call(self, node: odata_ast.Call):
+        name = node.func.full_name().removeprefix("geo.").lower()
+        if name in geo.PREDICATES or name == "st_relate":
+            return geo.predicate_condition(self.db, self.entity.name, name, node.args)
+        if name == "distance":
+            raise geo.GeoError("geo.distance must be compared with a number (geo.distance(location, "
+                               "geography'POINT(x y)') lt 0.1)")
+        return super().visit_Call(node)
+
+    def visit_Compare(self, node: odata_ast.Compare):
+        for call, other, comparator in ((node.left, node.right, type(node.comparator).__name__),
+                                        (node.right, node.left, _MIRROR.get(type(node.comparator).__name__))):
+            if isinstance(call, odata_ast.Call) and call.func.full_name() == "geo.distance":
+                return geo.distance_condition(self.db, self.entity.name, call.args, comparator, other)
+        return super().visit_Compare(node)
 
     def visit_DateTime(self, node: odata_ast.DateTime):
         try:
@@ -175,13 +206,19 @@ class _Visitor(AstToSqlAlchemyCoreVisitor):
         return literal(value)
 
 
-def compile_filter(entity: EntitySet, text: str) -> ColumnElement[bool]:
-    """The SQL condition of an OData $filter over `entity`, or 400 naming $filter."""
+_MIRROR = {"Lt": "Gt", "LtE": "GtE", "Gt": "Lt", "GtE": "LtE", "Eq": "Eq", "NotEq": "NotEq"}
+
+
+def compile_filter(entity: EntitySet, text: str, db: Session | None = None) -> ColumnElement[bool]:
+    """The SQL condition of an OData $filter over `entity` (spatial functions read the geometries through `db`;
+    without it the filter is only checked), or 400 naming $filter."""
     if len(text) > 4000:
         raise bad("$filter", "过长", "too long")
     try:
         tree = ODataParser().parse(ODataLexer().tokenize(text))
-        return _Visitor(SimpleNamespace(c=entity.columns)).visit(tree)
+        return _Visitor(entity, db).visit(tree)
+    except geo.GeoError as exc:
+        raise bad("$filter", f"空间函数用法有误（{exc}）", str(exc)) from None
     except odata_errors.InvalidFieldException as exc:
         raise bad("$filter", f"{entity.name} 没有可筛选的属性 {exc.field_name}",
                   f"{entity.name} has no filterable property {exc.field_name}") from None

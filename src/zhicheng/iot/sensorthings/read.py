@@ -107,7 +107,7 @@ def fetch(db: Session, entity: EntitySet, conditions: list, opts: query.Options,
     """(rows of one page, whether more follow, the count when asked)."""
     where = [*conditions, visible(entity.name, actor)]
     if opts.filter:
-        where.append(query.compile_filter(entity, opts.filter))
+        where.append(query.compile_filter(entity, opts.filter, db))
     stmt = _ordered(select(entity.model).where(*where), entity, opts).offset(opts.skip).limit(opts.top + 1)
     rows = list(db.scalars(stmt))
     count = None
@@ -177,6 +177,38 @@ def collection(db: Session, target: Target, opts: query.Options, links: Links, a
     if more:
         out["@iot.nextLink"] = next_link(base, params, opts)
     out["value"] = [serialise(db, target.entity, r, opts, links, actor) for r in rows]
+    return out
+
+
+DATA_ARRAY_COMPONENTS = ["id", "phenomenonTime", "resultTime", "result"]
+
+
+def data_array(db: Session, target: Target, opts: query.Options, links: Links, actor: Actor, base: str,
+               params: dict[str, str]) -> dict:
+    """A page of Observations in the Data Array format (SensorThings 1.1 §14.3): one entry per Datastream with
+    its link, the components ($select, else id, phenomenonTime, resultTime, result), dataArray@iot.count and
+    the rows, in the page's order."""
+    rows, more, count = fetch(db, target.entity, target.conditions, opts, actor)
+    components = [c for c in (opts.select or DATA_ARRAY_COMPONENTS) if c not in target.entity.navs]
+    if not components:
+        raise query.bad("$select", "dataArray 至少需要一个属性", "dataArray needs at least one property")
+    datastreams = SETS["Datastreams"]
+    groups: dict[int, dict[str, Any]] = {}
+    for row in rows:
+        group = groups.get(row.datastream_id)
+        if group is None:
+            group = groups[row.datastream_id] = {
+                "Datastream@iot.navigationLink": links.entity(datastreams, row.datastream_id),
+                "components": components, "dataArray@iot.count": 0, "dataArray": []}
+        values = target.entity.properties(row)
+        group["dataArray"].append([row.id if c == "id" else values[c] for c in components])
+        group["dataArray@iot.count"] += 1
+    out: dict[str, Any] = {}
+    if count is not None:
+        out["@iot.count"] = count
+    if more:
+        out["@iot.nextLink"] = next_link(base, params, opts)
+    out["value"] = list(groups.values())
     return out
 
 

@@ -7,15 +7,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from zhicheng.hookspecs import hookimpl
+from zhicheng.scenarios.environment.demo import zhicheng_demo_data as zhicheng_demo_data  # demo devices
 
 PAGE = "/environment/calculators"
 
 
 @hookimpl
 def zhicheng_routers() -> list:
-    from zhicheng.scenarios.environment import api, pages
+    from zhicheng.scenarios.environment import api, pages, station_pages, stations_api
 
-    return [api.router, pages.router]
+    return [api.router, pages.router, stations_api.router, station_pages.router]
 
 
 @hookimpl
@@ -27,6 +28,7 @@ def zhicheng_template_dirs() -> list:
 def zhicheng_nav_entries(nav) -> None:
     # staff see it in 物联感知; visitors reach the page and the API without a menu entry (their bar is the portal's)
     nav.register_nav("iot", "环境计算器", PAGE, order=80)
+    nav.register_nav("iot", "空气质量", "/environment/air", order=50)
 
 
 @hookimpl
@@ -41,3 +43,10 @@ def zhicheng_device_types() -> list[dict]:
     from zhicheng.scenarios.environment.device_types import DEVICE_TYPES
 
     return DEVICE_TYPES
+
+
+@hookimpl
+def zhicheng_rules() -> list[dict]:
+    from zhicheng.scenarios.environment.rules import RULE_TEMPLATES
+
+    return RULE_TEMPLATES
