@@ -20,12 +20,17 @@ demo: install
 
 test: install test-sqlite test-pg
 
+# one pytest worker per core (pytest-xdist; each worker has its own PostgreSQL database and Chromium), a file's tests
+# kept together on one worker; PYTEST_WORKERS=0 runs in one process
+PYTEST_WORKERS ?= auto
+XDIST := -n $(PYTEST_WORKERS) --dist loadfile
+
 test-sqlite:
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q $(XDIST)
 
 # the same suite against the real PostgreSQL server (skipped with the reason printed when none answers)
 test-pg:
-	ZHICHENG_TEST_DB=postgres $(BIN)/pytest -q -m "not browser and not slow"
+	ZHICHENG_TEST_DB=postgres $(BIN)/pytest -q $(XDIST) -m "not browser and not slow"
 
 bench: install
 	@for b in bench/bench_*.py; do n=$$(basename $$b .py); $(BIN)/zhicheng bench $${n#bench_} || exit 1; done
