@@ -109,6 +109,13 @@ def migrate(engine: Engine) -> None:
 MAX_ID = 2**31 - 1  # the smallest integer key range of our back ends (PostgreSQL INTEGER)
 
 
+def dialect_insert(db: Session):
+    """The INSERT construct of the session's database that has ON CONFLICT (PostgreSQL's or SQLite's)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    return postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
 def get_or_404(db: Session, model: type, ident: int, what_zh: str, what_en: str):
     """The row of `model` with primary key `ident`, or NotFound (also for ids no back end could hold)."""
     from zhicheng.core.errors import not_found

@@ -237,9 +237,8 @@ def ensure_devices(context, devices: list[DemoDevice], *, anchor: datetime | Non
                                        department_id=context.departments[spec.department].id,
                                        device_type=spec.device_type, code=spec.code, name=spec.name, lon=spec.lon,
                                        lat=spec.lat, description=spec.description, open=True)
-        thing = done.thing
-        thing.properties = {**(thing.properties or {}), "generated": True, "site": GENERATED, **spec.properties}
-        db.commit()
+        thing = service.set_properties(db, actor=context.actor(spec.officer), thing_id=done.thing.id,
+                                       values={"generated": True, "site": GENERATED, **spec.properties})
         made += 1
         seeded += seed_history(db, thing, anchor)
     return {"devices": made, "observations": seeded}

@@ -14,7 +14,7 @@ from zhicheng.core import clock
 from zhicheng.core.actor import Actor
 from zhicheng.core.errors import Conflict, Invalid, NotFound
 from zhicheng.core.events import bus, database_of
-from zhicheng.iot.models import Alarm, AlarmHistory, Rule, Thing
+from zhicheng.iot.models import Alarm, AlarmHistory, Thing
 from zhicheng.policy import audit
 from zhicheng.policy.rules import KIND_NAMES, add_rule, admin, member_of_target_department
 from zhicheng.policy.service import Target, across_departments, authorize_audited
@@ -242,19 +242,24 @@ def list_alarms(db: Session, *, actor: Actor, state: str | None = "open", severi
         stmt = stmt.where(Alarm.rule_id == rule_id)
     if before_id is not None:
         stmt = stmt.where(Alarm.id < before_id)
-    return [(a, t) for a, t in db.execute(stmt)]
+    found = [(a, t) for a, t in db.execute(stmt)]
+    # every path that shows alarms (API, console, CLI) is one audit entry a read
+    audit.record(db, actor=actor, action="iot.alarms.read", target_kind=ALARM, detail={"state": state, "count": len(found)})
+    db.commit()
+    return found
 
 
 def history(db: Session, *, actor: Actor, alarm_id: int) -> list[AlarmHistory]:
-    """Every transition of an alarm the actor sees, oldest first."""
+    """Every transition of an alarm the actor sees, oldest first; the read is audited."""
     alarm = get(db, actor=actor, alarm_id=alarm_id)
-    return list(db.scalars(select(AlarmHistory).where(AlarmHistory.alarm_id == alarm.id).order_by(AlarmHistory.id)))
+    found = list(db.scalars(select(AlarmHistory).where(AlarmHistory.alarm_id == alarm.id).order_by(AlarmHistory.id)))
+    audit.record(db, actor=actor, action="iot.alarms.read", target_kind=ALARM, target_id=alarm.id,
+                 detail={"history": len(found)})
+    db.commit()
+    return found
 
 
 def history_dict(entry: AlarmHistory) -> dict[str, Any]:
     return {c: _when(getattr(entry, c)) for c in ("id", "alarm_id", "action", "from_state", "to_state", "actor_id",
                                             "actor_name", "comment", "value", "at")}
 
-
-def rule_of(db: Session, alarm: Alarm) -> Rule | None:
-    return db.get(Rule, alarm.rule_id) if alarm.rule_id is not None else None

@@ -22,7 +22,6 @@ from zhicheng.core.events import bus, same_database
 from zhicheng.iot import alarms, rule_engine, rules
 from zhicheng.iot.device_auth import json_body
 from zhicheng.iot.models import Thing
-from zhicheng.policy import audit
 from zhicheng.web.deps import get_db
 from zhicheng.web.routing import APIRouter
 
@@ -109,9 +108,6 @@ def list_alarms(state: str | None = Query(default="open", description="open | ra
     """告警（本部门设备的；管理员全部），新的在前 / the alarms of your department's devices, newest first."""
     found = alarms.list_alarms(db, actor=actor, state=None if state == "all" else state, severity=severity,
                                thing_id=thing_id, rule_id=rule_id, before_id=before_id, limit=limit)
-    audit.record(db, actor=actor, action="iot.alarms.read", target_kind=alarms.ALARM,
-                 detail={"state": state, "count": len(found)})
-    db.commit()
     return [_alarm_out(a, t) for a, t in found]
 
 

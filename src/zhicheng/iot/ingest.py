@@ -10,11 +10,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import case, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from zhicheng.core import clock
+from zhicheng.core.db import dialect_insert
 from zhicheng.core.errors import Forbidden
 from zhicheng.core.events import bus, database_of
 from zhicheng.iot import rollups, rule_engine
@@ -140,9 +140,6 @@ def _units(ds: Datastream) -> set[str]:
     return {str(v).removeprefix("ucum:") for v in (unit.get("definition"), unit.get("symbol")) if v}
 
 
-def _dialect_insert(db: Session):
-    return postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
-
 
 def default_feature(db: Session, thing: Thing) -> int | None:
     """The FeatureOfInterest made from the Thing's Location (made now if missing, as SensorThings says)."""
@@ -265,7 +262,7 @@ def _store(db: Session, rows: list[tuple[int, dict]], outcome: Outcome) -> None:
     # one statement executed with many parameter sets: SQLAlchemy compiles and caches it once and batches the rows
     # itself ("insertmanyvalues", RETURNING included); a multi-row VALUES built per call cost ~1 ms per row to compile
     table = Observation.__table__
-    stmt = (_dialect_insert(db)(table)
+    stmt = (dialect_insert(db)(table)
             .on_conflict_do_nothing(index_elements=["datastream_id", "phenomenon_time"])
             .returning(table.c.id, table.c.datastream_id, table.c.phenomenon_time))
     new: dict[tuple[int, datetime], int] = {}

@@ -22,10 +22,10 @@ import pyarrow as pa
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 from sqlalchemy import delete, func, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from zhicheng.core import clock
+from zhicheng.core.db import dialect_insert
 from zhicheng.core.errors import Invalid
 from zhicheng.core.settings import Settings
 from zhicheng.iot.models import Datastream, LakePart, LakeState, Observation, Thing
@@ -103,16 +103,13 @@ def beijing_day(at: datetime) -> str:
 
 # -- state: watermark and lease --------------------------------------------------------------------------------------
 
-def _insert(db: Session):
-    return postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
-
 
 def _state(db: Session, name: str) -> int:
     return db.scalar(select(LakeState.value).where(LakeState.name == name)) or 0
 
 
 def _set_state(db: Session, name: str, value: int) -> None:
-    stmt = _insert(db)(LakeState).values(name=name, value=value)
+    stmt = dialect_insert(db)(LakeState).values(name=name, value=value)
     db.execute(stmt.on_conflict_do_update(index_elements=["name"], set_={"value": value}))
 
 
@@ -128,7 +125,7 @@ class Busy(RuntimeError):
 @contextmanager
 def leased(db: Session, seconds: int = LEASE_SECONDS) -> Iterator[None]:
     """Hold the right to write the lake (one process at a time, across workers and machines); Busy if held."""
-    db.execute(_insert(db)(LakeState).values(name="lease_until", value=0).on_conflict_do_nothing())
+    db.execute(dialect_insert(db)(LakeState).values(name="lease_until", value=0).on_conflict_do_nothing())
     now = int(time.time())
     claimed = db.execute(update(LakeState).where(LakeState.name == "lease_until", LakeState.value < now)
                          .values(value=now + seconds)).rowcount

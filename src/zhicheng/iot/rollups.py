@@ -16,12 +16,11 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, delete, func, literal_column, or_, select, true
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from zhicheng.core import clock
 from zhicheng.core.actor import Actor
-from zhicheng.core.db import MAX_ID
+from zhicheng.core.db import MAX_ID, dialect_insert
 from zhicheng.core.errors import AppError, NotFound
 from zhicheng.iot.access import readable_things
 from zhicheng.iot.models import DailyRollup, Datastream, HourlyRollup, Observation, Thing
@@ -75,9 +74,6 @@ INTERVALS = {"hour": Interval("hour", HourlyRollup, timedelta(hours=1)),
              "day": Interval("day", DailyRollup, timedelta(days=1))}
 
 
-def _insert(db: Session):
-    return postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
-
 
 def _recompute(db: Session, interval: Interval, where: ColumnElement[bool]) -> None:
     """Upsert the buckets of `interval` of the numeric observations matching `where`, from those observations."""
@@ -88,7 +84,7 @@ def _recompute(db: Session, interval: Interval, where: ColumnElement[bool]) -> N
                      func.sum(value))
               .where(value.is_not(None), where)
               .group_by(Observation.datastream_id, bucket))
-    stmt = _insert(db)(model).from_select(["datastream_id", "bucket", "count", "min", "max", "sum"], source)
+    stmt = dialect_insert(db)(model).from_select(["datastream_id", "bucket", "count", "min", "max", "sum"], source)
     stmt = stmt.on_conflict_do_update(index_elements=["datastream_id", "bucket"],
                                       set_={c: stmt.excluded[c] for c in ("count", "min", "max", "sum")})
     db.execute(stmt)

@@ -14,10 +14,10 @@ from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import null, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from zhicheng.core import changes, clock
+from zhicheng.core.db import dialect_insert
 from zhicheng.iot import alarms, rules
 from zhicheng.iot.models import Datastream, Rule, RuleState, Thing
 
@@ -158,9 +158,6 @@ def _message(rule: Compiled, value: float | None) -> str:
 
 # -- on ingest --------------------------------------------------------------------------------------------------------
 
-def _insert(db: Session):
-    return postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
-
 
 def _locked_states(db: Session, pairs: set[tuple[int, str]]) -> dict[tuple[int, str], RuleState]:
     rule_ids, sources = sorted({r for r, _s in pairs}), sorted({s for _r, s in pairs})
@@ -179,7 +176,7 @@ def _states(db: Session, pairs: set[tuple[int, str]]) -> dict[tuple[int, str], R
     missing = pairs - found.keys()
     if missing:
         now = clock.now()
-        db.execute(_insert(db)(RuleState).values([{"rule_id": r, "source": s, "active": False, "updated_at": now}
+        db.execute(dialect_insert(db)(RuleState).values([{"rule_id": r, "source": s, "active": False, "updated_at": now}
                                                   for r, s in sorted(missing)]).on_conflict_do_nothing())
         found = _locked_states(db, pairs)
     return found

@@ -107,6 +107,20 @@ def test_the_owning_department_sets_the_thresholds(client, db, flood, login):
     assert db.scalar(select(AuditLog.action).where(AuditLog.action == "iot.device.properties").limit(1))
 
 
+def test_a_level_written_as_text_through_sensorthings_shows_as_unset_and_keeps_the_device_type(client, db, flood,
+                                                                                                  login):
+    send(db, flood.level, "water_level", [(flood.end, 36.3)])
+    csrf = login(client, flood.officer)
+    thing = f"/sta/v1.1/Things({flood.level.thing.id})"
+    patched = client.patch(thing, json={"properties": {"warning_level": "high", "deviceType": "x"}},
+                           headers={"X-CSRF-Token": csrf})
+    assert patched.status_code == 200, patched.text
+    station = client.get("/api/v1/flood/levels", params=_at(flood)).json()["stations"][0]
+    assert station["state"] == "no_thresholds" and station["warning_level_m"] is None
+    assert client.get("/flood").status_code == 200
+    assert client.get(thing).json()["properties"]["deviceType"] == "water_level_station"
+
+
 def test_waterlogging_depth_grade_and_trend(client, db, flood):
     send(db, flood.logging, "water_depth", [(flood.end - k * M5, 30.0 - k) for k in range(13)])
     point = client.get("/api/v1/flood/waterlogging", params=_at(flood)).json()["points"][0]

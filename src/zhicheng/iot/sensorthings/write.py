@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from zhicheng.core import clock
 from zhicheng.core.actor import Actor
 from zhicheng.core.errors import Conflict, Forbidden, Invalid, NotFound
-from zhicheng.iot import device_types, ingest, rollups, tokens
+from zhicheng.iot import device_types, ingest, rollups, service, tokens
 from zhicheng.iot.models import (
     Datastream,
     FeatureOfInterest,
@@ -407,6 +407,9 @@ def update(db: Session, actor: Actor, set_name: str, ident: int, body: Any) -> N
                 props = _object(body, name)
                 if set_name == "Datastreams" and props:  # what reading shows beside them is not stored in them
                     props = {k: v for k, v in props.items() if k not in DATASTREAM_COLUMNS} or None
+                if set_name == "Things":  # the device type registration wrote stays what it was
+                    kept = {k: v for k, v in (row.properties or {}).items() if k in service.RESERVED_PROPERTIES}
+                    props = {**(props or {}), **kept} or None
                 row.properties = props
             elif name == "encodingType":
                 row.encoding_type = _encoding(body, "", GEOJSON if set_name != "Sensors" else None)

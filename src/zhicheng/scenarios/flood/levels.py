@@ -40,7 +40,15 @@ STATES = {
 def thresholds(properties: dict | None) -> tuple[float | None, float | None]:
     """(warning level, guaranteed level) of a station's properties, metres; None where unset."""
     props = properties or {}
-    return props.get(WARNING), props.get(GUARANTEE)
+    return _stored_level(props.get(WARNING)), _stored_level(props.get(GUARANTEE))
+
+
+def _stored_level(value: object) -> float | None:
+    """A stored level as a number, None when unset or not a finite number (properties can be written through
+    SensorThings too, which knows nothing of water levels: such a station shows as having no level set)."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return None
+    return value
 
 
 def _level(value: object, field: str) -> float | None:

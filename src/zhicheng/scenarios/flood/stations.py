@@ -38,8 +38,9 @@ class Station:
 
 def stations(db: Session, *, actor: Actor, device_type: str, department_id: int | None = None) -> list[Station]:
     """The devices of `device_type` the actor may read (the IoT domain's visibility rule), by code."""
-    things = [t for t in service.list_devices(db, actor=actor, department_id=department_id)
-              if t.device_type == device_type][:MAX_STATIONS]
+    page, _total = service.find_devices(db, actor=actor, department_id=department_id, device_type=device_type,
+                                        limit=MAX_STATIONS)
+    things = [t for t, _interval in page]
     ids = [t.id for t in things]
     positions, streams = service.positions_of(db, ids), service.datastreams_by_thing(db, ids)
     return [Station(t, positions.get(t.id), {d.key: d for d in streams[t.id]}) for t in things]
