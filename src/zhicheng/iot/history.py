@@ -26,7 +26,7 @@ from zhicheng.iot.rollups import FUNCTIONS, MAX_BUCKETS, BadParameter
 
 INTERVALS = ("hour", "day", "month")
 DEFAULT_SPANS = {"hour": timedelta(days=7), "day": timedelta(days=30), "month": timedelta(days=365)}
-MAX_PAGE = 10_000
+MAX_PAGE = 10_000  # history_api.MAX_PAGE says it again so as not to load this module at start-up
 HOUR = timedelta(hours=1)
 
 

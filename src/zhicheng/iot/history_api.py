@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from zhicheng.accounts.deps import current_actor
 from zhicheng.core import clock
 from zhicheng.core.actor import Actor
-from zhicheng.iot import history, lake, rollups
+from zhicheng.iot import rollups
 from zhicheng.policy import audit
 from zhicheng.web.deps import get_db, get_settings
 from zhicheng.web.routing import APIRouter
@@ -27,7 +27,19 @@ FROM_Q = Query(default=None, alias="from", description="起（ISO 8601，无时�
 TO_Q = Query(default=None, description="止（不含；默认现在）/ to (exclusive; default now)")
 
 
-def _lake(settings) -> lake.Lake:
+MAX_PAGE = 10_000  # observations a page (history.MAX_PAGE)
+
+
+def _history():
+    """The history module: pyarrow and DuckDB (some 45 MB) load on the first history request, not at start-up."""
+    from zhicheng.iot import history
+
+    return history
+
+
+def _lake(settings):
+    from zhicheng.iot import lake
+
     return lake.open_lake(settings)
 
 
@@ -40,6 +52,7 @@ def history_aggregates(datastreams: str | None = Query(default=None, description
     """热数据与历史湖上的统计（任意时段，按时、日、月）/ aggregates over the hot store and the lake, any span, by
     hour, day or month of Beijing time."""
     ids = rollups.parse_ids(datastreams)
+    history = _history()
     span = history.parse_span(interval=interval, function=function, start=start, end=to, datastreams=len(ids))
     streams = history.series(db, _lake(settings), actor=actor, datastream_ids=ids, span=span)
     audit.record(db, actor=actor, action="iot.history.aggregates.read", target_kind="iot.datastream",
@@ -55,11 +68,12 @@ def history_aggregates(datastreams: str | None = Query(default=None, description
 def history_observations(datastream: int = Query(..., ge=1, description="数据流编号 / datastream id"),
                          start: str | None = FROM_Q, to: str | None = TO_Q,
                          after: str | None = Query(default=None, description="上一页的 next / the previous page's next"),
-                         limit: int = Query(default=1000, ge=1, le=history.MAX_PAGE),
+                         limit: int = Query(default=1000, ge=1, le=MAX_PAGE),
                          db: Session = Depends(get_db), settings=Depends(get_settings),
                          actor: Actor = Depends(current_actor)) -> dict[str, Any]:
     """一个数据流的原始观测，按时间分页（热数据与历史湖）/ a datastream's raw observations in time order, page by
     page, over the hot store and the lake."""
+    history = _history()
     end = clock.now() if to is None else history.instant(to, "to")
     since = end - history.DEFAULT_SPANS["day"] if start is None else history.instant(start, "from")
     cursor = None if after is None else history.instant(after, "after")
@@ -84,6 +98,7 @@ def _lake_worker(app_ref: weakref.ReferenceType, pool: Any, stop: threading.Even
             return
         factory, settings = app.state.sessionmaker, app.state.settings
         del app
+        from zhicheng.iot import lake
         try:
             with factory() as db:
                 done = lake.run_pass(db, lake.open_lake(settings))
